@@ -1,0 +1,332 @@
+"""What a task sees while it runs: its variables, a renderer, a logger, storage.
+
+`RunContext` is built for one task run, in the worker (runnable tasks) or in the executor
+(flowable tasks, `runIf`, flow outputs). The variables follow Kestra's names (expressions.md §4).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from lanner.clock import utcnow
+from lanner.exceptions import ExpressionError
+from lanner.executions import Execution, Level, LogEntry, TaskRun
+from lanner.expressions import CallContext, Function, render, render_typed, render_value
+from lanner.flowable import ExecutionIndex, loop_outputs
+from lanner.httpclient import ClientPool
+from lanner.properties import Expr, coerce_duration
+from lanner.settings import Settings
+from lanner.storage import LocalStorage
+
+if TYPE_CHECKING:
+    from lanner.flows import Flow
+    from lanner.tasks.base import Task
+
+T = TypeVar("T")
+MASK = "********"
+
+LogSink = Callable[[LogEntry], None]
+
+
+def millis_iso(moment: datetime) -> str:
+    """Format an instant with exactly three fraction digits, as Kestra's dates render."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def env_variables(prefix: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Return `envs.*`: variables with the prefix, lower-cased without it."""
+    env = os.environ if environ is None else environ
+    return {key[len(prefix) :].lower(): value for key, value in env.items() if key.startswith(prefix)}
+
+
+def read_secret(key: str, environ: Mapping[str, str] | None = None) -> str:
+    """Return the secret `key` from `SECRET_<KEY>` (base64), as Kestra's open-source edition does."""
+    env = os.environ if environ is None else environ
+    encoded = env.get(f"SECRET_{key.upper()}")
+    if encoded is None:
+        raise ExpressionError(f"Cannot find secret for key '{key}'.")
+    try:
+        return base64.b64decode("".join(encoded.split()), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise ExpressionError(f"The secret '{key}' is not valid base64.") from exc
+
+
+class Masker:
+    """Replaces known secret values in text with `********`."""
+
+    def __init__(self, secrets: Sequence[str] = ()) -> None:
+        self._secrets = {secret for secret in secrets if secret}
+
+    def add(self, secret: str) -> None:
+        if secret:
+            self._secrets.add(secret)
+
+    def mask(self, text: str) -> str:
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, MASK)
+        return text
+
+
+class TaskLogger:
+    """Writes log entries of one task run, dropping those under the task's `logLevel`."""
+
+    def __init__(
+        self, base: LogEntry, sink: LogSink, masker: Masker, min_level: Level = Level.TRACE
+    ) -> None:
+        self._base = base
+        self._sink = sink
+        self._masker = masker
+        self._min_level = min_level
+        self.entries: list[LogEntry] = []
+
+    def log(self, level: Level, message: str) -> None:
+        if level < self._min_level:
+            return
+        entry = LogEntry(
+            namespace=self._base.namespace,
+            flow_id=self._base.flow_id,
+            execution_id=self._base.execution_id,
+            timestamp=utcnow(),
+            level=level,
+            message=self._masker.mask(message),
+            task_id=self._base.task_id,
+            task_run_id=self._base.task_run_id,
+            attempt_number=self._base.attempt_number,
+            thread=self._base.thread,
+        )
+        self.entries.append(entry)
+        self._sink(entry)
+
+    def trace(self, message: str) -> None:
+        self.log(Level.TRACE, message)
+
+    def debug(self, message: str) -> None:
+        self.log(Level.DEBUG, message)
+
+    def info(self, message: str) -> None:
+        self.log(Level.INFO, message)
+
+    def warn(self, message: str) -> None:
+        self.log(Level.WARN, message)
+
+    def error(self, message: str) -> None:
+        self.log(Level.ERROR, message)
+
+
+class RunContext:
+    """Everything one task run may use: variables, rendering, logging, storage, settings."""
+
+    def __init__(
+        self,
+        *,
+        flow: Flow,
+        execution: Execution,
+        task: Task,
+        task_run: TaskRun,
+        variables: Mapping[str, Any],
+        functions: dict[str, Function],
+        logger: TaskLogger,
+        masker: Masker,
+        storage: LocalStorage,
+        settings: Settings,
+        http: ClientPool,
+    ) -> None:
+        self.flow = flow
+        self.execution = execution
+        self.task = task
+        self.task_run = task_run
+        self.variables = variables
+        self.functions = functions
+        self.logger = logger
+        self.masker = masker
+        self.storage = storage
+        self.settings = settings
+        self.http = http
+
+    def render(self, template: str | Expr | None) -> str:
+        """Render a template as text; None renders as the empty string."""
+        if template is None:
+            return ""
+        return render(str(template), self.variables, self.functions)
+
+    def render_typed(self, template: Any) -> Any:
+        """Render a template keeping the native value of a lone `{{ expr }}`."""
+        if isinstance(template, Expr):
+            template = template.source
+        if not isinstance(template, str):
+            return template
+        return render_typed(template, self.variables, self.functions)
+
+    def render_value(self, value: Any) -> Any:
+        """Render every string inside nested maps and lists (keys too)."""
+        return render_value(value, self.variables, self.functions)
+
+    def duration(self, value: timedelta | Expr | None) -> timedelta | None:
+        """Resolve a duration property that may be a template."""
+        if value is None or isinstance(value, timedelta):
+            return value
+        return coerce_duration(self.render_typed(value))
+
+    def resolve(self, value: T | Expr, convert: Callable[[Any], T]) -> T:
+        """Resolve a typed property that may be a template, converting the rendered value."""
+        if isinstance(value, Expr):
+            return convert(self.render_typed(value))
+        return value
+
+
+# -- building the variables ------------------------------------------------------------------
+
+
+class LazyVariables(Mapping[str, Any]):
+    """Variables where costly entries (`outputs`, `tasks`) are built on first read only."""
+
+    def __init__(self, values: dict[str, Any], lazy: dict[str, Callable[[], Any]]) -> None:
+        self._values = values
+        self._lazy = lazy
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._values:
+            return self._values[key]
+        build = self._lazy.pop(key, None)
+        if build is None:
+            raise KeyError(key)
+        value = self._values[key] = build()
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._values or key in self._lazy
+
+    def __iter__(self) -> Iterator[str]:
+        yield from list(self._values)
+        yield from list(self._lazy)
+
+    def __len__(self) -> int:
+        return len(self._values) + len(self._lazy)
+
+
+def base_variables(flow: Flow, execution: Execution, settings: Settings) -> dict[str, Any]:
+    """Return the variables every task run of an execution shares."""
+    variables: dict[str, Any] = {
+        "flow": {
+            "id": flow.id,
+            "namespace": flow.namespace,
+            "revision": execution.flow_revision,
+            "tenantId": execution.tenant_id,
+        },
+        "execution": {
+            "id": execution.id,
+            "startDate": millis_iso(execution.state.start_date),
+            "originalId": execution.original_id,
+            "state": execution.current.value,
+        },
+        "inputs": dict(execution.inputs or {}),
+        "vars": dict(flow.variables or {}),
+        "labels": execution.labels_map(),
+        "envs": env_variables(settings.env_prefix),
+        "globals": dict(settings.globals),
+        "kestra": {"environment": {"name": settings.environment_name}, "url": settings.url},
+    }
+    if execution.trigger is not None:
+        variables["trigger"] = dict(execution.trigger.get("variables") or {})
+    return variables
+
+
+def task_variables(
+    shared: Mapping[str, Any],
+    index: ExecutionIndex,
+    task: Task,
+    task_run: TaskRun | None,
+) -> LazyVariables:
+    """Return the variables of one task run: the shared ones plus task, taskrun, outputs..."""
+    variables = dict(shared)
+    variables["task"] = {"id": task.id, "type": task.type}
+    lazy: dict[str, Callable[[], Any]] = {
+        "outputs": lambda: loop_outputs(index),
+        "tasks": lambda: _task_states(index),
+    }
+    if task_run is None:
+        return LazyVariables(variables, lazy)
+    ancestors = index.ancestors(task_run)
+    variables["taskrun"] = {
+        "id": task_run.id,
+        "startDate": millis_iso(task_run.state.start_date),
+        "attemptsCount": max(len(task_run.attempts) - 1, 0),
+        "parentId": task_run.parent_task_run_id,
+        "value": task_run.value,
+        "iteration": task_run.iteration,
+    }
+    parents = _parents(ancestors)
+    if parents:
+        variables["parents"] = parents
+        variables["parent"] = parents[0]
+    return LazyVariables(variables, lazy)
+
+
+def _parents(ancestors: Sequence[TaskRun]) -> list[dict[str, Any]]:
+    """Return `parents`: nearest first, each with its loop value and outputs when it has them."""
+    result: list[dict[str, Any]] = []
+    for run in reversed(ancestors):
+        item: dict[str, Any] = {}
+        if run.value is not None:
+            item["taskrun"] = {"value": run.value}
+        if run.outputs is not None:
+            item["outputs"] = dict(run.outputs)
+        if item:
+            result.append(item)
+    return result
+
+
+def _task_states(index: ExecutionIndex) -> dict[str, Any]:
+    """Return `tasks.<id>.state`, nested by loop values like outputs."""
+    result: dict[str, Any] = {}
+    for run in index.execution.task_runs:
+        path = [parent.value for parent in index.ancestors(run) if parent.value is not None]
+        if run.value is not None:
+            path.append(run.value)
+        node = result.setdefault(run.task_id, {})
+        for key in path:
+            node = node.setdefault(key, {})
+        node["state"] = run.current.value
+    return result
+
+
+# -- runtime functions that need the execution --------------------------------------------------
+
+
+def runtime_functions(
+    index: ExecutionIndex,
+    task_run: TaskRun | None,
+    masker: Masker,
+    extra: Mapping[str, Function] | None = None,
+) -> dict[str, Function]:
+    """Return the expression functions bound to this execution (secret, currentEachOutput...)."""
+
+    def secret(call: CallContext, key: str, *_: Any) -> str:
+        value = read_secret(str(key))
+        masker.add(value)
+        return value
+
+    def current_each_output(call: CallContext, outputs: Any, *_: Any) -> Any:
+        if task_run is None:
+            return outputs
+        values = [run.value for run in index.ancestors(task_run) if run.value is not None]
+        if task_run.value is not None:
+            values.append(task_run.value)
+        node = outputs
+        for value in values:
+            if isinstance(node, Mapping) and value in node:
+                node = node[value]
+        return node
+
+    functions: dict[str, Function] = {
+        "secret": secret,
+        "currentEachOutput": current_each_output,
+    }
+    functions.update(extra or {})
+    return functions

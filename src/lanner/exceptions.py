@@ -1,0 +1,122 @@
+"""Every error lanner raises on purpose.
+
+    LannerError
+    ├── FlowError                 a flow that cannot be parsed or validated
+    ├── InputError                submitted inputs that do not match the flow's declarations
+    ├── ExpressionError           a template that cannot be parsed or rendered
+    │   ├── ExpressionSyntaxError
+    │   └── UndefinedVariableError
+    ├── TaskError                 a task run that failed while running
+    │   ├── TaskTimeoutError
+    │   └── HttpError
+    │       ├── HttpRequestError  the request could not be sent or answered (transport)
+    │       └── HttpResponseError the server answered with a status the task does not accept
+    ├── NotFoundError             an unknown flow, execution or task run
+    └── StoreError                the database refused an operation
+
+Each class's docstring is its default message. Errors a user can cause say where (file,
+line:column, task id, input id, expression) in their message. Kill and pause are not errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class LannerError(Exception):
+    """lanner failed."""
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message if message is not None else (type(self).__doc__ or "").strip()
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a flow, at a place in its YAML source."""
+
+    path: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+    def location(self) -> str:
+        """Return `line:column`, or an empty string when the place is unknown."""
+        if self.line is None:
+            return ""
+        return f"{self.line}:{self.column or 1}"
+
+    def __str__(self) -> str:
+        where = self.location()
+        prefix = f"{where}: " if where else ""
+        return f"{prefix}{self.path}: {self.message}" if self.path else f"{prefix}{self.message}"
+
+
+class FlowError(LannerError):
+    """The flow is invalid."""
+
+    def __init__(self, problems: Sequence[Problem], source_name: str | None = None) -> None:
+        self.problems = list(problems)
+        self.source_name = source_name
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        name = f"{self.source_name}: " if self.source_name else ""
+        lines = [f"{name}{problem}" for problem in self.problems]
+        return "\n".join(lines) if lines else "The flow is invalid."
+
+
+class InputError(LannerError):
+    """The inputs are invalid."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems) if self.problems else None)
+
+
+class ExpressionError(LannerError):
+    """The expression cannot be rendered."""
+
+
+class ExpressionSyntaxError(ExpressionError):
+    """The expression is not valid Pebble syntax."""
+
+
+class UndefinedVariableError(ExpressionError):
+    """The expression reads a variable that does not exist."""
+
+
+class TaskError(LannerError):
+    """The task failed."""
+
+
+class TaskTimeoutError(TaskError):
+    """The task exceeded its timeout."""
+
+
+class HttpError(TaskError):
+    """The HTTP request failed."""
+
+
+class HttpRequestError(HttpError):
+    """The HTTP request could not be completed."""
+
+
+class HttpResponseError(HttpError):
+    """The HTTP server answered with a status the task does not accept."""
+
+    def __init__(self, message: str, status_code: int) -> None:
+        self.status_code = status_code
+        super().__init__(message)
+
+
+class NotFoundError(LannerError):
+    """Not found."""
+
+
+class StoreError(LannerError):
+    """The store refused the operation."""

@@ -1,0 +1,393 @@
+"""The executor: given a flow and an execution, decide what happens next. No I/O.
+
+`Executor.advance` takes an execution and returns a `Decision`: the execution moved forward
+(new task runs, flowable states, the final state), the jobs to send to workers, log lines, and
+when to be woken up again (retry backoff). The runner persists the decision and dispatches the
+jobs; worker results come back through `Executor.apply`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from lanner.clock import utcnow
+from lanner.context import Masker, base_variables, runtime_functions, task_variables
+from lanner.exceptions import LannerError
+from lanner.executions import Attempt, Execution, Level, LogEntry, TaskRun
+from lanner.expressions import is_truthy_text, render, render_typed, to_text
+from lanner.flowable import ExecutionIndex, FlowableRun, resolve
+from lanner.flows import Flow
+from lanner.inputs import CoercionError, coerce_value
+from lanner.jobs import WorkerJob, WorkerResult
+from lanner.retry import RetryBehavior
+from lanner.settings import Settings
+from lanner.states import State, StateTrail
+from lanner.tasks.base import FlowableTask, ResolvedTask, RunnableTask, Task
+
+
+@dataclass
+class Decision:
+    """What one executor step changed and what must happen next."""
+
+    execution: Execution
+    changed: dict[str, TaskRun] = field(default_factory=dict)
+    jobs: list[WorkerJob] = field(default_factory=list)
+    logs: list[LogEntry] = field(default_factory=list)
+    cancel: list[str] = field(default_factory=list)
+    """Ids of running task runs the worker must stop (the execution is being killed)."""
+    wake_at: datetime | None = None
+    execution_changed: bool = False
+
+    @property
+    def finished(self) -> bool:
+        return self.execution.current.is_terminated()
+
+
+class Executor:
+    """Pure decisions over executions; one instance serves every execution of a process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def advance(self, flow: Flow, execution: Execution, now: datetime | None = None) -> Decision:
+        """Move an execution as far as it can go without a worker result."""
+        step = _Step(self, flow, execution, now or utcnow())
+        step.run()
+        return step.decision()
+
+    def apply(
+        self, flow: Flow, execution: Execution, result: WorkerResult, now: datetime | None = None
+    ) -> Decision:
+        """Record a worker result, then advance."""
+        step = _Step(self, flow, execution, now or utcnow())
+        step.record(result)
+        step.run()
+        return step.decision()
+
+    def kill(self, flow: Flow, execution: Execution, now: datetime | None = None) -> Decision:
+        """Start killing an execution: nothing new starts, running task runs are stopped."""
+        step = _Step(self, flow, execution, now or utcnow())
+        if not execution.current.is_terminated():
+            step.set_execution_state(State.KILLING)
+        step.run()
+        return step.decision()
+
+
+class _Step:
+    """One executor step over one execution (mutable scratch state, discarded afterwards)."""
+
+    def __init__(self, executor: Executor, flow: Flow, execution: Execution, now: datetime) -> None:
+        self.settings = executor.settings
+        self.flow = flow
+        self.execution = execution
+        self.original = execution
+        self.now = now
+        self.changed: dict[str, TaskRun] = {}
+        self.to_dispatch: list[str] = []
+        self.logs: list[LogEntry] = []
+        self.cancel: list[str] = []
+        self.wake_at: datetime | None = None
+        self._shared: dict[str, Any] | None = None
+        self.tasks: dict[str, Task] = {task.id: task for task in flow.walk()}
+
+    # -- bookkeeping ------------------------------------------------------------------------
+
+    def decision(self) -> Decision:
+        jobs = []
+        for run_id in self.to_dispatch:
+            run = self.execution.task_run(run_id)
+            task = self.tasks[run.task_id]
+            assert isinstance(task, RunnableTask)
+            jobs.append(WorkerJob(self.execution, run, task))
+        return Decision(
+            execution=self.execution,
+            changed=self.changed,
+            jobs=jobs,
+            logs=self.logs,
+            cancel=self.cancel,
+            wake_at=self.wake_at,
+            execution_changed=self.execution is not self.original,
+        )
+
+    def save(self, run: TaskRun) -> TaskRun:
+        self.execution = self.execution.with_task_run(run)
+        self.changed[run.id] = run
+        self._shared = None
+        return run
+
+    def set_execution_state(self, state: State) -> None:
+        self.execution = self.execution.with_state(state, self.now)
+        self._shared = None
+
+    def log(self, run: TaskRun | None, level: Level, message: str) -> None:
+        self.logs.append(
+            LogEntry(
+                namespace=self.execution.namespace,
+                flow_id=self.execution.flow_id,
+                execution_id=self.execution.id,
+                timestamp=self.now,
+                level=level,
+                message=message,
+                task_id=run.task_id if run else None,
+                task_run_id=run.id if run else None,
+                attempt_number=len(run.attempts) if run and run.attempts else None,
+                thread="executor",
+            )
+        )
+
+    def wake(self, at: datetime) -> None:
+        if self.wake_at is None or at < self.wake_at:
+            self.wake_at = at
+
+    # -- rendering --------------------------------------------------------------------------
+
+    def _variables(self, index: ExecutionIndex, task: Task, run: TaskRun | None) -> Any:
+        if self._shared is None:
+            self._shared = base_variables(self.flow, self.execution, self.settings)
+        return task_variables(self._shared, index, task, run)
+
+    def flowable_run(self, index: ExecutionIndex, task: Task, run: TaskRun | None) -> FlowableRun:
+        variables = self._variables(index, task, run)
+        functions = runtime_functions(index, run, Masker())
+        return FlowableRun(
+            index=index,
+            task_run=run,
+            render=lambda text: render(text, variables, functions),
+            render_typed=lambda text: render_typed(text, variables, functions),
+        )
+
+    # -- worker results ---------------------------------------------------------------------
+
+    def record(self, result: WorkerResult) -> None:
+        """Apply a worker result to its task run (retry, allowFailure, warningOnRetry)."""
+        try:
+            run = self.execution.task_run(result.task_run_id)
+        except KeyError:
+            return
+        if run.current.is_terminated() or not run.attempts:
+            return  # a late result for a task run already decided (killed, restarted)
+        last = run.attempts[-1]
+        attempts = (*run.attempts[:-1], replace(last, state=last.state.to(result.state, result.ended_at)))
+        run = replace(run, attempts=attempts, outputs=result.outputs)
+        task = self.tasks[run.task_id]
+        state = result.state
+        if state is State.FAILED and self.execution.current is not State.KILLING:
+            if self._schedule_retry(run, task):
+                return
+            if task.allow_failure:
+                state = State.SUCCESS if task.allow_warning else State.WARNING
+        elif state is State.SUCCESS and len(attempts) > 1:
+            policy = self._retry_policy(run, task)
+            if policy is not None and policy.warning_on_retry:
+                state = State.WARNING
+        self.save(run.with_state(state, result.ended_at))
+
+    def _retry_policy(self, run: TaskRun, task: Task) -> Any:
+        if task.retry is not None:
+            return task.retry
+        index = ExecutionIndex(self.execution)
+        for ancestor in reversed(index.ancestors(run)):
+            parent = self.tasks[ancestor.task_id]
+            if parent.retry is not None:
+                return parent.retry
+        return self.flow.retry
+
+    def _schedule_retry(self, run: TaskRun, task: Task) -> bool:
+        policy = self._retry_policy(run, task)
+        if policy is None or policy.behavior is not RetryBehavior.RETRY_FAILED_TASK:
+            return False
+        first = run.attempts[0].state.start_date
+        due = policy.next_attempt_at(len(run.attempts), first, self.now)
+        if due is None:
+            return False
+        self.save(replace(run.with_state(State.RETRYING, self.now), due_at=due.timestamp()))
+        self.wake(due)
+        return True
+
+    # -- the step ---------------------------------------------------------------------------
+
+    def run(self) -> None:
+        if self.execution.current.is_terminated():
+            return
+        if self.execution.current in (State.CREATED, State.RESTARTED):
+            self.set_execution_state(State.RUNNING)
+        for _ in range(10_000):  # each round makes progress; the bound guards against bugs
+            if not self._round():
+                break
+        self._finish()
+
+    def _round(self) -> bool:
+        index = ExecutionIndex(self.execution)
+        progress = self._timers(index)
+        if self.execution.current is State.KILLING:
+            return self._kill_round(index) or progress
+        top = self.flowable_run(index, self.flow.tasks[0], None)
+        progress |= self._create(index, None, top.sequential_nexts(
+            resolve(self.flow.tasks), resolve(self.flow.errors), resolve(self.flow.finally_)
+        ))
+        for run in list(self.execution.task_runs):
+            if run.current.is_terminated():
+                continue
+            task = self.tasks[run.task_id]
+            if isinstance(task, FlowableTask):
+                progress |= self._resolve_flowable(ExecutionIndex(self.execution), task, run)
+        return progress
+
+    def _timers(self, index: ExecutionIndex) -> bool:
+        progress = False
+        for run in index.execution.task_runs:
+            if run.due_at is None or run.current.is_terminated():
+                continue
+            due = datetime.fromtimestamp(run.due_at, tz=self.now.tzinfo)
+            if due > self.now:
+                self.wake(due)
+                continue
+            if run.current is State.RETRYING:
+                task = self.tasks[run.task_id]
+                self._start(replace(run, due_at=None), task)
+                progress = True
+        return progress
+
+    def _create(
+        self, index: ExecutionIndex, parent: TaskRun | None, nexts: list[ResolvedTask]
+    ) -> bool:
+        for resolved in nexts:
+            run = TaskRun.create(
+                self.execution,
+                resolved.task.id,
+                parent_task_run_id=parent.id if parent else None,
+                value=resolved.value,
+                iteration=resolved.iteration,
+            )
+            self.save(run)
+            self._start(run, resolved.task)
+        return bool(nexts)
+
+    def _start(self, run: TaskRun, task: Task) -> None:
+        """Check `runIf`, then start a task run: dispatch a runnable, open a flowable."""
+        if task.run_if is not None:
+            try:
+                index = ExecutionIndex(self.execution)
+                condition = self._render_condition(index, task, run, task.run_if)
+            except LannerError as exc:
+                self._fail(run, str(exc))
+                return
+            if not condition:
+                self.save(run.with_state(State.SKIPPED, self.now))
+                return
+        if isinstance(task, RunnableTask):
+            attempt = Attempt(StateTrail.start(State.RUNNING, self.now))
+            run = replace(run.with_state(State.RUNNING, self.now), attempts=(*run.attempts, attempt))
+            self.save(run)
+            self.to_dispatch.append(run.id)
+            return
+        assert isinstance(task, FlowableTask)
+        try:
+            outputs = task.outputs(self.flowable_run(ExecutionIndex(self.execution), task, run))
+        except LannerError as exc:
+            self._fail(run, str(exc))
+            return
+        self.save(replace(run.with_state(State.RUNNING, self.now), outputs=outputs))
+
+    def _render_condition(
+        self, index: ExecutionIndex, task: Task, run: TaskRun, condition: Any
+    ) -> bool:
+        if not isinstance(condition, str):
+            return is_truthy_text(to_text(condition))
+        return is_truthy_text(self.flowable_run(index, task, run).render(condition))
+
+    def _fail(self, run: TaskRun, message: str) -> None:
+        self.log(run, Level.ERROR, message)
+        self.save(run.with_state(State.FAILED, self.now))
+
+    def _resolve_flowable(self, index: ExecutionIndex, task: FlowableTask, run: TaskRun) -> bool:
+        if run.current is not State.RUNNING:
+            return False
+        flowable = self.flowable_run(index, task, run)
+        try:
+            nexts = task.resolve_nexts(flowable)
+            if nexts:
+                return self._create(index, run, nexts)
+            state = task.resolve_state(flowable)
+        except LannerError as exc:
+            self._fail(run, str(exc))
+            return True
+        if state is None:
+            return False
+        self.save(run.with_state(state, self.now))
+        return True
+
+    def _kill_round(self, index: ExecutionIndex) -> bool:
+        progress = False
+        for run in index.execution.task_runs:
+            if run.current.is_terminated():
+                continue
+            task = self.tasks[run.task_id]
+            children = index.children(run.id)
+            if isinstance(task, FlowableTask):
+                if all(child.current.is_terminated() for child in children):
+                    self.save(run.with_state(State.KILLED, self.now))
+                    progress = True
+            elif run.current is State.RUNNING:
+                if run.id not in self.cancel:
+                    self.cancel.append(run.id)
+            else:
+                self.save(replace(run.with_state(State.KILLED, self.now), due_at=None))
+                progress = True
+        return progress
+
+    # -- the end ----------------------------------------------------------------------------
+
+    def _finish(self) -> None:
+        if self.execution.current.is_terminated():
+            return
+        index = ExecutionIndex(self.execution)
+        if self.execution.current is State.KILLING:
+            if all(run.current.is_terminated() for run in self.execution.task_runs):
+                self.set_execution_state(State.KILLED)
+            return
+        top = self.flowable_run(index, self.flow.tasks[0], None)
+        state = top.resolve_state(
+            resolve(self.flow.tasks), resolve(self.flow.errors), resolve(self.flow.finally_)
+        )
+        if state is None:
+            return
+        if any(not run.current.is_terminated() for run in self.execution.task_runs):
+            return
+        if self.flow.outputs:
+            state = self._flow_outputs(index, state)
+        self.set_execution_state(state)
+
+    def _flow_outputs(self, index: ExecutionIndex, state: State) -> State:
+        """Render the flow's outputs; a failure to render fails the execution."""
+        variables = self._variables(index, self.flow.tasks[0], None)
+        functions = runtime_functions(index, None, Masker())
+        outputs: dict[str, Any] = {}
+        try:
+            for output in self.flow.outputs or ():
+                value = output.value
+                if isinstance(value, str):
+                    value = render_typed(value, variables, functions)
+                outputs[output.id] = _coerce_output(output.type, output.id, value)
+        except (LannerError, CoercionError, ValueError) as exc:
+            self.log(None, Level.ERROR, f"Failed to render output values: {exc}")
+            return State.FAILED
+        self.execution = replace(self.execution, outputs=outputs)
+        return state
+
+
+def _coerce_output(type_name: str, output_id: str, value: Any) -> Any:
+    try:
+        return coerce_value(type_name, value) if value is not None else None
+    except CoercionError as exc:
+        raise ValueError(f"Invalid output for `{output_id}`, {exc}") from exc
+
+
+def outputs_of(execution: Execution) -> Mapping[str, Any]:
+    """Return the `outputs` map of a finished execution (for summaries)."""
+    from lanner.flowable import loop_outputs
+
+    return loop_outputs(ExecutionIndex(execution))

@@ -1,0 +1,340 @@
+"""The runner wires the executor, the worker and the store together in one process.
+
+Events (a new execution, a worker result, a timer, a kill) go through one queue that a single
+executor loop drains in batches: each batch is decided by the pure executor, persisted in one
+pass (logs first, then the changed task runs), and only then are jobs dispatched to the worker.
+So whatever a worker reported is on disk before anything depends on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from lanner.clock import format_instant, utcnow
+from lanner.durations import format_duration
+from lanner.exceptions import NotFoundError
+from lanner.executions import Attempt, Execution, Label, LogEntry
+from lanner.executor import Decision, Executor
+from lanner.expressions import render_typed
+from lanner.flow_parser import parse_flow
+from lanner.flows import Flow
+from lanner.inputs import resolve_inputs
+from lanner.jobs import WorkerJob, WorkerResult
+from lanner.settings import Settings
+from lanner.states import State
+from lanner.storage import LocalStorage, execution_prefix
+from lanner.store import Store
+from lanner.worker import Worker
+
+LogListener = Callable[[LogEntry], None]
+ExecutionListener = Callable[[Execution], None]
+
+_ACTIVE_STATES = (State.CREATED, State.RUNNING, State.KILLING, State.RESTARTED)
+
+
+def jsonable(value: Any) -> Any:
+    """Turn typed input values into the JSON Kestra stores (ISO dates and durations)."""
+    if isinstance(value, Mapping):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(item) for item in value]
+    if isinstance(value, datetime):
+        return format_instant(value)
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return format_duration(value)
+    return value
+
+
+@dataclass
+class _Event:
+    kind: str  # "advance", "result", "kill"
+    execution_id: str
+    result: WorkerResult | None = None
+
+
+@dataclass
+class _Live:
+    """An execution the executor is driving, with its flow."""
+
+    flow: Flow
+    execution: Execution
+    waiters: list[asyncio.Future[Execution]] = field(default_factory=list)
+    timer: asyncio.TimerHandle | None = None
+
+
+class Runner:
+    """Executor + worker + store in one process (`lanner run`, `lanner server local`)."""
+
+    def __init__(self, settings: Settings, store: Store, storage: LocalStorage | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.storage = storage or LocalStorage(settings.storage_dir)
+        self.executor = Executor(settings)
+        self.worker = Worker(settings, self.storage, self._on_log, self._flow_of_job)
+        self._events: asyncio.Queue[_Event] = asyncio.Queue()
+        self._live: dict[str, _Live] = {}
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._pending_logs: list[LogEntry] = []
+        self._log_listeners: list[LogListener] = []
+        self._execution_listeners: list[ExecutionListener] = []
+        self._slots = asyncio.Semaphore(settings.worker_concurrency)
+        self._loop_task: asyncio.Task[None] | None = None
+        self._flusher: asyncio.Task[None] | None = None
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the executor loop and pick up executions left unfinished by a previous run."""
+        self._loop_task = asyncio.create_task(self._executor_loop(), name="lanner-executor")
+        self._flusher = asyncio.create_task(self._flush_periodically(), name="lanner-logs")
+        await self._recover()
+
+    async def close(self) -> None:
+        """Stop: cancel running task runs, persist what they reported, close resources."""
+        for task in list(self._running.values()):
+            task.cancel()
+        if self._running:
+            await asyncio.gather(*self._running.values(), return_exceptions=True)
+        await self._drain_events()
+        for loop_task in (self._loop_task, self._flusher):
+            if loop_task is not None:
+                loop_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await loop_task
+        await self._flush_logs()
+        await self.worker.aclose()
+
+    async def __aenter__(self) -> Runner:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- public operations ------------------------------------------------------------------
+
+    def add_log_listener(self, listener: LogListener) -> None:
+        self._log_listeners.append(listener)
+
+    def add_execution_listener(self, listener: ExecutionListener) -> None:
+        self._execution_listeners.append(listener)
+
+    async def submit(
+        self,
+        flow: Flow,
+        revision: int,
+        inputs: Mapping[str, Any] | None = None,
+        labels: Sequence[Label] = (),
+        *,
+        validate_inputs: bool = True,
+    ) -> Execution:
+        """Resolve inputs (raising InputError before anything runs), then start an execution.
+
+        `validate_inputs=False` stores `inputs` as given, unchecked (triggers and tests that
+        replay a recorded execution).
+        """
+        execution = Execution.create(
+            flow.namespace, flow.id, revision, labels=(*flow.labels, *labels)
+        )
+        resolved = dict(inputs or {})
+        if validate_inputs:
+            resolved = resolve_inputs(
+                flow.inputs or [],
+                resolved,
+                render_typed=lambda template, variables: render_typed(template, variables),
+                store_file=self._input_file_store(execution),
+            )
+        execution = replace(execution, inputs=jsonable(resolved))
+        await self.store.save_execution(execution)
+        self._live[execution.id] = _Live(flow, execution)
+        self._notify_execution(execution)
+        await self._events.put(_Event("advance", execution.id))
+        return execution
+
+    async def wait(self, execution_id: str, timeout: float | None = None) -> Execution:
+        """Wait until an execution ends; return it."""
+        live = self._live.get(execution_id)
+        if live is None:
+            stored = await self.store.get_execution(execution_id)
+            if stored is None:
+                raise NotFoundError(f"Unable to find execution '{execution_id}'")
+            return stored
+        future: asyncio.Future[Execution] = asyncio.get_running_loop().create_future()
+        live.waiters.append(future)
+        return await asyncio.wait_for(future, timeout)
+
+    async def kill(self, execution_id: str) -> None:
+        """Ask for an execution to be killed."""
+        await self._events.put(_Event("kill", execution_id))
+
+    # -- the executor loop ------------------------------------------------------------------
+
+    async def _executor_loop(self) -> None:
+        while True:
+            batch = [await self._events.get()]
+            while not self._events.empty():
+                batch.append(self._events.get_nowait())
+            await self._process(batch)
+
+    async def _drain_events(self) -> None:
+        batch = []
+        while not self._events.empty():
+            batch.append(self._events.get_nowait())
+        if batch:
+            await self._process(batch)
+
+    async def _process(self, batch: list[_Event]) -> None:
+        decisions: dict[str, list[Decision]] = {}
+        for event in batch:
+            live = self._live.get(event.execution_id)
+            if live is None:
+                continue
+            decision = self._decide(live, event)
+            live.execution = decision.execution
+            decisions.setdefault(event.execution_id, []).append(decision)
+        await self._flush_logs()
+        for execution_id, items in decisions.items():
+            await self._persist(self._live[execution_id], items)
+        for execution_id, items in decisions.items():
+            self._follow_up(self._live[execution_id], items)
+
+    def _decide(self, live: _Live, event: _Event) -> Decision:
+        now = utcnow()
+        if event.kind == "result" and event.result is not None:
+            return self.executor.apply(live.flow, live.execution, event.result, now)
+        if event.kind == "kill":
+            return self.executor.kill(live.flow, live.execution, now)
+        return self.executor.advance(live.flow, live.execution, now)
+
+    async def _persist(self, live: _Live, decisions: list[Decision]) -> None:
+        changed: dict[str, Any] = {}
+        for decision in decisions:
+            self._pending_logs.extend(decision.logs)
+            for entry in decision.logs:
+                self._notify_log(entry)
+            changed.update(decision.changed)
+        await self._flush_logs()
+        execution = live.execution
+        latest = [execution.task_run(run_id) for run_id in changed]
+        await self.store.save_execution(execution, latest)
+
+    def _follow_up(self, live: _Live, decisions: list[Decision]) -> None:
+        execution = live.execution
+        if any(decision.execution_changed or decision.changed for decision in decisions):
+            self._notify_execution(execution)
+        for decision in decisions:
+            for job in decision.jobs:
+                self._dispatch(job)
+            for run_id in decision.cancel:
+                running = self._running.get(run_id)
+                if running is not None:
+                    running.cancel()
+        wake = min((d.wake_at for d in decisions if d.wake_at is not None), default=None)
+        if wake is not None:
+            self._schedule(live, wake)
+        if execution.current.is_terminated():
+            if live.timer is not None:
+                live.timer.cancel()
+            for waiter in live.waiters:
+                if not waiter.done():
+                    waiter.set_result(execution)
+            del self._live[execution.id]
+
+    def _schedule(self, live: _Live, at: datetime) -> None:
+        if live.timer is not None:
+            live.timer.cancel()
+        loop = asyncio.get_running_loop()
+        delay = max((at - utcnow()).total_seconds(), 0.0)
+        execution_id = live.execution.id
+        live.timer = loop.call_later(
+            delay, lambda: self._events.put_nowait(_Event("advance", execution_id))
+        )
+
+    # -- the worker side --------------------------------------------------------------------
+
+    def _dispatch(self, job: WorkerJob) -> None:
+        task = asyncio.create_task(self._work(job), name=f"task-run-{job.task_run.id}")
+        self._running[job.task_run.id] = task
+
+    async def _work(self, job: WorkerJob) -> None:
+        try:
+            async with self._slots:
+                result = await self.worker.run(job)
+        except asyncio.CancelledError:
+            now = utcnow()
+            result = WorkerResult(job.execution.id, job.task_run.id, State.KILLED, now, now)
+        finally:
+            self._running.pop(job.task_run.id, None)
+        self._events.put_nowait(_Event("result", job.execution.id, result))
+
+    def _flow_of_job(self, job: WorkerJob) -> Flow:
+        return self._live[job.execution.id].flow
+
+    # -- logs -------------------------------------------------------------------------------
+
+    def _on_log(self, entry: LogEntry) -> None:
+        self._pending_logs.append(entry)
+        self._notify_log(entry)
+
+    def _notify_log(self, entry: LogEntry) -> None:
+        for listener in self._log_listeners:
+            listener(entry)
+
+    def _notify_execution(self, execution: Execution) -> None:
+        for listener in self._execution_listeners:
+            listener(execution)
+
+    async def _flush_logs(self) -> None:
+        if not self._pending_logs:
+            return
+        entries, self._pending_logs = self._pending_logs, []
+        await self.store.append_logs(entries)
+
+    async def _flush_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(0.25)
+            await self._flush_logs()
+
+    # -- recovery ---------------------------------------------------------------------------
+
+    async def _recover(self) -> None:
+        """Resume executions a previous process left running; running attempts start again."""
+        for execution in await self.store.executions_in_states(_ACTIVE_STATES):
+            record = await self.store.get_flow(
+                execution.namespace, execution.flow_id, execution.flow_revision, allow_deleted=True
+            )
+            if record is None:
+                continue
+            flow = parse_flow(record.source)
+            execution = _requeue_running(execution)
+            self._live[execution.id] = _Live(flow, execution)
+            await self._events.put(_Event("advance", execution.id))
+
+    def _input_file_store(self, execution: Execution) -> Callable[[str, str, bytes], str]:
+        def store_file(input_id: str, filename: str, data: bytes) -> str:
+            folder = execution_prefix(execution.namespace, execution.flow_id, execution.id)
+            return self.storage.put(f"{folder}/inputs/{input_id}", filename, data)
+
+        return store_file
+
+
+def _requeue_running(execution: Execution) -> Execution:
+    """Turn task runs that were running when the process died into retries due now."""
+    now = utcnow()
+    for run in execution.task_runs:
+        if run.current is State.RUNNING and run.attempts:
+            last = run.attempts[-1]
+            attempts = (*run.attempts[:-1], Attempt(last.state.to(State.FAILED, now), last.log_file))
+            retried = replace(run.with_state(State.RETRYING, now), attempts=attempts, due_at=0.0)
+            execution = execution.with_task_run(retried)
+    return execution
+
+
+__all__ = ["Runner", "jsonable"]

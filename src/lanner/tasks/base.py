@@ -1,0 +1,143 @@
+"""The task classes every task type derives from.
+
+Kestra's split, kept here: a *runnable* task does work and runs in the worker (Log, Request,
+...); a *flowable* task only decides which children run next and what its own state is, and is
+resolved inside the executor without I/O (Sequential, ForEach, If, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from lanner.executions import Level
+from lanner.properties import DynamicDuration
+from lanner.retry import RetryPolicy
+from lanner.states import State
+from lanner.tasks import registry
+
+if TYPE_CHECKING:
+    from lanner.context import RunContext
+    from lanner.flowable import FlowableRun
+
+TASK_ID_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$"
+
+
+class Task(BaseModel):
+    """Properties every task accepts (spec flows.md §4)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        alias_generator=to_camel,
+        arbitrary_types_allowed=True,
+        validate_default=False,
+    )
+
+    # Canonical Kestra type name, set by each concrete task class.
+    TYPE: ClassVar[str] = ""
+
+    id: Annotated[str, Field(pattern=TASK_ID_PATTERN, max_length=100)]
+    type: str
+    description: str | None = None
+    disabled: bool = False
+    timeout: DynamicDuration | None = None
+    retry: RetryPolicy | None = None
+    allow_failure: bool = False
+    allow_warning: bool = False
+    run_if: str | bool | None = None
+    log_level: Level | None = None
+    log_to_file: bool = False
+    worker_group: Mapping[str, Any] | None = None
+
+    def walk(self) -> Iterator[Task]:
+        """Yield this task and every task nested under it, depth first."""
+        yield self
+
+
+class RunnableTask(Task):
+    """A task that does work: it runs in the worker and may return outputs."""
+
+    async def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
+        """Do the task's work; raise a TaskError (or any exception) to fail the attempt."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedTask:
+    """A child task as a flowable will run it: the task, and its loop value if any."""
+
+    task: Task
+    value: str | None = None
+    iteration: int | None = None
+
+
+def _validate_task(value: Any, handler: ValidatorFunctionWrapHandler) -> Task:
+    """Validate a task mapping with the class its `type` names (aliases included)."""
+    if isinstance(value, Task):
+        return value
+    if not isinstance(value, Mapping):
+        raise PydanticCustomError("task_type", "expected a task (a mapping with id and type)")
+    type_name = value.get("type")
+    if type_name is None:
+        details = InitErrorDetails(type="missing", loc=("type",), input=dict(value))
+        raise ValidationError.from_exception_data("Task", [details])
+    cls = registry.lookup(type_name) if isinstance(type_name, str) else None
+    if cls is None:
+        hint = registry.suggest(str(type_name))
+        extra = f" (did you mean {hint}?)" if hint else ""
+        error = PydanticCustomError(
+            "unknown_task_type", "Invalid type: {type}{extra}", {"type": type_name, "extra": extra}
+        )
+        details = InitErrorDetails(type=error, loc=("type",), input=type_name)
+        raise ValidationError.from_exception_data("Task", [details])
+    return cls.model_validate({**value, "type": cls.TYPE})
+
+
+TaskRef = Annotated[Task, WrapValidator(_validate_task)]
+"""A task of any registered type, chosen by its `type` property."""
+
+
+class FlowableTask(Task):
+    """A task that only orchestrates children; the executor resolves it without I/O."""
+
+    errors: list[TaskRef] | None = None
+    finally_: list[TaskRef] | None = Field(default=None, alias="finally")
+
+    def task_lists(self) -> Iterator[tuple[str, Sequence[Task]]]:
+        """Yield each list of child tasks with the property that holds it."""
+        if self.errors:
+            yield "errors", self.errors
+        if self.finally_:
+            yield "finally", self.finally_
+
+    def walk(self) -> Iterator[Task]:
+        yield self
+        for _, tasks in self.task_lists():
+            for task in tasks:
+                yield from task.walk()
+
+    def resolve_nexts(self, run: FlowableRun) -> list[ResolvedTask]:
+        """Return the children to create now."""
+        raise NotImplementedError
+
+    def resolve_state(self, run: FlowableRun) -> State | None:
+        """Return this task run's final state once its children allow it, else None."""
+        raise NotImplementedError
+
+    def outputs(self, run: FlowableRun) -> Mapping[str, Any] | None:
+        """Return the outputs stored on this task run when it ends."""
+        return None

@@ -1,0 +1,365 @@
+"""Run Kestra's core conformance kit (../shared/kestra-conformance) and check its expectations.
+
+The kit is read from the shared folder at test time, never copied. Every case runs once, all
+concurrently on one runner (many cases sleep or back off for seconds), and each pytest case
+then checks its own recorded result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from lanner.clock import parse_instant
+from lanner.exceptions import LannerError
+from lanner.executions import Execution, Level, LogEntry, TaskRun
+from lanner.flow_parser import parse_flow
+from lanner.flows import Flow
+from lanner.inputs import resolve_inputs
+from lanner.runner import Runner
+from lanner.settings import Settings
+from lanner.store import Store
+from lanner.tasks import lookup
+
+KIT = Path(__file__).resolve().parents[3] / "shared" / "kestra-conformance"
+JAVA_PREFIX = re.compile(r"^(?:[a-z]+\.)+[A-Z]\w*(?:Exception|Error): ")
+
+# Cases that need engine features outside what lanner runs today, with the reason.
+SCENARIOS_SUPPORTED = {"single"}
+
+
+def kit_available() -> bool:
+    return (KIT / "expected.json").is_file()
+
+
+def load_cases() -> list[dict[str, Any]]:
+    cases: list[dict[str, Any]] = json.loads((KIT / "expected.json").read_text())
+    return cases
+
+
+def case_id(case: Mapping[str, Any], position: int) -> str:
+    inputs = case.get("inputs") or {}
+    suffix = ",".join(f"{key}={value}" for key, value in sorted(inputs.items()))[:40]
+    return f"{position:03d}-{case['flow']}" + (f"[{suffix}]" if suffix else "")
+
+
+def flow_text(case: Mapping[str, Any]) -> str:
+    return (KIT / "flows" / case["flow"]).read_text(encoding="utf-8")
+
+
+def unsupported_types(text: str) -> list[str]:
+    """Return the task types of a flow file that lanner does not know."""
+    types = re.findall(r"^\s*-?\s*type:\s*[\"']?([\w.]+)", text, flags=re.MULTILINE)
+    return sorted({name for name in types if name.startswith("io.kestra") and lookup(name) is None
+                   and ".conditions." not in name and ".triggers." not in name
+                   and ".trigger." not in name and ".condition." not in name})
+
+
+def skip_reason(case: Mapping[str, Any]) -> str | None:
+    """Say why a case cannot run on lanner yet, or None when it runs."""
+    scenario = case.get("scenario")
+    if scenario is None:
+        return None
+    missing = unsupported_types(flow_text(case))
+    if missing:
+        return f"task types not implemented yet: {', '.join(missing)}"
+    if scenario not in SCENARIOS_SUPPORTED:
+        return f"scenario '{scenario}' needs engine operations not implemented yet"
+    text = flow_text(case)
+    for key, feature in (("\nsla:", "flow SLA"), ("\nconcurrency:", "flow concurrency")):
+        if key in text:
+            return f"{feature} is not implemented yet"
+    if case.get("setup", {}).get("kv") is not None:
+        return "the KV store is not implemented yet"
+    return None
+
+
+@dataclass
+class Outcome:
+    """What running one case produced."""
+
+    execution: Execution | None = None
+    logs: list[LogEntry] = field(default_factory=list)
+    error: str | None = None
+    flow: Flow | None = None
+
+
+def setup_environment(cases: list[dict[str, Any]]) -> dict[str, Any]:
+    """Export the env vars and secrets the cases need; return the globals they need."""
+    globals_: dict[str, Any] = {}
+    for case in cases:
+        setup = case.get("setup") or {}
+        for key, value in (setup.get("env") or {}).items():
+            os.environ[key] = str(value)
+        for key, value in (setup.get("secrets") or {}).items():
+            encoded = base64.b64encode(str(value).encode()).decode()
+            os.environ[f"SECRET_{key.upper()}"] = encoded
+        globals_.update(setup.get("globals") or {})
+    return globals_
+
+
+def build_inputs(case: Mapping[str, Any], flow: Flow) -> tuple[dict[str, Any], bool]:
+    """Return the inputs to submit and whether they go through validation."""
+    inputs: dict[str, Any] = dict(case.get("inputs") or {})
+    for key, generated in (case.get("inputsGenerated") or {}).items():
+        inputs[key] = generated["repeat"] * generated["count"]
+    mode = case.get("inputMode")
+    if mode == "validated":
+        return inputs, True
+    if mode == "raw":
+        typed = case.get("inputsTyped") or {}
+        return {**inputs, **typed}, False
+    with_defaults = [decl for decl in flow.inputs or () if decl.defaults is not None]
+    defaults = resolve_inputs(with_defaults, {}, render_typed=lambda text, variables: text)
+    return {**defaults, **inputs}, False
+
+
+async def run_case(runner: Runner, store: Store, case: Mapping[str, Any]) -> Outcome:
+    outcome = Outcome()
+    try:
+        text = flow_text(case)
+        flow = parse_flow(text, case["flow"])
+        outcome.flow = flow
+        record = await store.save_flow(flow.namespace, flow.id, text)
+        inputs, validate = build_inputs(case, flow)
+        execution = await runner.submit(flow, record.revision, inputs, validate_inputs=validate)
+        outcome.execution = await runner.wait(execution.id, timeout=60)
+        await asyncio.sleep(0)
+        outcome.logs = await store.get_logs(execution.id)
+    except (LannerError, TimeoutError) as exc:
+        outcome.error = f"{type(exc).__name__}: {exc}"
+    return outcome
+
+
+async def run_all(cases: list[dict[str, Any]], home: Path, store: Store) -> dict[int, Outcome]:
+    globals_ = setup_environment(cases)
+    settings = Settings(
+        home=home,
+        database_url=f"sqlite:///{home / 'lanner.db'}",
+        env_prefix="KESTRA_",
+        globals=globals_,
+    )
+    results: dict[int, Outcome] = {}
+    async with Runner(settings, store) as runner:
+        runnable = [
+            (position, case)
+            for position, case in enumerate(cases)
+            if case.get("scenario") is not None and skip_reason(case) is None
+        ]
+        outcomes = await asyncio.gather(*(run_case(runner, store, case) for _, case in runnable))
+        for (position, _), outcome in zip(runnable, outcomes, strict=True):
+            results[position] = outcome
+    return results
+
+
+# -- checks ----------------------------------------------------------------------------------------
+
+
+def check(case: Mapping[str, Any], outcome: Outcome) -> list[str]:
+    """Return every way the outcome differs from the case's expectations."""
+    if outcome.error is not None or outcome.execution is None:
+        return [f"the run failed: {outcome.error}"]
+    execution = outcome.execution
+    runs = list(execution.task_runs)
+    problems: list[str] = []
+    expect = case.get
+    if expect("taskRunCount") is not None and len(runs) != expect("taskRunCount"):
+        problems.append(f"taskRunCount: expected {expect('taskRunCount')}, got {len(runs)}")
+    if expect("taskRunCountMin") is not None and len(runs) < expect("taskRunCountMin"):
+        problems.append(f"taskRunCountMin: expected >= {expect('taskRunCountMin')}, got {len(runs)}")
+    if expect("state") is not None and execution.current.value != expect("state"):
+        problems.append(f"state: expected {expect('state')}, got {execution.current.value}")
+    for task_id, state in (expect("taskStates") or {}).items():
+        run = _first(runs, task_id)
+        got = run.current.value if run else None
+        if got != state:
+            problems.append(f"taskStates[{task_id}]: expected {state}, got {got}")
+    for task_id, count in (expect("taskRunCounts") or {}).items():
+        got = sum(1 for run in runs if run.task_id == task_id)
+        if got != count:
+            problems.append(f"taskRunCounts[{task_id}]: expected {count}, got {got}")
+    for task_id, count in (expect("taskAttempts") or {}).items():
+        run = _first(runs, task_id)
+        got = len(run.attempts) if run else None
+        if got != count:
+            problems.append(f"taskAttempts[{task_id}]: expected {count}, got {got}")
+    problems.extend(_check_by_index(expect("taskRunsByIndex") or [], runs))
+    problems.extend(_check_outputs(expect("outputs") or [], execution))
+    problems.extend(_check_logs(expect("logs") or [], runs, outcome.logs))
+    for item in expect("logCounts") or ():
+        minimum = Level.parse(item["minLevel"])
+        got = sum(1 for entry in outcome.logs if entry.level >= minimum)
+        if got != item["count"]:
+            problems.append(f"logCounts[{item['minLevel']}]: expected {item['count']}, got {got}")
+    problems.extend(_check_execution_outputs(case, execution))
+    for label in expect("labels") or ():
+        if execution.labels_map().get(label["key"]) != label["value"]:
+            problems.append(f"labels: missing {label['key']}={label['value']}")
+    return problems
+
+
+def _first(runs: list[TaskRun], task_id: str) -> TaskRun | None:
+    return next((run for run in runs if run.task_id == task_id), None)
+
+
+def _by_index(runs: list[TaskRun], index: int, task_id: str, used: set[str]) -> TaskRun | None:
+    """Pick the task run at `index`, or else the next unused one with that task id."""
+    if index < len(runs) and runs[index].task_id == task_id and runs[index].id not in used:
+        return runs[index]
+    return next((run for run in runs if run.task_id == task_id and run.id not in used), None)
+
+
+def _check_by_index(items: list[dict[str, Any]], runs: list[TaskRun]) -> Iterator[str]:
+    used: set[str] = set()
+    for item in items:
+        run = _by_index(runs, item["index"], item["taskId"], used)
+        where = f"taskRunsByIndex[{item['index']}:{item['taskId']}]"
+        if run is None:
+            yield f"{where}: no such task run"
+            continue
+        used.add(run.id)
+        if "state" in item and run.current.value != item["state"]:
+            yield f"{where}.state: expected {item['state']}, got {run.current.value}"
+        if "attempts" in item:
+            got = len(run.attempts) or None
+            if got != item["attempts"]:
+                yield f"{where}.attempts: expected {item['attempts']}, got {got}"
+        if "attemptsMin" in item and len(run.attempts) < item["attemptsMin"]:
+            yield f"{where}.attempts: expected >= {item['attemptsMin']}, got {len(run.attempts)}"
+        for state, count in (item.get("historyCounts") or {}).items():
+            got = sum(1 for history in run.state.histories if history.state.value == state)
+            if got != count:
+                yield f"{where}.history[{state}]: expected {count}, got {got}"
+
+
+def _values_path(execution: Execution, run: TaskRun) -> list[str]:
+    by_id = {item.id: item for item in execution.task_runs}
+    values: list[str] = []
+    parent_id = run.parent_task_run_id
+    while parent_id is not None and parent_id in by_id:
+        parent = by_id[parent_id]
+        if parent.value is not None:
+            values.append(parent.value)
+        parent_id = parent.parent_task_run_id
+    values.reverse()
+    if run.value is not None:
+        values.append(run.value)
+    return values
+
+
+def _dig(value: Any, path: str) -> Any:
+    for key in path.split("."):
+        if not isinstance(value, Mapping) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value, separators=(",", ":")) if value is not None else "null"
+
+
+def _check_outputs(items: list[dict[str, Any]], execution: Execution) -> Iterator[str]:
+    runs = list(execution.task_runs)
+    for item in items:
+        task_id = item["taskId"]
+        if item.get("value") is not None:
+            run = next(
+                (r for r in runs if r.task_id == task_id and _values_path(execution, r) == item["value"]),
+                None,
+            )
+        elif item.get("index") is not None:
+            run = _by_index(runs, item["index"], task_id, set())
+        else:
+            run = _first(runs, task_id)
+        where = f"outputs[{task_id}{item.get('value') or ''}].{item['path']}"
+        if run is None:
+            yield f"{where}: no such task run"
+            continue
+        value = _dig(run.outputs or {}, item["path"])
+        yield from _compare(where, value, item, execution)
+
+
+def _compare(where: str, value: Any, item: Mapping[str, Any], execution: Execution) -> Iterator[str]:
+    text = _as_text(value)
+    if "equals" in item and text != _as_text(item["equals"]):
+        yield f"{where}: expected {item['equals']!r}, got {text!r}"
+    if "contains" in item and item["contains"] not in text:
+        yield f"{where}: expected to contain {item['contains']!r}, got {text!r}"
+    if "matches" in item and not re.fullmatch(item["matches"], text):
+        yield f"{where}: expected to match {item['matches']!r}, got {text!r}"
+    if "withinSecondsOfNow" in item:
+        try:
+            moment = parse_instant(text)
+        except ValueError:
+            yield f"{where}: expected a date-time, got {text!r}"
+        else:
+            age = abs((datetime.now(UTC) - moment).total_seconds())
+            if age > item["withinSecondsOfNow"] + 60:
+                yield f"{where}: {text} is not within {item['withinSecondsOfNow']}s of now"
+    if "containsOutputOf" in item:
+        ref = item["containsOutputOf"]
+        other = next((r for r in execution.task_runs if r.task_id == ref["taskId"]), None)
+        expected = (ref.get("prefix") or "") + _as_text(_dig(other.outputs or {}, ref["path"]) if other else None)
+        if expected not in text:
+            yield f"{where}: expected to contain {expected!r}, got {text!r}"
+
+
+def _expected_text(text: str) -> str:
+    """Drop a Java exception class prefix: lanner reports the same message without it."""
+    return JAVA_PREFIX.sub("", text)
+
+
+def _check_logs(items: list[dict[str, Any]], runs: list[TaskRun], logs: list[LogEntry]) -> Iterator[str]:
+    for item in items:
+        candidates = logs
+        if item.get("index") is not None and item.get("taskId"):
+            run = _by_index(runs, item["index"], item["taskId"], set())
+            candidates = [entry for entry in logs if run is not None and entry.task_run_id == run.id]
+        elif item.get("taskId"):
+            candidates = [entry for entry in logs if entry.task_id == item["taskId"]]
+        if item.get("level"):
+            candidates = [entry for entry in candidates if entry.level.name == item["level"]]
+        where = f"logs[{item.get('taskId') or '*'}]"
+        if item.get("absent"):
+            if candidates:
+                yield f"{where}: expected no log, got {[entry.message for entry in candidates]}"
+            continue
+        if "equals" in item:
+            wanted = _expected_text(item["equals"])
+            if not any(entry.message == wanted for entry in candidates):
+                yield f"{where}: no log equal to {wanted!r} in {[e.message for e in candidates]}"
+        if "contains" in item:
+            wanted = _expected_text(item["contains"])
+            if not any(wanted in entry.message for entry in candidates):
+                yield f"{where}: no log containing {wanted!r} in {[e.message for e in candidates]}"
+
+
+def _check_execution_outputs(case: Mapping[str, Any], execution: Execution) -> Iterator[str]:
+    outputs = execution.outputs
+    if case.get("executionOutputsNull") and outputs:
+        yield f"executionOutputs: expected none, got {outputs}"
+    if case.get("executionOutputsSize") is not None:
+        size = len(outputs or {})
+        if size != case["executionOutputsSize"]:
+            yield f"executionOutputsSize: expected {case['executionOutputsSize']}, got {size}"
+    for item in case.get("executionOutputs") or ():
+        value = _dig(outputs or {}, item["path"])
+        if "equals" in item and _as_text(value) != _as_text(item["equals"]):
+            yield f"executionOutputs.{item['path']}: expected {item['equals']!r}, got {value!r}"
+        if "hasItems" in item:
+            missing = [wanted for wanted in item["hasItems"] if wanted not in (value or [])]
+            if missing:
+                yield f"executionOutputs.{item['path']}: missing items {missing} in {value!r}"
