@@ -32,7 +32,8 @@ CONCURRENCY = 20
 
 def sequential_flow(count: int) -> str:
     tasks = "\n".join(
-        f"  - id: t{i}\n    type: io.kestra.plugin.core.debug.Return\n    format: \"{{{{ task.id }}}}\""
+        f"  - id: t{i}\n    type: io.kestra.plugin.core.debug.Return\n"
+        '    format: "{{ task.id }}"'
         for i in range(count)
     )
     return f"id: sequential\nnamespace: bench\ntasks:\n{tasks}\n"

@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import socket
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 BODY = b'{"hello":"world"}'
 RESPONSE = (
@@ -58,7 +58,9 @@ def local_server(delay: float = 0.0) -> Iterator[str]:
     sock.bind(("127.0.0.1", 0))
     sock.listen(1024)
     port = sock.getsockname()[1]
-    process = multiprocessing.get_context("fork").Process(target=_serve, args=(sock, delay), daemon=True)
+    process = multiprocessing.get_context("fork").Process(
+        target=_serve, args=(sock, delay), daemon=True
+    )
     process.start()
     sock.close()
     try:

@@ -42,11 +42,13 @@ def millis_iso(moment: datetime) -> str:
 def env_variables(prefix: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """Return `envs.*`: variables with the prefix, lower-cased without it."""
     env = os.environ if environ is None else environ
-    return {key[len(prefix) :].lower(): value for key, value in env.items() if key.startswith(prefix)}
+    return {
+        key[len(prefix) :].lower(): value for key, value in env.items() if key.startswith(prefix)
+    }
 
 
 def read_secret(key: str, environ: Mapping[str, str] | None = None) -> str:
-    """Return the secret `key` from `SECRET_<KEY>` (base64), as Kestra's open-source edition does."""
+    """Return the secret `key` from `SECRET_<KEY>` (base64), like Kestra's open-source edition."""
     env = os.environ if environ is None else environ
     encoded = env.get(f"SECRET_{key.upper()}")
     if encoded is None:

@@ -50,10 +50,13 @@ class Problem:
             return ""
         return f"{self.line}:{self.column or 1}"
 
+    def describe(self) -> str:
+        """Return `path: message` (or the message alone when there is no path)."""
+        return f"{self.path}: {self.message}" if self.path else self.message
+
     def __str__(self) -> str:
         where = self.location()
-        prefix = f"{where}: " if where else ""
-        return f"{prefix}{self.path}: {self.message}" if self.path else f"{prefix}{self.message}"
+        return f"{where}: {self.describe()}" if where else self.describe()
 
 
 class FlowError(LannerError):
@@ -65,9 +68,17 @@ class FlowError(LannerError):
         super().__init__(self._describe())
 
     def _describe(self) -> str:
-        name = f"{self.source_name}: " if self.source_name else ""
-        lines = [f"{name}{problem}" for problem in self.problems]
+        lines = [self._line(problem) for problem in self.problems]
         return "\n".join(lines) if lines else "The flow is invalid."
+
+    def _line(self, problem: Problem) -> str:
+        """Format one problem compiler-style: `file:line:column: path: message`."""
+        where = problem.location()
+        if self.source_name:
+            place = f"{self.source_name}:{where}" if where else self.source_name
+        else:
+            place = where
+        return f"{place}: {problem.describe()}" if place else problem.describe()
 
 
 class InputError(LannerError):

@@ -284,6 +284,16 @@ class Level(IntEnum):
         upper = name.upper()
         return cls["WARN" if upper == "WARNING" else upper]
 
+    @classmethod
+    def _missing_(cls, value: object) -> Level | None:
+        # Flows name levels (`level: WARN`); accept the names wherever a Level is parsed.
+        if isinstance(value, str):
+            try:
+                return cls.parse(value)
+            except KeyError:
+                return None
+        return None
+
 
 @dataclass(frozen=True, slots=True)
 class LogEntry:

@@ -170,7 +170,10 @@ class _Step:
         if run.current.is_terminated() or not run.attempts:
             return  # a late result for a task run already decided (killed, restarted)
         last = run.attempts[-1]
-        attempts = (*run.attempts[:-1], replace(last, state=last.state.to(result.state, result.ended_at)))
+        attempts = (
+            *run.attempts[:-1],
+            replace(last, state=last.state.to(result.state, result.ended_at)),
+        )
         run = replace(run, attempts=attempts, outputs=result.outputs)
         task = self.tasks[run.task_id]
         state = result.state
@@ -225,9 +228,13 @@ class _Step:
         if self.execution.current is State.KILLING:
             return self._kill_round(index) or progress
         top = self.flowable_run(index, self.flow.tasks[0], None)
-        progress |= self._create(index, None, top.sequential_nexts(
-            resolve(self.flow.tasks), resolve(self.flow.errors), resolve(self.flow.finally_)
-        ))
+        progress |= self._create(
+            index,
+            None,
+            top.sequential_nexts(
+                resolve(self.flow.tasks), resolve(self.flow.errors), resolve(self.flow.finally_)
+            ),
+        )
         for run in list(self.execution.task_runs):
             if run.current.is_terminated():
                 continue
@@ -280,7 +287,9 @@ class _Step:
                 return
         if isinstance(task, RunnableTask):
             attempt = Attempt(StateTrail.start(State.RUNNING, self.now))
-            run = replace(run.with_state(State.RUNNING, self.now), attempts=(*run.attempts, attempt))
+            run = replace(
+                run.with_state(State.RUNNING, self.now), attempts=(*run.attempts, attempt)
+            )
             self.save(run)
             self.to_dispatch.append(run.id)
             return

@@ -33,7 +33,9 @@ class _Record(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
-        populate_by_name=True,
+        validate_by_alias=True,
+        validate_by_name=False,
+        coerce_numbers_to_str=True,
         alias_generator=to_camel,
         arbitrary_types_allowed=True,
     )

@@ -48,7 +48,9 @@ def _to_duration(value: Any) -> Any:
             return parse_duration(value)
         except ValueError as exc:
             raise PydanticCustomError(
-                "duration", "expected an ISO-8601 duration like PT5M, got '{value}'", {"value": value}
+                "duration",
+                "expected an ISO-8601 duration like PT5M, got '{value}'",
+                {"value": value},
             ) from exc
     if isinstance(value, int | float) and not isinstance(value, bool):
         return timedelta(seconds=value)

@@ -22,7 +22,11 @@ class RetryBehavior(StrEnum):
 
 class _RetryBase(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, alias_generator=to_camel
+        extra="forbid",
+        frozen=True,
+        validate_by_alias=True,
+        validate_by_name=False,
+        alias_generator=to_camel,
     )
 
     max_attempt: int | None = Field(default=None, ge=1)
@@ -84,7 +88,7 @@ class RandomRetry(_RetryBase):
     def base_delay(self, attempts_done: int) -> timedelta:
         low = self.min_interval.total_seconds()
         high = self.max_interval.total_seconds()
-        return timedelta(seconds=random.uniform(low, max(low, high)))  # noqa: S311 - jitter, not crypto
+        return timedelta(seconds=random.uniform(low, max(low, high)))
 
 
 RetryPolicy: TypeAlias = Annotated[

@@ -72,7 +72,9 @@ class _Live:
 class Runner:
     """Executor + worker + store in one process (`lanner run`, `lanner server local`)."""
 
-    def __init__(self, settings: Settings, store: Store, storage: LocalStorage | None = None) -> None:
+    def __init__(
+        self, settings: Settings, store: Store, storage: LocalStorage | None = None
+    ) -> None:
         self.settings = settings
         self.store = store
         self.storage = storage or LocalStorage(settings.storage_dir)
@@ -331,7 +333,10 @@ def _requeue_running(execution: Execution) -> Execution:
     for run in execution.task_runs:
         if run.current is State.RUNNING and run.attempts:
             last = run.attempts[-1]
-            attempts = (*run.attempts[:-1], Attempt(last.state.to(State.FAILED, now), last.log_file))
+            attempts = (
+                *run.attempts[:-1],
+                Attempt(last.state.to(State.FAILED, now), last.log_file),
+            )
             retried = replace(run.with_state(State.RETRYING, now), attempts=attempts, due_at=0.0)
             execution = execution.with_task_run(retried)
     return execution

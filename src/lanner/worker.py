@@ -67,7 +67,7 @@ class Worker:
         except asyncio.CancelledError:
             ctx.logger.warn("Task was killed")
             return WorkerResult(job.execution.id, job.task_run.id, State.KILLED, started, utcnow())
-        except Exception as exc:  # noqa: BLE001 - every failure of a task is reported, not raised
+        except Exception as exc:
             self._log_failure(ctx, exc)
             outputs, state = None, State.FAILED
         return WorkerResult(

@@ -52,15 +52,24 @@ def case_id(case: Mapping[str, Any], position: int) -> str:
 
 
 def flow_text(case: Mapping[str, Any]) -> str:
-    return (KIT / "flows" / case["flow"]).read_text(encoding="utf-8")
+    return (KIT / "flows" / str(case["flow"])).read_text(encoding="utf-8")
 
 
 def unsupported_types(text: str) -> list[str]:
     """Return the task types of a flow file that lanner does not know."""
     types = re.findall(r"^\s*-?\s*type:\s*[\"']?([\w.]+)", text, flags=re.MULTILINE)
-    return sorted({name for name in types if name.startswith("io.kestra") and lookup(name) is None
-                   and ".conditions." not in name and ".triggers." not in name
-                   and ".trigger." not in name and ".condition." not in name})
+    return sorted(
+        {
+            name
+            for name in types
+            if name.startswith("io.kestra")
+            and lookup(name) is None
+            and ".conditions." not in name
+            and ".triggers." not in name
+            and ".trigger." not in name
+            and ".condition." not in name
+        }
+    )
 
 
 def skip_reason(case: Mapping[str, Any]) -> str | None:
@@ -171,26 +180,16 @@ def check(case: Mapping[str, Any], outcome: Outcome) -> list[str]:
     runs = list(execution.task_runs)
     problems: list[str] = []
     expect = case.get
-    if expect("taskRunCount") is not None and len(runs) != expect("taskRunCount"):
-        problems.append(f"taskRunCount: expected {expect('taskRunCount')}, got {len(runs)}")
-    if expect("taskRunCountMin") is not None and len(runs) < expect("taskRunCountMin"):
-        problems.append(f"taskRunCountMin: expected >= {expect('taskRunCountMin')}, got {len(runs)}")
-    if expect("state") is not None and execution.current.value != expect("state"):
-        problems.append(f"state: expected {expect('state')}, got {execution.current.value}")
-    for task_id, state in (expect("taskStates") or {}).items():
-        run = _first(runs, task_id)
-        got = run.current.value if run else None
-        if got != state:
-            problems.append(f"taskStates[{task_id}]: expected {state}, got {got}")
-    for task_id, count in (expect("taskRunCounts") or {}).items():
-        got = sum(1 for run in runs if run.task_id == task_id)
-        if got != count:
-            problems.append(f"taskRunCounts[{task_id}]: expected {count}, got {got}")
-    for task_id, count in (expect("taskAttempts") or {}).items():
-        run = _first(runs, task_id)
-        got = len(run.attempts) if run else None
-        if got != count:
-            problems.append(f"taskAttempts[{task_id}]: expected {count}, got {got}")
+    count = expect("taskRunCount")
+    if count is not None and len(runs) != count:
+        problems.append(f"taskRunCount: expected {count}, got {len(runs)}")
+    minimum_count = expect("taskRunCountMin")
+    if minimum_count is not None and len(runs) < minimum_count:
+        problems.append(f"taskRunCountMin: expected >= {minimum_count}, got {len(runs)}")
+    state = expect("state")
+    if state is not None and execution.current.value != state:
+        problems.append(f"state: expected {state}, got {execution.current.value}")
+    problems.extend(_check_per_task(case, runs))
     problems.extend(_check_by_index(expect("taskRunsByIndex") or [], runs))
     problems.extend(_check_outputs(expect("outputs") or [], execution))
     problems.extend(_check_logs(expect("logs") or [], runs, outcome.logs))
@@ -204,6 +203,23 @@ def check(case: Mapping[str, Any], outcome: Outcome) -> list[str]:
         if execution.labels_map().get(label["key"]) != label["value"]:
             problems.append(f"labels: missing {label['key']}={label['value']}")
     return problems
+
+
+def _check_per_task(case: Mapping[str, Any], runs: list[TaskRun]) -> Iterator[str]:
+    for task_id, state in (case.get("taskStates") or {}).items():
+        run = _first(runs, task_id)
+        got_state = run.current.value if run else None
+        if got_state != state:
+            yield f"taskStates[{task_id}]: expected {state}, got {got_state}"
+    for task_id, count in (case.get("taskRunCounts") or {}).items():
+        got_count = sum(1 for run in runs if run.task_id == task_id)
+        if got_count != count:
+            yield f"taskRunCounts[{task_id}]: expected {count}, got {got_count}"
+    for task_id, count in (case.get("taskAttempts") or {}).items():
+        run = _first(runs, task_id)
+        attempts = len(run.attempts) if run else None
+        if attempts != count:
+            yield f"taskAttempts[{task_id}]: expected {count}, got {attempts}"
 
 
 def _first(runs: list[TaskRun], task_id: str) -> TaskRun | None:
@@ -277,7 +293,11 @@ def _check_outputs(items: list[dict[str, Any]], execution: Execution) -> Iterato
         task_id = item["taskId"]
         if item.get("value") is not None:
             run = next(
-                (r for r in runs if r.task_id == task_id and _values_path(execution, r) == item["value"]),
+                (
+                    r
+                    for r in runs
+                    if r.task_id == task_id and _values_path(execution, r) == item["value"]
+                ),
                 None,
             )
         elif item.get("index") is not None:
@@ -292,7 +312,9 @@ def _check_outputs(items: list[dict[str, Any]], execution: Execution) -> Iterato
         yield from _compare(where, value, item, execution)
 
 
-def _compare(where: str, value: Any, item: Mapping[str, Any], execution: Execution) -> Iterator[str]:
+def _compare(
+    where: str, value: Any, item: Mapping[str, Any], execution: Execution
+) -> Iterator[str]:
     text = _as_text(value)
     if "equals" in item and text != _as_text(item["equals"]):
         yield f"{where}: expected {item['equals']!r}, got {text!r}"
@@ -312,7 +334,9 @@ def _compare(where: str, value: Any, item: Mapping[str, Any], execution: Executi
     if "containsOutputOf" in item:
         ref = item["containsOutputOf"]
         other = next((r for r in execution.task_runs if r.task_id == ref["taskId"]), None)
-        expected = (ref.get("prefix") or "") + _as_text(_dig(other.outputs or {}, ref["path"]) if other else None)
+        expected = (ref.get("prefix") or "") + _as_text(
+            _dig(other.outputs or {}, ref["path"]) if other else None
+        )
         if expected not in text:
             yield f"{where}: expected to contain {expected!r}, got {text!r}"
 
@@ -322,12 +346,16 @@ def _expected_text(text: str) -> str:
     return JAVA_PREFIX.sub("", text)
 
 
-def _check_logs(items: list[dict[str, Any]], runs: list[TaskRun], logs: list[LogEntry]) -> Iterator[str]:
+def _check_logs(
+    items: list[dict[str, Any]], runs: list[TaskRun], logs: list[LogEntry]
+) -> Iterator[str]:
     for item in items:
         candidates = logs
         if item.get("index") is not None and item.get("taskId"):
             run = _by_index(runs, item["index"], item["taskId"], set())
-            candidates = [entry for entry in logs if run is not None and entry.task_run_id == run.id]
+            candidates = [
+                entry for entry in logs if run is not None and entry.task_run_id == run.id
+            ]
         elif item.get("taskId"):
             candidates = [entry for entry in logs if entry.task_id == item["taskId"]]
         if item.get("level"):

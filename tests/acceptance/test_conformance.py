@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from lanner.flow_parser import parse_flow
 from lanner.store import open_store
 from tests.acceptance import conformance
 
@@ -37,9 +38,11 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[int, conformance.
     list(enumerate(CASES)),
     ids=[conformance.case_id(case, position) for position, case in enumerate(CASES)],
 )
-def test_case(position: int, case: dict[str, Any], outcomes: dict[int, conformance.Outcome]) -> None:
+def test_case(
+    position: int, case: dict[str, Any], outcomes: dict[int, conformance.Outcome]
+) -> None:
     if case.get("scenario") is None:
-        conformance.parse_flow(conformance.flow_text(case), case["flow"])
+        parse_flow(conformance.flow_text(case), case["flow"])
         return
     reason = conformance.skip_reason(case)
     if reason is not None:

@@ -42,7 +42,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--output",
         choices=("text", "json"),
         default="text",
-        help="text: logs and a summary on stdout; json: the execution JSON on stdout, logs on stderr",
+        help="text: logs and a summary on stdout; "
+        "json: the execution JSON on stdout, logs on stderr",
     )
     add_home_argument(parser)
 
@@ -95,7 +96,9 @@ def parse_inputs(pairs: list[str]) -> dict[str, Any]:
     return inputs
 
 
-async def _run(args: argparse.Namespace, source: str, flow: Any, inputs: dict[str, Any]) -> Execution:
+async def _run(
+    args: argparse.Namespace, source: str, flow: Any, inputs: dict[str, Any]
+) -> Execution:
     settings = load_settings(args)
     store = await connect(settings)
     log_stream = sys.stderr if args.output == "json" else sys.stdout
@@ -156,8 +159,10 @@ def print_summary(execution: Execution, stream: TextIO) -> None:
         )
     widths = [max(len(row[col]) for row in rows) for col in range(len(rows[0]))]
     for row in rows:
-        print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)),
-              file=stream)
+        print(
+            "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)),
+            file=stream,
+        )
     outputs = [(run, run.outputs) for run in execution.task_runs if run.outputs]
     if outputs:
         print("Outputs:", file=stream)

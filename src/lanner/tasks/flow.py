@@ -118,9 +118,7 @@ class If(FlowableTask):
         return resolve(self.then if result else self.else_)
 
     def resolve_nexts(self, run: FlowableRun) -> list[ResolvedTask]:
-        return run.sequential_nexts(
-            self._chosen(run), resolve(self.errors), resolve(self.finally_)
-        )
+        return run.sequential_nexts(self._chosen(run), resolve(self.errors), resolve(self.finally_))
 
     def resolve_state(self, run: FlowableRun) -> State | None:
         return run.resolve_state(
@@ -184,9 +182,7 @@ class Switch(FlowableTask):
         return resolve(self.defaults)
 
     def resolve_nexts(self, run: FlowableRun) -> list[ResolvedTask]:
-        return run.sequential_nexts(
-            self._chosen(run), resolve(self.errors), resolve(self.finally_)
-        )
+        return run.sequential_nexts(self._chosen(run), resolve(self.errors), resolve(self.finally_))
 
     def resolve_state(self, run: FlowableRun) -> State | None:
         return run.resolve_state(
@@ -311,7 +307,11 @@ class DagTask(BaseModel):
     """A Dag node: a task and the ids of the nodes it waits for."""
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, alias_generator=to_camel
+        extra="forbid",
+        frozen=True,
+        validate_by_alias=True,
+        validate_by_name=False,
+        alias_generator=to_camel,
     )
 
     task: TaskRef

@@ -24,6 +24,7 @@ def _load_builtins() -> None:
         for module in _BUILTIN_MODULES:
             importlib.import_module(module)
 
+
 # Old package prefixes and where their classes live now (spec flows.md §9.1, http-tasks.md §0).
 _LEGACY_PACKAGES: tuple[tuple[str, str], ...] = (
     ("io.kestra.core.tasks.log.", "io.kestra.plugin.core.log."),
@@ -43,7 +44,9 @@ _LEGACY_PACKAGES: tuple[tuple[str, str], ...] = (
 _RENAMED: dict[str, str] = {
     "io.kestra.plugin.core.flow.Flow": "io.kestra.plugin.core.flow.Subflow",
     "io.kestra.plugin.core.flow.Worker": "io.kestra.plugin.core.flow.WorkingDirectory",
-    "io.kestra.plugin.core.condition.VariableCondition": "io.kestra.plugin.core.condition.Expression",
+    "io.kestra.plugin.core.condition.VariableCondition": (
+        "io.kestra.plugin.core.condition.Expression"
+    ),
 }
 
 

@@ -92,7 +92,9 @@ async def drive(
     return result
 
 
-def _killed(executor: Executor, flow: Flow, execution: Execution, run_id: str, now: datetime) -> Decision:
+def _killed(
+    executor: Executor, flow: Flow, execution: Execution, run_id: str, now: datetime
+) -> Decision:
     from lanner.jobs import WorkerResult
     from lanner.states import State
 

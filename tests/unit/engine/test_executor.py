@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from pathlib import Path
 
@@ -180,7 +181,7 @@ async def test_exponential_retry_doubles_up_to_max_interval(tmp_path: Path) -> N
         tmp_path,
     )
     starts = [attempt.state.start_date for attempt in result.run("fail").attempts]
-    gaps = [round((b - a).total_seconds()) for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [round((b - a).total_seconds()) for a, b in itertools.pairwise(starts)]
     assert gaps == [1, 2, 3]
 
 
@@ -318,7 +319,12 @@ async def test_if_and_switch_choose_their_branch(tmp_path: Path) -> None:
         tmp_path,
         {"n": 2},
     )
-    assert result.states() == {"if": "SUCCESS", "big": "SUCCESS", "switch": "SUCCESS", "two": "SUCCESS"}
+    assert result.states() == {
+        "if": "SUCCESS",
+        "big": "SUCCESS",
+        "switch": "SUCCESS",
+        "two": "SUCCESS",
+    }
     assert result.run("if").outputs == {"evaluationResult": True}
     assert result.run("switch").outputs == {"value": "2", "defaults": False}
 
@@ -346,7 +352,7 @@ async def test_flow_outputs_are_rendered_and_a_render_error_fails(tmp_path: Path
     ok = await drive(
         flow(
             "  - id: r\n    type: io.kestra.plugin.core.debug.Return\n    format: v\n",
-            "outputs:\n  - id: out\n    type: STRING\n    value: \"{{ outputs.r.value }}\"\n",
+            'outputs:\n  - id: out\n    type: STRING\n    value: "{{ outputs.r.value }}"\n',
         ),
         tmp_path,
     )
@@ -354,7 +360,7 @@ async def test_flow_outputs_are_rendered_and_a_render_error_fails(tmp_path: Path
     broken = await drive(
         flow(
             "  - id: r\n    type: io.kestra.plugin.core.debug.Return\n    format: v\n",
-            "outputs:\n  - id: out\n    type: STRING\n    value: \"{{ outputs.nope }}\"\n",
+            'outputs:\n  - id: out\n    type: STRING\n    value: "{{ outputs.nope }}"\n',
         ),
         tmp_path,
     )
@@ -363,7 +369,9 @@ async def test_flow_outputs_are_rendered_and_a_render_error_fails(tmp_path: Path
 
 
 def test_advance_does_nothing_on_a_terminated_execution(tmp_path: Path) -> None:
-    parsed = parse_flow(flow("  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: x\n"))
+    parsed = parse_flow(
+        flow("  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: x\n")
+    )
     execution = Execution.create("company.team", "f", 1).with_state(State.SUCCESS)
     decision = Executor(Settings.load(home=tmp_path)).advance(parsed, execution)
     assert decision.execution is execution
