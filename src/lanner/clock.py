@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 
 def utcnow() -> datetime:
-    """Return the current instant in UTC."""
-    return datetime.now(UTC)
+    """Return the current instant in UTC, to the millisecond as Kestra records instants."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def format_instant(moment: datetime) -> str:

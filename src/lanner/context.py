@@ -227,13 +227,15 @@ def base_variables(flow: Flow, execution: Execution, settings: Settings) -> dict
             "originalId": execution.original_id,
             "state": execution.current.value,
         },
-        "inputs": dict(execution.inputs or {}),
         "vars": dict(flow.variables or {}),
         "labels": execution.labels_map(),
         "envs": env_variables(settings.env_prefix),
         "globals": dict(settings.globals),
         "kestra": {"environment": {"name": settings.environment_name}, "url": settings.url},
     }
+    if execution.inputs:
+        # Like Kestra, an execution without inputs has no `inputs` variable at all.
+        variables["inputs"] = dict(execution.inputs)
     if execution.trigger is not None:
         variables["trigger"] = dict(execution.trigger.get("variables") or {})
     return variables

@@ -17,7 +17,7 @@ from lanner.clock import utcnow
 from lanner.context import Masker, base_variables, runtime_functions, task_variables
 from lanner.exceptions import LannerError
 from lanner.executions import Attempt, Execution, Level, LogEntry, TaskRun
-from lanner.expressions import is_truthy_text, render, render_typed, to_text
+from lanner.expressions import is_truthy_text, render, render_typed, render_value, to_text
 from lanner.flowable import ExecutionIndex, FlowableRun, resolve
 from lanner.flows import Flow
 from lanner.inputs import CoercionError, coerce_value
@@ -377,9 +377,7 @@ class _Step:
         outputs: dict[str, Any] = {}
         try:
             for output in self.flow.outputs or ():
-                value = output.value
-                if isinstance(value, str):
-                    value = render_typed(value, variables, functions)
+                value = render_value(output.value, variables, functions)
                 outputs[output.id] = _coerce_output(output.type, output.id, value)
         except (LannerError, CoercionError, ValueError) as exc:
             self.log(None, Level.ERROR, f"Failed to render output values: {exc}")

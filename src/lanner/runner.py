@@ -18,9 +18,9 @@ from typing import Any
 from lanner.clock import format_instant, utcnow
 from lanner.durations import format_duration
 from lanner.exceptions import NotFoundError
-from lanner.executions import Attempt, Execution, Label, LogEntry
+from lanner.executions import Attempt, Execution, Label, Level, LogEntry
 from lanner.executor import Decision, Executor
-from lanner.expressions import render_typed
+from lanner.expressions import CallContext, Function, render_typed
 from lanner.flow_parser import parse_flow
 from lanner.flows import Flow
 from lanner.inputs import resolve_inputs
@@ -79,11 +79,19 @@ class Runner:
         self.store = store
         self.storage = storage or LocalStorage(settings.storage_dir)
         self.executor = Executor(settings)
-        self.worker = Worker(settings, self.storage, self._on_log, self._flow_of_job)
+        self.worker = Worker(
+            settings,
+            self.storage,
+            self._on_log,
+            self._flow_of_job,
+            extra_functions=self._functions_of_job,
+        )
         self._events: asyncio.Queue[_Event] = asyncio.Queue()
         self._live: dict[str, _Live] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
         self._pending_logs: list[LogEntry] = []
+        # ERROR lines per live execution, for the errorLogs() function of its errors branch.
+        self._error_logs: dict[str, list[LogEntry]] = {}
         self._log_listeners: list[LogListener] = []
         self._execution_listeners: list[ExecutionListener] = []
         self._slots = asyncio.Semaphore(settings.worker_concurrency)
@@ -248,6 +256,7 @@ class Runner:
                 if not waiter.done():
                     waiter.set_result(execution)
             del self._live[execution.id]
+            self._error_logs.pop(execution.id, None)
 
     def _schedule(self, live: _Live, at: datetime) -> None:
         if live.timer is not None:
@@ -279,6 +288,16 @@ class Runner:
     def _flow_of_job(self, job: WorkerJob) -> Flow:
         return self._live[job.execution.id].flow
 
+    def _functions_of_job(self, job: WorkerJob) -> dict[str, Function]:
+        execution = job.execution
+
+        def error_logs(call: CallContext, *_: Any) -> list[dict[str, Any]]:
+            failed = {run.id for run in execution.task_runs if run.current is State.FAILED}
+            entries = self._error_logs.get(execution.id, [])
+            return [entry.to_json() for entry in entries if entry.task_run_id in failed]
+
+        return {"errorLogs": error_logs}
+
     # -- logs -------------------------------------------------------------------------------
 
     def _on_log(self, entry: LogEntry) -> None:
@@ -286,6 +305,8 @@ class Runner:
         self._notify_log(entry)
 
     def _notify_log(self, entry: LogEntry) -> None:
+        if entry.level is Level.ERROR and entry.execution_id in self._live:
+            self._error_logs.setdefault(entry.execution_id, []).append(entry)
         for listener in self._log_listeners:
             listener(entry)
 
@@ -317,6 +338,8 @@ class Runner:
             flow = parse_flow(record.source)
             execution = _requeue_running(execution)
             self._live[execution.id] = _Live(flow, execution)
+            errors = await self.store.get_logs(execution.id, min_level=Level.ERROR)
+            self._error_logs[execution.id] = errors
             await self._events.put(_Event("advance", execution.id))
 
     def _input_file_store(self, execution: Execution) -> Callable[[str, str, bytes], str]:
