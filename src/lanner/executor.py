@@ -40,6 +40,8 @@ class Decision:
     """Ids of running task runs the worker must stop (the execution is being killed)."""
     wake_at: datetime | None = None
     execution_changed: bool = False
+    new_executions: list[Execution] = field(default_factory=list)
+    """Executions to start (a retry with `behavior: CREATE_NEW_EXECUTION`)."""
 
     @property
     def finished(self) -> bool:
@@ -90,6 +92,7 @@ class _Step:
         self.logs: list[LogEntry] = []
         self.cancel: list[str] = []
         self.wake_at: datetime | None = None
+        self.new_executions: list[Execution] = []
         self._shared: dict[str, Any] | None = None
         self.tasks: dict[str, Task] = {task.id: task for task in flow.walk()}
 
@@ -110,6 +113,7 @@ class _Step:
             cancel=self.cancel,
             wake_at=self.wake_at,
             execution_changed=self.execution is not self.original,
+            new_executions=self.new_executions,
         )
 
     def save(self, run: TaskRun) -> TaskRun:
@@ -214,6 +218,10 @@ class _Step:
 
     def run(self) -> None:
         if self.execution.current.is_terminated():
+            return
+        scheduled = self.execution.schedule_date
+        if self.execution.current is State.CREATED and scheduled and scheduled > self.now:
+            self.wake(scheduled)
             return
         if self.execution.current in (State.CREATED, State.RESTARTED):
             self.set_execution_state(State.RUNNING)
@@ -368,7 +376,41 @@ class _Step:
             return
         if self.flow.outputs:
             state = self._flow_outputs(index, state)
+        if state is State.FAILED and self._retry_as_new_execution():
+            state = State.RETRIED
         self.set_execution_state(state)
+
+    def _retry_as_new_execution(self) -> bool:
+        """Start a new execution when a failed task's retry says CREATE_NEW_EXECUTION."""
+        for run in self.execution.task_runs:
+            if run.current is not State.FAILED:
+                continue
+            policy = self._retry_policy(run, self.tasks[run.task_id])
+            if policy is None or policy.behavior is not RetryBehavior.CREATE_NEW_EXECUTION:
+                continue
+            first = self.execution.original_created_date
+            due = policy.next_attempt_at(self.execution.attempt_number, first, self.now)
+            if due is None:
+                return False
+            self.new_executions.append(self._next_attempt(due))
+            return True
+        return False
+
+    def _next_attempt(self, due: datetime) -> Execution:
+        fresh = Execution.create(
+            self.execution.namespace,
+            self.execution.flow_id,
+            self.execution.flow_revision,
+            inputs=self.execution.inputs,
+            labels=self.execution.labels,
+            trigger=self.execution.trigger,
+        )
+        return replace(
+            fresh,
+            attempt_number=self.execution.attempt_number + 1,
+            original_created_date=self.execution.original_created_date,
+            schedule_date=due,
+        )
 
     def _flow_outputs(self, index: ExecutionIndex, state: State) -> State:
         """Render the flow's outputs; a failure to render fails the execution."""

@@ -144,6 +144,7 @@ class Runner:
         labels: Sequence[Label] = (),
         *,
         validate_inputs: bool = True,
+        schedule_date: datetime | None = None,
     ) -> Execution:
         """Resolve inputs (raising InputError before anything runs), then start an execution.
 
@@ -161,7 +162,7 @@ class Runner:
                 render_typed=lambda template, variables: render_typed(template, variables),
                 store_file=self._input_file_store(execution),
             )
-        execution = replace(execution, inputs=jsonable(resolved))
+        execution = replace(execution, inputs=jsonable(resolved), schedule_date=schedule_date)
         await self.store.save_execution(execution)
         self._live[execution.id] = _Live(flow, execution)
         self._notify_execution(execution)
@@ -234,6 +235,12 @@ class Runner:
         execution = live.execution
         latest = [execution.task_run(run_id) for run_id in changed]
         await self.store.save_execution(execution, latest)
+        for decision in decisions:
+            for fresh in decision.new_executions:
+                await self.store.save_execution(fresh)
+                self._live[fresh.id] = _Live(live.flow, fresh)
+                self._notify_execution(fresh)
+                self._events.put_nowait(_Event("advance", fresh.id))
 
     def _follow_up(self, live: _Live, decisions: list[Decision]) -> None:
         execution = live.execution

@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ KIT = Path(__file__).resolve().parents[3] / "shared" / "kestra-conformance"
 JAVA_PREFIX = re.compile(r"^(?:[a-z]+\.)+[A-Z]\w*(?:Exception|Error): ")
 
 # Cases that need engine features outside what lanner runs today, with the reason.
-SCENARIOS_SUPPORTED = {"single"}
+SCENARIOS_SUPPORTED = {"single", "scheduled", "retry-new-execution"}
 
 
 def kit_available() -> bool:
@@ -99,6 +99,7 @@ class Outcome:
     logs: list[LogEntry] = field(default_factory=list)
     error: str | None = None
     flow: Flow | None = None
+    all_executions: list[Execution] = field(default_factory=list)
 
 
 def setup_environment(cases: list[dict[str, Any]]) -> dict[str, Any]:
@@ -139,13 +140,29 @@ async def run_case(runner: Runner, store: Store, case: Mapping[str, Any]) -> Out
         outcome.flow = flow
         record = await store.save_flow(flow.namespace, flow.id, text)
         inputs, validate = build_inputs(case, flow)
-        execution = await runner.submit(flow, record.revision, inputs, validate_inputs=validate)
+        scheduled = None
+        if case["scenario"] == "scheduled":
+            scheduled = datetime.now(UTC) + timedelta(seconds=1)
+        execution = await runner.submit(
+            flow, record.revision, inputs, validate_inputs=validate, schedule_date=scheduled
+        )
         outcome.execution = await runner.wait(execution.id, timeout=60)
-        await asyncio.sleep(0)
         outcome.logs = await store.get_logs(execution.id)
+        if case["scenario"] == "retry-new-execution":
+            outcome.all_executions = await _whole_chain(runner, store, flow)
     except (LannerError, TimeoutError) as exc:
         outcome.error = f"{type(exc).__name__}: {exc}"
     return outcome
+
+
+async def _whole_chain(runner: Runner, store: Store, flow: Flow) -> list[Execution]:
+    """Wait until every execution of the flow has ended; return them all."""
+    for _ in range(600):
+        page = await store.search_executions(namespace=flow.namespace, flow_id=flow.id, size=100)
+        if all(item.current.is_terminated() for item in page.results):
+            return page.results
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"executions of {flow.id} did not all end")
 
 
 async def run_all(cases: list[dict[str, Any]], home: Path, store: Store) -> dict[int, Outcome]:
@@ -199,6 +216,11 @@ def check(case: Mapping[str, Any], outcome: Outcome) -> list[str]:
         if got != item["count"]:
             problems.append(f"logCounts[{item['minLevel']}]: expected {item['count']}, got {got}")
     problems.extend(_check_execution_outputs(case, execution))
+    expected_states = case.get("executionStates")
+    if expected_states is not None:
+        got_states = sorted(item.current.value for item in outcome.all_executions)
+        if got_states != sorted(expected_states):
+            problems.append(f"executionStates: expected {sorted(expected_states)}, got {got_states}")
     for label in expect("labels") or ():
         if execution.labels_map().get(label["key"]) != label["value"]:
             problems.append(f"labels: missing {label['key']}={label['value']}")
