@@ -53,6 +53,15 @@ class Executor:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        # Per running execution: what its flowables computed once (see FlowableRun.memo).
+        self._memos: dict[str, dict[Any, Any]] = {}
+
+    def memo(self, execution_id: str) -> dict[Any, Any]:
+        return self._memos.setdefault(execution_id, {})
+
+    def forget(self, execution_id: str) -> None:
+        """Drop what was memoised for an execution that ended."""
+        self._memos.pop(execution_id, None)
 
     def advance(self, flow: Flow, execution: Execution, now: datetime | None = None) -> Decision:
         """Move an execution as far as it can go without a worker result."""
@@ -82,6 +91,8 @@ class _Step:
     """One executor step over one execution (mutable scratch state, discarded afterwards)."""
 
     def __init__(self, executor: Executor, flow: Flow, execution: Execution, now: datetime) -> None:
+        self.executor = executor
+        self.memo = executor.memo(execution.id)
         self.settings = executor.settings
         self.flow = flow
         self.execution = execution
@@ -95,10 +106,19 @@ class _Step:
         self.new_executions: list[Execution] = []
         self._shared: dict[str, Any] | None = None
         self.tasks: dict[str, Task] = {task.id: task for task in flow.walk()}
+        # The index of the execution the previous step produced is reused when this step starts
+        # from that very execution (the usual case): rebuilding it costs O(task runs).
+        cached = self.memo.get("index")
+        if isinstance(cached, ExecutionIndex) and cached.execution is execution:
+            self.index = cached
+        else:
+            self.index = self.memo["index"] = ExecutionIndex(execution)
 
     # -- bookkeeping ------------------------------------------------------------------------
 
     def decision(self) -> Decision:
+        if self.execution.current.is_terminated():
+            self.executor.forget(self.execution.id)
         jobs = []
         for run_id in self.to_dispatch:
             run = self.execution.task_run(run_id)
@@ -118,12 +138,13 @@ class _Step:
 
     def save(self, run: TaskRun) -> TaskRun:
         self.execution = self.execution.with_task_run(run)
+        self.index.update(self.execution, run)
         self.changed[run.id] = run
-        self._shared = None
         return run
 
     def set_execution_state(self, state: State) -> None:
         self.execution = self.execution.with_state(state, self.now)
+        self.index.execution = self.execution
         self._shared = None
 
     def log(self, run: TaskRun | None, level: Level, message: str) -> None:
@@ -148,19 +169,20 @@ class _Step:
 
     # -- rendering --------------------------------------------------------------------------
 
-    def _variables(self, index: ExecutionIndex, task: Task, run: TaskRun | None) -> Any:
+    def _variables(self, task: Task, run: TaskRun | None) -> Any:
         if self._shared is None:
             self._shared = base_variables(self.flow, self.execution, self.settings)
-        return task_variables(self._shared, index, task, run)
+        return task_variables(self._shared, self.index, task, run)
 
-    def flowable_run(self, index: ExecutionIndex, task: Task, run: TaskRun | None) -> FlowableRun:
-        variables = self._variables(index, task, run)
-        functions = runtime_functions(index, run, Masker())
+    def flowable_run(self, task: Task, run: TaskRun | None) -> FlowableRun:
+        variables = self._variables(task, run)
+        functions = runtime_functions(self.index, run, Masker())
         return FlowableRun(
-            index=index,
+            index=self.index,
             task_run=run,
             render=lambda text: render(text, variables, functions),
             render_typed=lambda text: render_typed(text, variables, functions),
+            memo=self.memo,
         )
 
     # -- worker results ---------------------------------------------------------------------
@@ -195,8 +217,7 @@ class _Step:
     def _retry_policy(self, run: TaskRun, task: Task) -> Any:
         if task.retry is not None:
             return task.retry
-        index = ExecutionIndex(self.execution)
-        for ancestor in reversed(index.ancestors(run)):
+        for ancestor in reversed(self.index.ancestors(run)):
             parent = self.tasks[ancestor.task_id]
             if parent.retry is not None:
                 return parent.retry
@@ -231,30 +252,27 @@ class _Step:
         self._finish()
 
     def _round(self) -> bool:
-        index = ExecutionIndex(self.execution)
-        progress = self._timers(index)
+        progress = self._timers()
         if self.execution.current is State.KILLING:
-            return self._kill_round(index) or progress
-        top = self.flowable_run(index, self.flow.tasks[0], None)
+            return self._kill_round() or progress
+        top = self.flowable_run(self.flow.tasks[0], None)
         progress |= self._create(
-            index,
             None,
             top.sequential_nexts(
                 resolve(self.flow.tasks), resolve(self.flow.errors), resolve(self.flow.finally_)
             ),
         )
-        for run in list(self.execution.task_runs):
-            if run.current.is_terminated():
-                continue
-            task = self.tasks[run.task_id]
-            if isinstance(task, FlowableTask):
-                progress |= self._resolve_flowable(ExecutionIndex(self.execution), task, run)
+        for snapshot in self.index.unfinished():
+            task = self.tasks[snapshot.task_id]
+            run = self.index.get(snapshot.id)
+            if isinstance(task, FlowableTask) and not run.current.is_terminated():
+                progress |= self._resolve_flowable(task, run)
         return progress
 
-    def _timers(self, index: ExecutionIndex) -> bool:
+    def _timers(self) -> bool:
         progress = False
-        for run in index.execution.task_runs:
-            if run.due_at is None or run.current.is_terminated():
+        for run in self.index.unfinished():
+            if run.due_at is None:
                 continue
             due = datetime.fromtimestamp(run.due_at, tz=self.now.tzinfo)
             if due > self.now:
@@ -266,9 +284,7 @@ class _Step:
                 progress = True
         return progress
 
-    def _create(
-        self, index: ExecutionIndex, parent: TaskRun | None, nexts: list[ResolvedTask]
-    ) -> bool:
+    def _create(self, parent: TaskRun | None, nexts: list[ResolvedTask]) -> bool:
         for resolved in nexts:
             run = TaskRun.create(
                 self.execution,
@@ -285,8 +301,7 @@ class _Step:
         """Check `runIf`, then start a task run: dispatch a runnable, open a flowable."""
         if task.run_if is not None:
             try:
-                index = ExecutionIndex(self.execution)
-                condition = self._render_condition(index, task, run, task.run_if)
+                condition = self._render_condition(task, run, task.run_if)
             except LannerError as exc:
                 self._fail(run, str(exc))
                 return
@@ -303,31 +318,29 @@ class _Step:
             return
         assert isinstance(task, FlowableTask)
         try:
-            outputs = task.outputs(self.flowable_run(ExecutionIndex(self.execution), task, run))
+            outputs = task.outputs(self.flowable_run(task, run))
         except LannerError as exc:
             self._fail(run, str(exc))
             return
         self.save(replace(run.with_state(State.RUNNING, self.now), outputs=outputs))
 
-    def _render_condition(
-        self, index: ExecutionIndex, task: Task, run: TaskRun, condition: Any
-    ) -> bool:
+    def _render_condition(self, task: Task, run: TaskRun, condition: Any) -> bool:
         if not isinstance(condition, str):
             return is_truthy_text(to_text(condition))
-        return is_truthy_text(self.flowable_run(index, task, run).render(condition))
+        return is_truthy_text(self.flowable_run(task, run).render(condition))
 
     def _fail(self, run: TaskRun, message: str) -> None:
         self.log(run, Level.ERROR, message)
         self.save(run.with_state(State.FAILED, self.now))
 
-    def _resolve_flowable(self, index: ExecutionIndex, task: FlowableTask, run: TaskRun) -> bool:
+    def _resolve_flowable(self, task: FlowableTask, run: TaskRun) -> bool:
         if run.current is not State.RUNNING:
             return False
-        flowable = self.flowable_run(index, task, run)
+        flowable = self.flowable_run(task, run)
         try:
             nexts = task.resolve_nexts(flowable)
             if nexts:
-                return self._create(index, run, nexts)
+                return self._create(run, nexts)
             state = task.resolve_state(flowable)
         except LannerError as exc:
             self._fail(run, str(exc))
@@ -337,13 +350,11 @@ class _Step:
         self.save(run.with_state(state, self.now))
         return True
 
-    def _kill_round(self, index: ExecutionIndex) -> bool:
+    def _kill_round(self) -> bool:
         progress = False
-        for run in index.execution.task_runs:
-            if run.current.is_terminated():
-                continue
+        for run in self.index.unfinished():
             task = self.tasks[run.task_id]
-            children = index.children(run.id)
+            children = self.index.children(run.id)
             if isinstance(task, FlowableTask):
                 if all(child.current.is_terminated() for child in children):
                     self.save(run.with_state(State.KILLED, self.now))
@@ -361,21 +372,18 @@ class _Step:
     def _finish(self) -> None:
         if self.execution.current.is_terminated():
             return
-        index = ExecutionIndex(self.execution)
         if self.execution.current is State.KILLING:
-            if all(run.current.is_terminated() for run in self.execution.task_runs):
+            if not self.index.unfinished():
                 self.set_execution_state(State.KILLED)
             return
-        top = self.flowable_run(index, self.flow.tasks[0], None)
+        top = self.flowable_run(self.flow.tasks[0], None)
         state = top.resolve_state(
             resolve(self.flow.tasks), resolve(self.flow.errors), resolve(self.flow.finally_)
         )
-        if state is None:
-            return
-        if any(not run.current.is_terminated() for run in self.execution.task_runs):
+        if state is None or self.index.unfinished():
             return
         if self.flow.outputs:
-            state = self._flow_outputs(index, state)
+            state = self._flow_outputs(state)
         if state is State.FAILED and self._retry_as_new_execution():
             state = State.RETRIED
         self.set_execution_state(state)
@@ -412,10 +420,10 @@ class _Step:
             schedule_date=due,
         )
 
-    def _flow_outputs(self, index: ExecutionIndex, state: State) -> State:
+    def _flow_outputs(self, state: State) -> State:
         """Render the flow's outputs; a failure to render fails the execution."""
-        variables = self._variables(index, self.flow.tasks[0], None)
-        functions = runtime_functions(index, None, Masker())
+        variables = self._variables(self.flow.tasks[0], None)
+        functions = runtime_functions(self.index, None, Masker())
         outputs: dict[str, Any] = {}
         try:
             for output in self.flow.outputs or ():

@@ -8,24 +8,53 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, TypeVar
 
 from lanner.executions import Execution, TaskRun
 from lanner.states import State
 from lanner.tasks.base import ResolvedTask, Task
 
+T = TypeVar("T")
+
 
 class ExecutionIndex:
-    """Task runs of one execution grouped by parent, built once per executor pass."""
+    """Task runs of one execution by id and by parent, kept up to date as they change."""
 
     def __init__(self, execution: Execution) -> None:
         self.execution = execution
         self._by_parent: dict[str | None, list[TaskRun]] = defaultdict(list)
         self._by_id: dict[str, TaskRun] = {}
+        self._position: dict[str, int] = {}
+        self._open: dict[str, None] = {}
+        self._failed: dict[str | None, dict[str, None]] = defaultdict(dict)
         for run in execution.task_runs:
-            self._by_parent[run.parent_task_run_id].append(run)
-            self._by_id[run.id] = run
+            self._put(run)
+
+    def update(self, execution: Execution, run: TaskRun) -> None:
+        """Take a task run that was added to or replaced in `execution`."""
+        self.execution = execution
+        self._put(run)
+
+    def _put(self, run: TaskRun) -> None:
+        siblings = self._by_parent[run.parent_task_run_id]
+        position = self._position.get(run.id)
+        if position is None:
+            self._position[run.id] = len(siblings)
+            siblings.append(run)
+        else:
+            siblings[position] = run
+        self._by_id[run.id] = run
+        if run.current.is_terminated():
+            self._open.pop(run.id, None)
+        else:
+            self._open[run.id] = None
+        failed = self._failed[run.parent_task_run_id]
+        if run.current is State.FAILED:
+            failed[run.id] = None
+        else:
+            failed.pop(run.id, None)
 
     def children(self, parent_id: str | None) -> list[TaskRun]:
         """Return the task runs directly under a parent (None: top level), oldest first."""
@@ -33,6 +62,14 @@ class ExecutionIndex:
 
     def get(self, task_run_id: str) -> TaskRun:
         return self._by_id[task_run_id]
+
+    def failed_children(self, parent_id: str | None) -> list[TaskRun]:
+        """Return the FAILED task runs directly under a parent."""
+        return [self._by_id[run_id] for run_id in self._failed.get(parent_id, ())]
+
+    def unfinished(self) -> list[TaskRun]:
+        """Return the task runs not yet terminated, oldest first (a snapshot)."""
+        return [self._by_id[run_id] for run_id in self._open]
 
     def ancestors(self, task_run: TaskRun) -> list[TaskRun]:
         """Return the parents of a task run, outermost first."""
@@ -66,29 +103,40 @@ class FlowableRun:
     render: Callable[[str], str]
     """Render a template in the context of this task run."""
     render_typed: Callable[[str], Any]
+    memo: dict[Any, Any] = field(default_factory=dict)
+    """Values a flowable computes once per task run (a loop's rendered values), kept by the
+    executor for as long as the execution runs; a missing entry is simply computed again."""
+
+    def remember(self, key: str, compute: Callable[[], T]) -> T:
+        """Return the value memoised under `key` for this task run, computing it once."""
+        full_key = (self.parent_id, key)
+        if full_key not in self.memo:
+            self.memo[full_key] = compute()
+        value: T = self.memo[full_key]
+        return value
 
     @property
     def parent_id(self) -> str | None:
         return self.task_run.id if self.task_run is not None else None
 
+    @cached_property
+    def _children(self) -> dict[tuple[str, str | None], TaskRun]:
+        """The child task runs of this parent by (task id, loop value)."""
+        return {(run.task_id, run.value): run for run in self.index.children(self.parent_id)}
+
     def runs_for(self, tasks: Sequence[ResolvedTask]) -> list[TaskRun]:
-        """Return the existing task runs of these resolved tasks, in creation order."""
-        wanted = {(resolved.task.id, resolved.value) for resolved in tasks}
-        ids = {resolved.task.id for resolved in tasks if resolved.value is None}
-        return [
-            run
-            for run in self.index.children(self.parent_id)
-            if (run.task_id, run.value) in wanted or run.task_id in ids
-        ]
+        """Return the existing task runs of these resolved tasks, in the tasks' order."""
+        children = self._children
+        runs = []
+        for resolved in tasks:
+            run = children.get((resolved.task.id, resolved.value))
+            if run is not None:
+                runs.append(run)
+        return runs
 
     def run_of(self, resolved: ResolvedTask) -> TaskRun | None:
         """Return the task run of one resolved task, if it was created."""
-        for run in self.index.children(self.parent_id):
-            if run.task_id == resolved.task.id and (
-                resolved.value is None or run.value == resolved.value
-            ):
-                return run
-        return None
+        return self._children.get((resolved.task.id, resolved.value))
 
     # -- which list is live: the tasks, the errors branch, or finally ------------------------
 
@@ -120,7 +168,11 @@ class FlowableRun:
         return "tasks", tasks
 
     def has_failed(self, tasks: Sequence[ResolvedTask]) -> bool:
-        return any(run.current is State.FAILED for run in self.runs_for(tasks))
+        failed = self.index.failed_children(self.parent_id)
+        if not failed:
+            return False
+        keys = {(resolved.task.id, resolved.value) for resolved in tasks}
+        return any((run.task_id, run.value) in keys for run in failed)
 
     def all_terminated(self, tasks: Sequence[ResolvedTask]) -> bool:
         runs = self.runs_for(tasks)
@@ -184,27 +236,39 @@ class FlowableRun:
             return []
         if name != "tasks":
             return self.sequential_nexts(tasks, errors, finally_)
-        runs = {(run.task_id, run.value): run for run in self.runs_for(current)}
-        groups: dict[str | None, list[ResolvedTask]] = {}
-        for item in current:
-            groups.setdefault(item.value, []).append(item)
+        groups = self.remember("groups", lambda: _by_value(current))
+        # Groups start in order and mostly finish in order: skip the finished head, and stop
+        # at the first group not started yet, since every later one is not started either.
+        first = self.memo.get((self.parent_id, "first-open"), 0)
         nexts: list[ResolvedTask] = []
-        fresh: list[ResolvedTask] = []
         active = 0
-        for group in groups.values():
-            group_runs = [runs.get((item.task.id, item.value)) for item in group]
-            started = [run for run in group_runs if run is not None]
-            if not started:
-                fresh.append(group[0])
-                continue
-            if any(not run.current.is_terminated() for run in started):
+        position = first
+        while position < len(groups):
+            group = groups[position]
+            next_item = self._next_in_group(group)
+            if next_item is group[0]:
+                break
+            if next_item is None and position == first:
+                first += 1
+            elif next_item is _BUSY:
                 active += 1
-                continue
-            if len(started) < len(group):
+            elif isinstance(next_item, ResolvedTask):
                 active += 1
-                nexts.append(group[len(started)])
-        room = len(fresh) if limit <= 0 else max(limit - active, 0)
-        return nexts + fresh[:room]
+                nexts.append(next_item)
+            position += 1
+        self.memo[(self.parent_id, "first-open")] = first
+        room = len(groups) - position if limit <= 0 else max(limit - active, 0)
+        return nexts + [group[0] for group in groups[position : position + room]]
+
+    def _next_in_group(self, group: list[ResolvedTask]) -> ResolvedTask | object | None:
+        """Return the group's next task to create, `_BUSY` while one runs, None when done."""
+        for item in group:
+            run = self.run_of(item)
+            if run is None:
+                return item
+            if not run.current.is_terminated():
+                return _BUSY
+        return None
 
     # -- own state ---------------------------------------------------------------------------
 
@@ -246,6 +310,17 @@ class FlowableRun:
         if state is State.WARNING and allow_warning:
             return State.SUCCESS
         return state
+
+
+_BUSY = object()
+
+
+def _by_value(tasks: Sequence[ResolvedTask]) -> list[list[ResolvedTask]]:
+    """Group a loop's resolved tasks by loop value, keeping the order of the values."""
+    groups: dict[str | None, list[ResolvedTask]] = {}
+    for item in tasks:
+        groups.setdefault(item.value, []).append(item)
+    return list(groups.values())
 
 
 def loop_outputs(index: ExecutionIndex) -> dict[str, Any]:

@@ -244,6 +244,10 @@ class _Loop(_ListFlowable):
         raise NotImplementedError
 
     def branches(self, run: FlowableRun) -> tuple[list[ResolvedTask], ...]:
+        # The values are rendered once, when the loop starts, and reused at every step.
+        return run.remember("branches", lambda: self._expand(run))
+
+    def _expand(self, run: FlowableRun) -> tuple[list[ResolvedTask], ...]:
         values = loop_values(run, self.values_source())
         each = [ResolvedTask(task, value) for value in values for task in self.tasks]
         return each, resolve(self.errors), resolve(self.finally_)
