@@ -1,0 +1,33 @@
+"""Where lanner keeps flows, executions, task runs and logs: `open_store()` picks a backend."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from lanner.exceptions import StoreError
+from lanner.store.base import FlowRecord, Page, Store
+from lanner.store.memory import MemoryStore
+from lanner.store.sqlite import SqliteStore
+
+__all__ = ["FlowRecord", "MemoryStore", "Page", "SqliteStore", "Store", "open_store"]
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+async def open_store(url_or_path: str | os.PathLike[str]) -> Store:
+    """Open the store a URL or path names, creating and migrating a database as needed.
+
+    `sqlite:///relative/file.db`, `sqlite:////absolute/file.db` and a bare path open a
+    SQLite file; `memory://` gives an empty in-memory store.
+    """
+    target = os.fspath(url_or_path)
+    if target == "memory://":
+        return MemoryStore()
+    if target.startswith("sqlite:///"):
+        return SqliteStore.open(target.removeprefix("sqlite:///"))
+    if _SCHEME.match(target):
+        raise StoreError(
+            f"Unsupported database URL {target!r}: use sqlite:///PATH, a file path or memory://"
+        )
+    return SqliteStore.open(target)

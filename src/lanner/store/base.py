@@ -1,0 +1,183 @@
+"""The `Store` Protocol: where flows, executions, task runs and log lines are kept.
+
+Every backend (memory, SQLite, later PostgreSQL) implements it and passes the same tests.
+Methods are async so that a networked backend fits behind the same calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar
+
+from lanner.executions import Execution, Level, LogEntry, TaskRun
+from lanner.states import State
+
+__all__ = ["FlowRecord", "Page", "Store"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class FlowRecord:
+    """One revision of a flow's source; `deleted` marks the revision that deleted the flow."""
+
+    namespace: str
+    id: str
+    revision: int
+    source: str
+    deleted: bool
+    updated: datetime
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a search, with the number of matches over all pages."""
+
+    results: list[T]
+    total: int
+
+
+class Store(Protocol):
+    """Keep flows, executions, task runs and logs.
+
+    Filters shared by the searches:
+
+    * `namespace` matches that namespace and those under it (`company` matches `company` and
+      `company.team`, not `companyx`), as Kestra does.
+    * `query` is a substring, case-insensitive for ASCII letters.
+    * `page` counts from 1; `size` is the number of results per page; both must be >= 1.
+
+    A method returns once what it wrote is committed: a process killed right after loses
+    nothing. Database failures raise `StoreError`.
+    """
+
+    async def save_flow(
+        self, namespace: str, flow_id: str, source: str, *, deleted: bool = False
+    ) -> FlowRecord:
+        """Save a new revision of a flow, unless nothing changed.
+
+        The new revision is the last one + 1; when `source` and `deleted` equal the last
+        revision's, that revision is returned unchanged. Deleting a flow is saving a revision
+        with `deleted=True` (a soft delete: every revision stays readable).
+        """
+        ...
+
+    async def get_flow(
+        self,
+        namespace: str,
+        flow_id: str,
+        revision: int | None = None,
+        *,
+        allow_deleted: bool = False,
+    ) -> FlowRecord | None:
+        """Return a revision of a flow (the last one by default).
+
+        A revision marked deleted is returned only with `allow_deleted`.
+        """
+        ...
+
+    async def flow_revisions(self, namespace: str, flow_id: str) -> list[FlowRecord]:
+        """Return every revision of a flow, deleted ones included, oldest first."""
+        ...
+
+    async def search_flows(
+        self,
+        *,
+        namespace: str | None = None,
+        query: str | None = None,
+        page: int = 1,
+        size: int = 10,
+    ) -> Page[FlowRecord]:
+        """Return the last revision of each flow that is not deleted, by namespace then id.
+
+        `query` matches a substring of the flow's id or namespace.
+        """
+        ...
+
+    async def save_execution(
+        self, execution: Execution, task_runs: Sequence[TaskRun] | None = None
+    ) -> None:
+        """Insert or update an execution and some of its task runs, in one transaction.
+
+        `task_runs` are the task runs that changed since the last save; the others are left
+        as stored (the engine saves after every state change, so this stays cheap). With None,
+        the stored task runs are replaced by `execution.task_runs`, which also drops task runs
+        the execution no longer has. Task runs keep the order they have in
+        `execution.task_runs`, and their `due_at`.
+        """
+        ...
+
+    async def get_execution(self, execution_id: str) -> Execution | None:
+        """Return an execution with all its task runs, in creation order."""
+        ...
+
+    async def search_executions(
+        self,
+        *,
+        namespace: str | None = None,
+        flow_id: str | None = None,
+        states: Sequence[State] | None = None,
+        labels: Mapping[str, str] | None = None,
+        start_after: datetime | None = None,
+        start_before: datetime | None = None,
+        page: int = 1,
+        size: int = 10,
+        sort_desc: bool = True,
+    ) -> Page[Execution]:
+        """Return executions, whole, ordered by start date (newest first by default).
+
+        `states` keeps executions whose current state is one of them; `labels` keeps those
+        carrying every given key/value pair; `start_after` and `start_before` bound the start
+        date, both inclusive.
+        """
+        ...
+
+    async def executions_in_states(self, states: Sequence[State]) -> list[Execution]:
+        """Return every execution whose current state is one of `states`, oldest first."""
+        ...
+
+    async def delete_execution(self, execution_id: str) -> bool:
+        """Delete an execution with its task runs and logs; say whether it existed."""
+        ...
+
+    async def append_logs(self, entries: Sequence[LogEntry]) -> None:
+        """Append log lines, in one transaction."""
+        ...
+
+    async def get_logs(
+        self,
+        execution_id: str,
+        *,
+        min_level: Level | None = None,
+        task_id: str | None = None,
+        task_run_id: str | None = None,
+        attempt: int | None = None,
+    ) -> list[LogEntry]:
+        """Return the log lines of an execution in the order they were appended.
+
+        `min_level` keeps that level and the more severe ones; `attempt` is an attempt number.
+        """
+        ...
+
+    async def search_logs(
+        self,
+        *,
+        namespace: str | None = None,
+        flow_id: str | None = None,
+        min_level: Level | None = None,
+        query: str | None = None,
+        page: int = 1,
+        size: int = 10,
+    ) -> Page[LogEntry]:
+        """Return log lines of any execution, newest first; `query` matches the message."""
+        ...
+
+    async def delete_logs(self, execution_id: str) -> int:
+        """Delete the log lines of an execution; return how many there were."""
+        ...
+
+    async def close(self) -> None:
+        """Release the store's resources; closing twice is harmless."""
+        ...

@@ -1,0 +1,298 @@
+"""A store in process memory: for unit tests and throw-away runs.
+
+It keeps records as the same JSON text SQLite keeps, so it gives back equal (and separate)
+objects, and the same search results in the same order.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar
+
+from lanner.clock import utcnow
+from lanner.executions import Execution, Level, LogEntry, TaskRun
+from lanner.states import State
+from lanner.store import codec
+from lanner.store.base import FlowRecord, Page, Store
+
+__all__ = ["MemoryStore"]
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class _StoredTaskRun:
+    seq: int
+    order: int
+    due_at: float | None
+    value: str
+
+
+@dataclass
+class _StoredExecution:
+    order: int
+    namespace: str
+    flow_id: str
+    state: State
+    start: int
+    labels: frozenset[tuple[str, str]]
+    value: str
+    task_runs: dict[str, _StoredTaskRun] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _StoredLog:
+    seq: int
+    timestamp: int
+    entry: LogEntry
+
+
+class MemoryStore(Store):
+    """Keep everything in dictionaries; nothing survives the process."""
+
+    def __init__(self) -> None:
+        self._flows: dict[tuple[str, str], list[FlowRecord]] = {}
+        self._executions: dict[str, _StoredExecution] = {}
+        self._logs: list[_StoredLog] = []
+        # Insertion counters: the tie-breakers SQLite gets from rowids.
+        self._counter = itertools.count()
+
+    # -- flows ------------------------------------------------------------------------------
+
+    async def save_flow(
+        self, namespace: str, flow_id: str, source: str, *, deleted: bool = False
+    ) -> FlowRecord:
+        revisions = self._flows.setdefault((namespace, flow_id), [])
+        if revisions and revisions[-1].source == source and revisions[-1].deleted == deleted:
+            return revisions[-1]
+        updated = codec.from_micros(codec.to_micros(utcnow()))
+        record = FlowRecord(namespace, flow_id, len(revisions) + 1, source, deleted, updated)
+        revisions.append(record)
+        return record
+
+    async def get_flow(
+        self,
+        namespace: str,
+        flow_id: str,
+        revision: int | None = None,
+        *,
+        allow_deleted: bool = False,
+    ) -> FlowRecord | None:
+        revisions = self._flows.get((namespace, flow_id), [])
+        if revision is None:
+            record = revisions[-1] if revisions else None
+        else:
+            record = next((item for item in revisions if item.revision == revision), None)
+        if record is None or (record.deleted and not allow_deleted):
+            return None
+        return record
+
+    async def flow_revisions(self, namespace: str, flow_id: str) -> list[FlowRecord]:
+        return list(self._flows.get((namespace, flow_id), []))
+
+    async def search_flows(
+        self,
+        *,
+        namespace: str | None = None,
+        query: str | None = None,
+        page: int = 1,
+        size: int = 10,
+    ) -> Page[FlowRecord]:
+        window = codec.page_window(page, size)
+        needle = codec.ascii_lower(query) if query is not None else None
+        matches = [
+            revisions[-1]
+            for revisions in self._flows.values()
+            if not revisions[-1].deleted
+            and (namespace is None or codec.in_namespace(revisions[-1].namespace, namespace))
+            and (needle is None or _flow_contains(revisions[-1], needle))
+        ]
+        matches.sort(key=lambda record: (record.namespace, record.id))
+        return _page(matches, window)
+
+    # -- executions -------------------------------------------------------------------------
+
+    async def save_execution(
+        self, execution: Execution, task_runs: Sequence[TaskRun] | None = None
+    ) -> None:
+        # Encode everything first: a value that cannot be stored changes nothing.
+        value = codec.encode_execution(execution)
+        runs = self._encode_task_runs(execution, task_runs)
+        stored = self._executions.get(execution.id)
+        kept = stored.task_runs if stored is not None and task_runs is not None else {}
+        for run_id, run in runs.items():
+            previous = kept.get(run_id)
+            kept[run_id] = run if previous is None else _keep_position(run, previous)
+        self._executions[execution.id] = _StoredExecution(
+            order=stored.order if stored is not None else next(self._counter),
+            namespace=execution.namespace,
+            flow_id=execution.flow_id,
+            state=execution.current,
+            start=codec.to_micros(execution.state.start_date),
+            labels=frozenset((label.key, label.value) for label in execution.labels),
+            value=value,
+            task_runs=kept,
+        )
+
+    def _encode_task_runs(
+        self, execution: Execution, task_runs: Sequence[TaskRun] | None
+    ) -> dict[str, _StoredTaskRun]:
+        runs = execution.task_runs if task_runs is None else task_runs
+        positions = {run.id: index for index, run in enumerate(execution.task_runs)}
+        encoded: dict[str, _StoredTaskRun] = {}
+        for offset, run in enumerate(runs):
+            seq = positions.get(run.id, len(positions) + offset)
+            value = codec.encode_task_run(run)
+            encoded[run.id] = _StoredTaskRun(seq, next(self._counter), run.due_at, value)
+        return encoded
+
+    async def get_execution(self, execution_id: str) -> Execution | None:
+        stored = self._executions.get(execution_id)
+        return _decode(stored) if stored is not None else None
+
+    async def search_executions(
+        self,
+        *,
+        namespace: str | None = None,
+        flow_id: str | None = None,
+        states: Sequence[State] | None = None,
+        labels: Mapping[str, str] | None = None,
+        start_after: datetime | None = None,
+        start_before: datetime | None = None,
+        page: int = 1,
+        size: int = 10,
+        sort_desc: bool = True,
+    ) -> Page[Execution]:
+        window = codec.page_window(page, size)
+        checks = _execution_checks(namespace, flow_id, states, labels, start_after, start_before)
+        matches = [item for item in self._executions.values() if all(c(item) for c in checks)]
+        matches.sort(key=lambda item: (item.start, item.order), reverse=sort_desc)
+        found = _page(matches, window)
+        return Page([_decode(item) for item in found.results], found.total)
+
+    async def executions_in_states(self, states: Sequence[State]) -> list[Execution]:
+        wanted = set(states)
+        matches = [item for item in self._executions.values() if item.state in wanted]
+        matches.sort(key=lambda item: (item.start, item.order))
+        return [_decode(item) for item in matches]
+
+    async def delete_execution(self, execution_id: str) -> bool:
+        existed = self._executions.pop(execution_id, None) is not None
+        await self.delete_logs(execution_id)
+        return existed
+
+    # -- logs -------------------------------------------------------------------------------
+
+    async def append_logs(self, entries: Sequence[LogEntry]) -> None:
+        stored = [codec.decode_log(codec.encode_log(entry)) for entry in entries]
+        self._logs.extend(
+            _StoredLog(next(self._counter), codec.to_micros(entry.timestamp), entry)
+            for entry in stored
+        )
+
+    async def get_logs(
+        self,
+        execution_id: str,
+        *,
+        min_level: Level | None = None,
+        task_id: str | None = None,
+        task_run_id: str | None = None,
+        attempt: int | None = None,
+    ) -> list[LogEntry]:
+        return [
+            log.entry
+            for log in self._logs
+            if log.entry.execution_id == execution_id
+            and (min_level is None or log.entry.level >= min_level)
+            and (task_id is None or log.entry.task_id == task_id)
+            and (task_run_id is None or log.entry.task_run_id == task_run_id)
+            and (attempt is None or log.entry.attempt_number == attempt)
+        ]
+
+    async def search_logs(
+        self,
+        *,
+        namespace: str | None = None,
+        flow_id: str | None = None,
+        min_level: Level | None = None,
+        query: str | None = None,
+        page: int = 1,
+        size: int = 10,
+    ) -> Page[LogEntry]:
+        window = codec.page_window(page, size)
+        needle = codec.ascii_lower(query) if query is not None else None
+        matches = [
+            log
+            for log in self._logs
+            if (namespace is None or codec.in_namespace(log.entry.namespace, namespace))
+            and (flow_id is None or log.entry.flow_id == flow_id)
+            and (min_level is None or log.entry.level >= min_level)
+            and (needle is None or needle in codec.ascii_lower(log.entry.message))
+        ]
+        matches.sort(key=lambda log: (log.timestamp, log.seq), reverse=True)
+        found = _page(matches, window)
+        return Page([log.entry for log in found.results], found.total)
+
+    async def delete_logs(self, execution_id: str) -> int:
+        kept = [log for log in self._logs if log.entry.execution_id != execution_id]
+        deleted = len(self._logs) - len(kept)
+        self._logs = kept
+        return deleted
+
+    async def close(self) -> None:
+        return None
+
+
+_Check = Callable[[_StoredExecution], bool]
+
+
+def _execution_checks(
+    namespace: str | None,
+    flow_id: str | None,
+    states: Sequence[State] | None,
+    labels: Mapping[str, str] | None,
+    start_after: datetime | None,
+    start_before: datetime | None,
+) -> list[_Check]:
+    checks: list[_Check] = []
+    if namespace is not None:
+        checks.append(lambda item: codec.in_namespace(item.namespace, namespace))
+    if flow_id is not None:
+        checks.append(lambda item: item.flow_id == flow_id)
+    if states is not None:
+        wanted = set(states)
+        checks.append(lambda item: item.state in wanted)
+    if labels:
+        pairs = set(labels.items())
+        checks.append(lambda item: pairs <= item.labels)
+    if start_after is not None:
+        after = codec.to_micros(start_after)
+        checks.append(lambda item: item.start >= after)
+    if start_before is not None:
+        before = codec.to_micros(start_before)
+        checks.append(lambda item: item.start <= before)
+    return checks
+
+
+def _keep_position(run: _StoredTaskRun, previous: _StoredTaskRun) -> _StoredTaskRun:
+    """Update a stored task run's content; it keeps the place it was first saved at."""
+    return _StoredTaskRun(previous.seq, previous.order, run.due_at, run.value)
+
+
+def _decode(stored: _StoredExecution) -> Execution:
+    runs = sorted(stored.task_runs.values(), key=lambda run: (run.seq, run.order))
+    return codec.decode_execution(
+        stored.value, (codec.decode_task_run(run.value, run.due_at) for run in runs)
+    )
+
+
+def _flow_contains(record: FlowRecord, needle: str) -> bool:
+    return needle in codec.ascii_lower(record.id) or needle in codec.ascii_lower(record.namespace)
+
+
+def _page(items: list[_T], window: tuple[int, int]) -> Page[_T]:
+    offset, limit = window
+    return Page(items[offset : offset + limit], len(items))

@@ -1,0 +1,525 @@
+"""A store in one SQLite file: the default backend on one machine.
+
+One connection per store, in WAL mode: readers (another `lanner` command, say) never block the
+writer, and `synchronous=NORMAL` keeps commits off the disk's flush path while a committed
+transaction still survives the process being killed. Statements run synchronously inside the
+async methods on purpose: each takes well under a millisecond, less than a hop to a thread
+would cost. A store therefore belongs to one event loop.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, suppress
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from lanner.clock import format_instant, utcnow
+from lanner.exceptions import StoreError
+from lanner.executions import Execution, Level, LogEntry, TaskRun
+from lanner.states import State
+from lanner.store import codec
+from lanner.store.base import FlowRecord, Page, Store
+
+__all__ = ["SqliteStore"]
+
+_BUSY_TIMEOUT_MS = 10_000
+
+_FLOW = "SELECT namespace, flow_id, revision, source, deleted, updated FROM flows"
+_LAST_FLOW = f"{_FLOW} WHERE namespace = ? AND flow_id = ? ORDER BY revision DESC LIMIT 1"
+_FLOW_REVISION = f"{_FLOW} WHERE namespace = ? AND flow_id = ? AND revision = ?"
+_FLOW_REVISIONS = f"{_FLOW} WHERE namespace = ? AND flow_id = ? ORDER BY revision"
+_INSERT_FLOW = (
+    "INSERT INTO flows (namespace, flow_id, revision, source, deleted, updated)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+_LATEST_FLOWS = (
+    "FROM flows AS f WHERE deleted = 0 AND revision ="
+    " (SELECT MAX(revision) FROM flows WHERE namespace = f.namespace AND flow_id = f.flow_id)"
+)
+
+_UPSERT_EXECUTION = """
+INSERT INTO executions (id, namespace, flow_id, state, start_date, end_date, labels, value)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET
+    namespace = excluded.namespace, flow_id = excluded.flow_id, state = excluded.state,
+    start_date = excluded.start_date, end_date = excluded.end_date,
+    labels = excluded.labels, value = excluded.value
+"""
+# A task run keeps the position it was first saved at.
+_UPSERT_TASK_RUN = """
+INSERT INTO task_runs (id, execution_id, seq, due_at, value) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, value = excluded.value
+"""
+_TASK_RUNS_OF = (
+    "SELECT execution_id, due_at, value FROM task_runs"
+    " WHERE execution_id IN (SELECT value FROM json_each(?)) ORDER BY seq, rowid"
+)
+
+_INSERT_LOG = """
+INSERT INTO logs (execution_id, namespace, flow_id, task_id, task_run_id, attempt_number,
+                  level, timestamp, value)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+_CREATE_MIGRATIONS = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+)
+"""
+_MIGRATION_FILE = re.compile(r"(\d+)_(\w+)\.sql")
+
+
+class SqliteStore(Store):
+    """Keep everything in one SQLite database file."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        """Wrap an open, migrated connection; use `SqliteStore.open()` to get one."""
+        self._db = connection
+        self.path = path
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> SqliteStore:
+        """Open (or create) the database at `path` and bring its schema up to date."""
+        file = Path(path).expanduser()
+        file.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            connection = sqlite3.connect(file, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"Unable to open the database {file}: {exc}") from exc
+        try:
+            _configure(connection)
+            _migrate(connection, file)
+        except BaseException:
+            connection.close()
+            raise
+        return cls(connection, file)
+
+    # -- flows ------------------------------------------------------------------------------
+
+    async def save_flow(
+        self, namespace: str, flow_id: str, source: str, *, deleted: bool = False
+    ) -> FlowRecord:
+        with self._write(f"save flow {namespace}.{flow_id}") as db:
+            row = db.execute(_LAST_FLOW, (namespace, flow_id)).fetchone()
+            last = _flow(row) if row is not None else None
+            if last is not None and last.source == source and last.deleted == deleted:
+                return last
+            revision = last.revision + 1 if last is not None else 1
+            updated = codec.to_micros(utcnow())
+            db.execute(_INSERT_FLOW, (namespace, flow_id, revision, source, deleted, updated))
+        return FlowRecord(namespace, flow_id, revision, source, deleted, codec.from_micros(updated))
+
+    async def get_flow(
+        self,
+        namespace: str,
+        flow_id: str,
+        revision: int | None = None,
+        *,
+        allow_deleted: bool = False,
+    ) -> FlowRecord | None:
+        with self._read(f"read flow {namespace}.{flow_id}") as db:
+            if revision is None:
+                row = db.execute(_LAST_FLOW, (namespace, flow_id)).fetchone()
+            else:
+                row = db.execute(_FLOW_REVISION, (namespace, flow_id, revision)).fetchone()
+        record = _flow(row) if row is not None else None
+        if record is None or (record.deleted and not allow_deleted):
+            return None
+        return record
+
+    async def flow_revisions(self, namespace: str, flow_id: str) -> list[FlowRecord]:
+        with self._read(f"read flow {namespace}.{flow_id}") as db:
+            rows = db.execute(_FLOW_REVISIONS, (namespace, flow_id)).fetchall()
+        return [_flow(row) for row in rows]
+
+    async def search_flows(
+        self,
+        *,
+        namespace: str | None = None,
+        query: str | None = None,
+        page: int = 1,
+        size: int = 10,
+    ) -> Page[FlowRecord]:
+        offset, limit = codec.page_window(page, size)
+        where = _Where()
+        where.namespace(namespace)
+        if query is not None:
+            needle = codec.ascii_lower(query)
+            where.add("(instr(lower(flow_id), ?) > 0 OR instr(lower(namespace), ?) > 0)")
+            where.params.extend((needle, needle))
+        columns = "namespace, flow_id, revision, source, deleted, updated"
+        with self._read("search flows") as db:
+            total = db.execute(f"SELECT COUNT(*) {_LATEST_FLOWS}{where.tail}", where.params)
+            count = total.fetchone()[0]
+            rows = db.execute(
+                f"SELECT {columns} {_LATEST_FLOWS}{where.tail}"
+                " ORDER BY namespace, flow_id LIMIT ? OFFSET ?",
+                [*where.params, limit, offset],
+            ).fetchall()
+        return Page([_flow(row) for row in rows], count)
+
+    # -- executions -------------------------------------------------------------------------
+
+    async def save_execution(
+        self, execution: Execution, task_runs: Sequence[TaskRun] | None = None
+    ) -> None:
+        # Serialise before taking the write lock: the lock is held for the SQL alone, and a
+        # value that cannot be stored fails before anything is written.
+        row = _execution_row(execution)
+        runs = _task_run_rows(execution, task_runs)
+        with self._write(f"save execution '{execution.id}'") as db:
+            db.execute(_UPSERT_EXECUTION, row)
+            if task_runs is None:
+                db.execute("DELETE FROM task_runs WHERE execution_id = ?", (execution.id,))
+            db.executemany(_UPSERT_TASK_RUN, runs)
+
+    async def get_execution(self, execution_id: str) -> Execution | None:
+        with self._read(f"read execution '{execution_id}'") as db:
+            rows = db.execute("SELECT id, value FROM executions WHERE id = ?", (execution_id,))
+            found = _with_task_runs(db, rows.fetchall())
+        return found[0] if found else None
+
+    async def search_executions(
+        self,
+        *,
+        namespace: str | None = None,
+        flow_id: str | None = None,
+        states: Sequence[State] | None = None,
+        labels: Mapping[str, str] | None = None,
+        start_after: datetime | None = None,
+        start_before: datetime | None = None,
+        page: int = 1,
+        size: int = 10,
+        sort_desc: bool = True,
+    ) -> Page[Execution]:
+        offset, limit = codec.page_window(page, size)
+        where = _Where()
+        where.namespace(namespace)
+        where.equals("flow_id", flow_id)
+        if states is not None:
+            where.states(states)
+        where.labels(labels or {})
+        where.between("start_date", start_after, start_before)
+        order = "DESC" if sort_desc else "ASC"
+        with self._read("search executions") as db:
+            total = db.execute(f"SELECT COUNT(*) FROM executions{where.clause}", where.params)
+            count = total.fetchone()[0]
+            rows = db.execute(
+                f"SELECT id, value FROM executions{where.clause}"
+                f" ORDER BY start_date {order}, rowid {order} LIMIT ? OFFSET ?",
+                [*where.params, limit, offset],
+            ).fetchall()
+            return Page(_with_task_runs(db, rows), count)
+
+    async def executions_in_states(self, states: Sequence[State]) -> list[Execution]:
+        where = _Where()
+        where.states(states)
+        with self._read("read executions") as db:
+            rows = db.execute(
+                f"SELECT id, value FROM executions{where.clause} ORDER BY start_date, rowid",
+                where.params,
+            ).fetchall()
+            return _with_task_runs(db, rows)
+
+    async def delete_execution(self, execution_id: str) -> bool:
+        # Task runs and labels follow through their foreign keys; logs have none.
+        with self._write(f"delete execution '{execution_id}'") as db:
+            deleted = db.execute("DELETE FROM executions WHERE id = ?", (execution_id,))
+            db.execute("DELETE FROM logs WHERE execution_id = ?", (execution_id,))
+        return deleted.rowcount > 0
+
+    # -- logs -------------------------------------------------------------------------------
+
+    async def append_logs(self, entries: Sequence[LogEntry]) -> None:
+        if not entries:
+            return
+        rows = [_log_row(entry) for entry in entries]
+        with self._write("append logs") as db:
+            db.executemany(_INSERT_LOG, rows)
+
+    async def get_logs(
+        self,
+        execution_id: str,
+        *,
+        min_level: Level | None = None,
+        task_id: str | None = None,
+        task_run_id: str | None = None,
+        attempt: int | None = None,
+    ) -> list[LogEntry]:
+        where = _Where()
+        where.equals("execution_id", execution_id)
+        where.min_level(min_level)
+        where.equals("task_id", task_id)
+        where.equals("task_run_id", task_run_id)
+        where.equals("attempt_number", attempt)
+        with self._read(f"read the logs of execution '{execution_id}'") as db:
+            rows = db.execute(f"SELECT value FROM logs{where.clause} ORDER BY seq", where.params)
+            return [codec.decode_log(value) for (value,) in rows.fetchall()]
+
+    async def search_logs(
+        self,
+        *,
+        namespace: str | None = None,
+        flow_id: str | None = None,
+        min_level: Level | None = None,
+        query: str | None = None,
+        page: int = 1,
+        size: int = 10,
+    ) -> Page[LogEntry]:
+        offset, limit = codec.page_window(page, size)
+        where = _Where()
+        where.namespace(namespace)
+        where.equals("flow_id", flow_id)
+        where.min_level(min_level)
+        if query is not None:
+            message = "lower(json_extract(value, '$.message'))"
+            where.add(f"instr({message}, ?) > 0", codec.ascii_lower(query))
+        with self._read("search logs") as db:
+            total = db.execute(f"SELECT COUNT(*) FROM logs{where.clause}", where.params)
+            count = total.fetchone()[0]
+            rows = db.execute(
+                f"SELECT value FROM logs{where.clause}"
+                " ORDER BY timestamp DESC, seq DESC LIMIT ? OFFSET ?",
+                [*where.params, limit, offset],
+            ).fetchall()
+        return Page([codec.decode_log(value) for (value,) in rows], count)
+
+    async def delete_logs(self, execution_id: str) -> int:
+        with self._write(f"delete the logs of execution '{execution_id}'") as db:
+            deleted = db.execute("DELETE FROM logs WHERE execution_id = ?", (execution_id,))
+        return int(deleted.rowcount)
+
+    async def close(self) -> None:
+        self._db.close()
+
+    # -- transactions -----------------------------------------------------------------------
+
+    def _write(self, what: str) -> AbstractContextManager[sqlite3.Connection]:
+        # IMMEDIATE takes the write lock up front; a deferred transaction that later needs
+        # it can fail with SQLITE_BUSY without waiting for `busy_timeout`.
+        return _transaction(self._db, "BEGIN IMMEDIATE", what)
+
+    def _read(self, what: str) -> AbstractContextManager[sqlite3.Connection]:
+        # Several SELECTs in one transaction see one snapshot of the database.
+        return _transaction(self._db, "BEGIN", what)
+
+
+class _Where:
+    """A WHERE clause built from optional filters, with its parameters in order."""
+
+    def __init__(self) -> None:
+        self.clauses: list[str] = []
+        self.params: list[Any] = []
+
+    @property
+    def clause(self) -> str:
+        return f" WHERE {' AND '.join(self.clauses)}" if self.clauses else ""
+
+    @property
+    def tail(self) -> str:
+        """Return the conditions to append to a WHERE clause that is already there."""
+        return "".join(f" AND {clause}" for clause in self.clauses)
+
+    def add(self, clause: str, *params: Any) -> None:
+        self.clauses.append(clause)
+        self.params.extend(params)
+
+    def equals(self, column: str, value: str | int | None) -> None:
+        if value is not None:
+            self.add(f"{column} = ?", value)
+
+    def namespace(self, namespace: str | None) -> None:
+        # A range rather than LIKE: exact (LIKE ignores case and treats `_` as a wildcard)
+        # and able to use an index. Every "ns.*" sorts between "ns." and "ns/".
+        if namespace is not None:
+            clause = "(namespace = ? OR (namespace >= ? AND namespace < ?))"
+            self.add(clause, namespace, f"{namespace}.", f"{namespace}/")
+
+    def states(self, states: Sequence[State]) -> None:
+        marks = ", ".join("?" for _ in states)
+        self.add(f"state IN ({marks})", *(state.value for state in states))
+
+    def labels(self, labels: Mapping[str, str]) -> None:
+        for key, value in labels.items():
+            clause = "id IN (SELECT execution_id FROM execution_labels WHERE key = ? AND value = ?)"
+            self.add(clause, key, value)
+
+    def between(self, column: str, low: datetime | None, high: datetime | None) -> None:
+        """Bound a date column, both ends included."""
+        if low is not None:
+            self.add(f"{column} >= ?", codec.to_micros(low))
+        if high is not None:
+            self.add(f"{column} <= ?", codec.to_micros(high))
+
+    def min_level(self, level: Level | None) -> None:
+        if level is not None:
+            self.add("level >= ?", int(level))
+
+
+@dataclass(frozen=True)
+class _Migration:
+    version: int
+    name: str
+    script: str
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection, begin: str, what: str) -> Iterator[sqlite3.Connection]:
+    """Run the block in a transaction; translate SQLite's errors into StoreError."""
+    try:
+        db.execute(begin)
+        yield db
+        db.execute("COMMIT")
+    except sqlite3.Error as exc:
+        _rollback(db)
+        raise StoreError(f"Unable to {what}: {exc}") from exc
+    except BaseException:
+        _rollback(db)
+        raise
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    # The connection may be closed or the transaction already gone with the error.
+    with suppress(sqlite3.Error):
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+
+
+def _configure(db: sqlite3.Connection) -> None:
+    try:
+        # busy_timeout first: switching to WAL needs a lock another opener may hold.
+        db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.Error as exc:
+        raise StoreError(f"Unable to configure the database: {exc}") from exc
+
+
+def _migrate(db: sqlite3.Connection, file: Path) -> None:
+    """Apply pending migrations under one write lock.
+
+    Processes opening a new database at once take turns, so each migration runs once.
+    """
+    migrations = _migrations()
+    with _transaction(db, "BEGIN IMMEDIATE", f"migrate the database {file}"):
+        db.execute(_CREATE_MIGRATIONS)
+        applied = {version for (version,) in db.execute("SELECT version FROM schema_migrations")}
+        unknown = applied - {migration.version for migration in migrations}
+        if unknown:
+            raise StoreError(
+                f"The database {file} has schema version {max(unknown)}, newer than this"
+                " lanner knows; upgrade lanner to open it."
+            )
+        for migration in migrations:
+            if migration.version not in applied:
+                _apply(db, migration)
+
+
+def _apply(db: sqlite3.Connection, migration: _Migration) -> None:
+    # Not executescript(): it commits first, which would release the migration lock.
+    for statement in _statements(migration.script):
+        db.execute(statement)
+    db.execute(
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+        (migration.version, migration.name, format_instant(utcnow())),
+    )
+
+
+def _migrations() -> list[_Migration]:
+    folder = resources.files("lanner.store").joinpath("migrations", "sqlite")
+    found = []
+    for item in folder.iterdir():
+        match = _MIGRATION_FILE.fullmatch(item.name)
+        if match is not None:
+            version, name = int(match[1]), match[2]
+            found.append(_Migration(version, name, item.read_text(encoding="utf-8")))
+    return sorted(found, key=lambda migration: migration.version)
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a script into statements; SQLite's own tokenizer decides where each one ends."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending
+            pending = ""
+    if pending.strip():
+        yield pending
+
+
+def _flow(row: Sequence[Any]) -> FlowRecord:
+    namespace, flow_id, revision, source, deleted, updated = row
+    return FlowRecord(
+        namespace, flow_id, revision, source, bool(deleted), codec.from_micros(updated)
+    )
+
+
+def _execution_row(execution: Execution) -> tuple[Any, ...]:
+    trail = execution.state
+    end = trail.end_date
+    return (
+        execution.id,
+        execution.namespace,
+        execution.flow_id,
+        trail.current.value,
+        codec.to_micros(trail.start_date),
+        codec.to_micros(end) if end is not None else None,
+        codec.encode_labels(execution),
+        codec.encode_execution(execution),
+    )
+
+
+def _task_run_rows(
+    execution: Execution, task_runs: Sequence[TaskRun] | None
+) -> list[tuple[Any, ...]]:
+    if task_runs is None:
+        runs: Iterable[tuple[int, TaskRun]] = enumerate(execution.task_runs)
+    else:
+        runs = _positioned(execution, task_runs)
+    return [
+        (run.id, execution.id, seq, run.due_at, codec.encode_task_run(run)) for seq, run in runs
+    ]
+
+
+def _positioned(execution: Execution, task_runs: Sequence[TaskRun]) -> list[tuple[int, TaskRun]]:
+    """Pair each task run with its position in the execution (after them all if absent)."""
+    positions = {run.id: index for index, run in enumerate(execution.task_runs)}
+    end = len(positions)
+    return [(positions.get(run.id, end + offset), run) for offset, run in enumerate(task_runs)]
+
+
+def _with_task_runs(db: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> list[Execution]:
+    """Decode execution rows (id, value) with their task runs, read in one query."""
+    if not rows:
+        return []
+    runs: dict[str, list[TaskRun]] = {execution_id: [] for execution_id, _ in rows}
+    found = db.execute(_TASK_RUNS_OF, (json.dumps(list(runs)),))
+    for execution_id, due_at, value in found.fetchall():
+        runs[execution_id].append(codec.decode_task_run(value, due_at))
+    return [codec.decode_execution(value, runs[execution_id]) for execution_id, value in rows]
+
+
+def _log_row(entry: LogEntry) -> tuple[Any, ...]:
+    return (
+        entry.execution_id,
+        entry.namespace,
+        entry.flow_id,
+        entry.task_id,
+        entry.task_run_id,
+        entry.attempt_number,
+        int(entry.level),
+        codec.to_micros(entry.timestamp),
+        codec.encode_log(entry),
+    )
