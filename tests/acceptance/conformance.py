@@ -220,7 +220,9 @@ def check(case: Mapping[str, Any], outcome: Outcome) -> list[str]:
     if expected_states is not None:
         got_states = sorted(item.current.value for item in outcome.all_executions)
         if got_states != sorted(expected_states):
-            problems.append(f"executionStates: expected {sorted(expected_states)}, got {got_states}")
+            problems.append(
+                f"executionStates: expected {sorted(expected_states)}, got {got_states}"
+            )
     for label in expect("labels") or ():
         if execution.labels_map().get(label["key"]) != label["value"]:
             problems.append(f"labels: missing {label['key']}={label['value']}")

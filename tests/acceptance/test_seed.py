@@ -34,7 +34,8 @@ def seed_flow(name: str, server: Server, path: str, tmp_path: Path) -> Path:
     """Copy a seed flow with only its `uri` pointed at the local server."""
     lines = (SEED / name).read_text(encoding="utf-8").splitlines()
     replaced = [
-        f"    uri: {server.url}{path}" if line.strip().startswith("uri:") else line for line in lines
+        f"    uri: {server.url}{path}" if line.strip().startswith("uri:") else line
+        for line in lines
     ]
     assert replaced != lines, "the seed flow has no uri line"
     target = tmp_path / name

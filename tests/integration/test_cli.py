@@ -39,7 +39,9 @@ def write(tmp_path: Path, text: str, name: str = "flow.yml") -> Path:
 def test_run_the_example_prints_logs_and_a_summary(tmp_path: Path) -> None:
     result = lanner(tmp_path, "run", str(REPO / "examples" / "hello.yml"), "-i", "user=Alice")
     assert result.returncode == 0, result.stderr
-    assert 'INFO  greet Hello Alice, the payload is {"name":"Bob","job":"Developer"}' in result.stdout
+    assert (
+        'INFO  greet Hello Alice, the payload is {"name":"Bob","job":"Developer"}' in result.stdout
+    )
     assert "Lyon has 4 letters — and Bob is a developer" in result.stdout
     assert "SUCCESS" in result.stdout
     assert 'job: {"value":"DEVELOPER"}' in result.stdout
