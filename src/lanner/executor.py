@@ -15,15 +15,17 @@ from typing import Any
 
 from lanner.clock import utcnow
 from lanner.context import Masker, base_variables, runtime_functions, task_variables
+from lanner.durations import format_duration
 from lanner.exceptions import LannerError
 from lanner.executions import Attempt, Execution, Level, LogEntry, TaskRun
 from lanner.expressions import is_truthy_text, render, render_typed, render_value, to_text
 from lanner.flowable import ExecutionIndex, FlowableRun, resolve
-from lanner.flows import Flow
+from lanner.flows import ConcurrencyBehavior, Flow
 from lanner.inputs import CoercionError, coerce_value
 from lanner.jobs import WorkerJob, WorkerResult
 from lanner.retry import RetryBehavior
 from lanner.settings import Settings
+from lanner.sla import ExecutionAssertionSla, MaxDurationSla
 from lanner.states import State, StateTrail
 from lanner.tasks.base import FlowableTask, ResolvedTask, RunnableTask, Task
 
@@ -63,19 +65,31 @@ class Executor:
         """Drop what was memoised for an execution that ended."""
         self._memos.pop(execution_id, None)
 
-    def advance(self, flow: Flow, execution: Execution, now: datetime | None = None) -> Decision:
-        """Move an execution as far as it can go without a worker result."""
+    def advance(
+        self, flow: Flow, execution: Execution, now: datetime | None = None, *, running: int = 0
+    ) -> Decision:
+        """Move an execution as far as it can go without a worker result.
+
+        `running` counts the other executions of the flow that hold a concurrency slot; it only
+        matters for a flow with `concurrency`, when this execution is about to start.
+        """
         step = _Step(self, flow, execution, now or utcnow())
-        step.run()
+        step.run(running)
         return step.decision()
 
     def apply(
-        self, flow: Flow, execution: Execution, result: WorkerResult, now: datetime | None = None
+        self,
+        flow: Flow,
+        execution: Execution,
+        result: WorkerResult,
+        now: datetime | None = None,
+        *,
+        running: int = 0,
     ) -> Decision:
         """Record a worker result, then advance."""
         step = _Step(self, flow, execution, now or utcnow())
         step.record(result)
-        step.run()
+        step.run(running)
         return step.decision()
 
     def kill(self, flow: Flow, execution: Execution, now: datetime | None = None) -> Decision:
@@ -237,19 +251,92 @@ class _Step:
 
     # -- the step ---------------------------------------------------------------------------
 
-    def run(self) -> None:
+    def run(self, running: int = 0) -> None:
         if self.execution.current.is_terminated():
             return
         scheduled = self.execution.schedule_date
         if self.execution.current is State.CREATED and scheduled and scheduled > self.now:
             self.wake(scheduled)
             return
-        if self.execution.current in (State.CREATED, State.RESTARTED):
-            self.set_execution_state(State.RUNNING)
+        if not self._start_execution(running):
+            return
+        if self._max_duration_exceeded():
+            return
         for _ in range(10_000):  # each round makes progress; the bound guards against bugs
             if not self._round():
                 break
         self._finish()
+
+    def _start_execution(self, running: int) -> bool:
+        """Move a created or queued execution to RUNNING if the flow's concurrency allows it."""
+        current = self.execution.current
+        if current not in (State.CREATED, State.RESTARTED, State.QUEUED):
+            return True
+        limit = self.flow.concurrency
+        if limit is not None and current is not State.RESTARTED and running >= limit.limit:
+            if limit.behavior is ConcurrencyBehavior.QUEUE:
+                if current is not State.QUEUED:
+                    self.set_execution_state(State.QUEUED)
+            elif limit.behavior is ConcurrencyBehavior.CANCEL:
+                self.set_execution_state(State.CANCELLED)
+            else:
+                self.log(None, Level.ERROR, "Flow is FAILED due to concurrency limit exceeded")
+                self.set_execution_state(State.FAILED)
+            return False
+        self.set_execution_state(State.RUNNING)
+        return True
+
+    # -- SLA --------------------------------------------------------------------------------
+
+    def _max_duration_exceeded(self) -> bool:
+        """Apply MAX_DURATION SLAs; return True when one ended the execution."""
+        started = self.execution.state.last_date(State.RUNNING) or self.execution.state.start_date
+        for sla in self.flow.sla or ():
+            if not isinstance(sla, MaxDurationSla) or ("sla", sla.id) in self.memo:
+                continue
+            deadline = sla.deadline(started)
+            if deadline > self.now:
+                self.wake(deadline)
+                continue
+            self.memo["sla", sla.id] = True  # a violation is reported once
+            end = self._violate(sla, f"ran longer than {format_duration(sla.duration)}")
+            if end is not None:
+                self._end_now(end)
+                return True
+        return False
+
+    def _assertions(self, state: State) -> State:
+        """Check EXECUTION_ASSERTION SLAs on the final state; return the state they leave."""
+        top = self.flowable_run(self.flow.tasks[0], None)
+        for sla in self.flow.sla or ():
+            if not isinstance(sla, ExecutionAssertionSla):
+                continue
+            try:
+                holds = is_truthy_text(top.render(sla.assert_))
+            except LannerError as exc:
+                self.log(None, Level.ERROR, f"SLA '{sla.id}' cannot be evaluated: {exc}")
+                continue
+            if not holds:
+                state = self._violate(sla, "does not satisfy its assertion") or state
+        return state
+
+    def _violate(self, sla: MaxDurationSla | ExecutionAssertionSla, reason: str) -> State | None:
+        """Record a violated SLA (log, labels); return the state its behavior ends in."""
+        self.log(None, Level.WARN, f"SLA '{sla.id}' violated: the execution {reason}")
+        if sla.labels:
+            known = {label.key for label in sla.labels}
+            kept = tuple(label for label in self.execution.labels if label.key not in known)
+            self.execution = replace(self.execution, labels=(*kept, *sla.labels))
+            self.index.execution = self.execution
+        return sla.behavior.end_state()
+
+    def _end_now(self, state: State) -> None:
+        """End the execution at once: unfinished task runs are killed."""
+        for run in self.index.unfinished():
+            if run.current is State.RUNNING and run.attempts:
+                self.cancel.append(run.id)
+            self.save(replace(run.with_state(State.KILLED, self.now), due_at=None))
+        self.set_execution_state(state)
 
     def _round(self) -> bool:
         progress = self._timers()
@@ -384,6 +471,8 @@ class _Step:
             return
         if self.flow.outputs:
             state = self._flow_outputs(state)
+        if self.flow.sla:
+            state = self._assertions(state)
         if state is State.FAILED and self._retry_as_new_execution():
             state = State.RETRIED
         self.set_execution_state(state)

@@ -23,6 +23,7 @@ from pydantic.alias_generators import to_camel
 from lanner.executions import Label
 from lanner.inputs import InputDeclaration, check_declarations, parse_input
 from lanner.retry import RetryPolicy
+from lanner.sla import Sla
 from lanner.tasks.base import FlowableTask, Task, TaskRef
 
 FLOW_ID_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$"
@@ -126,7 +127,7 @@ class Flow(_Record):
     task_defaults: list[PluginDefault] | None = None
     concurrency: Concurrency | None = None
     retry: RetryPolicy | None = None
-    sla: list[dict[str, Any]] | None = None
+    sla: list[Sla] | None = None
     disabled: bool = False
     deleted: bool = False
     listeners: list[Any] | None = None

@@ -218,11 +218,37 @@ class Runner:
 
     def _decide(self, live: _Live, event: _Event) -> Decision:
         now = utcnow()
+        running = self._running_count(live) if live.flow.concurrency else 0
         if event.kind == "result" and event.result is not None:
-            return self.executor.apply(live.flow, live.execution, event.result, now)
+            return self.executor.apply(
+                live.flow, live.execution, event.result, now, running=running
+            )
         if event.kind == "kill":
             return self.executor.kill(live.flow, live.execution, now)
-        return self.executor.advance(live.flow, live.execution, now)
+        return self.executor.advance(live.flow, live.execution, now, running=running)
+
+    def _same_flow(self, live: _Live) -> list[_Live]:
+        """Return the other live executions of the same flow, oldest first."""
+        execution = live.execution
+        return [
+            other
+            for other in self._live.values()
+            if other is not live
+            and other.execution.flow_id == execution.flow_id
+            and other.execution.namespace == execution.namespace
+        ]
+
+    def _running_count(self, live: _Live) -> int:
+        """Count the executions of the flow that hold a concurrency slot."""
+        holding = (State.RUNNING, State.PAUSED, State.KILLING)
+        return sum(1 for other in self._same_flow(live) if other.execution.current in holding)
+
+    def _release_slot(self, live: _Live) -> None:
+        """Let the oldest queued execution of the flow try to start."""
+        for other in self._same_flow(live):
+            if other.execution.current is State.QUEUED:
+                self._events.put_nowait(_Event("advance", other.execution.id))
+                return
 
     async def _persist(self, live: _Live, decisions: list[Decision]) -> None:
         changed: dict[str, Any] = {}
@@ -257,6 +283,8 @@ class Runner:
         if wake is not None:
             self._schedule(live, wake)
         if execution.current.is_terminated():
+            if live.flow.concurrency is not None:
+                self._release_slot(live)
             if live.timer is not None:
                 live.timer.cancel()
             for waiter in live.waiters:

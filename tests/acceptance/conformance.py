@@ -26,6 +26,7 @@ from lanner.flows import Flow
 from lanner.inputs import resolve_inputs
 from lanner.runner import Runner
 from lanner.settings import Settings
+from lanner.states import State
 from lanner.store import Store
 from lanner.tasks import lookup
 
@@ -33,7 +34,7 @@ KIT = Path(__file__).resolve().parents[3] / "shared" / "kestra-conformance"
 JAVA_PREFIX = re.compile(r"^(?:[a-z]+\.)+[A-Z]\w*(?:Exception|Error): ")
 
 # Cases that need engine features outside what lanner runs today, with the reason.
-SCENARIOS_SUPPORTED = {"single", "scheduled", "retry-new-execution"}
+SCENARIOS_SUPPORTED = {"single", "scheduled", "retry-new-execution", "concurrent"}
 
 
 def kit_available() -> bool:
@@ -82,10 +83,6 @@ def skip_reason(case: Mapping[str, Any]) -> str | None:
         return f"task types not implemented yet: {', '.join(missing)}"
     if scenario not in SCENARIOS_SUPPORTED:
         return f"scenario '{scenario}' needs engine operations not implemented yet"
-    text = flow_text(case)
-    for key, feature in (("\nsla:", "flow SLA"), ("\nconcurrency:", "flow concurrency")):
-        if key in text:
-            return f"{feature} is not implemented yet"
     if case.get("setup", {}).get("kv") is not None:
         return "the KV store is not implemented yet"
     return None
@@ -100,6 +97,7 @@ class Outcome:
     error: str | None = None
     flow: Flow | None = None
     all_executions: list[Execution] = field(default_factory=list)
+    second: Execution | None = None
 
 
 def setup_environment(cases: list[dict[str, Any]]) -> dict[str, Any]:
@@ -146,6 +144,10 @@ async def run_case(runner: Runner, store: Store, case: Mapping[str, Any]) -> Out
         execution = await runner.submit(
             flow, record.revision, inputs, validate_inputs=validate, schedule_date=scheduled
         )
+        if case["scenario"] == "concurrent":
+            await _until_running(store, execution.id)
+            second = await runner.submit(flow, record.revision, inputs, validate_inputs=validate)
+            outcome.second = await runner.wait(second.id, timeout=60)
         outcome.execution = await runner.wait(execution.id, timeout=60)
         outcome.logs = await store.get_logs(execution.id)
         if case["scenario"] == "retry-new-execution":
@@ -153,6 +155,15 @@ async def run_case(runner: Runner, store: Store, case: Mapping[str, Any]) -> Out
     except (LannerError, TimeoutError) as exc:
         outcome.error = f"{type(exc).__name__}: {exc}"
     return outcome
+
+
+async def _until_running(store: Store, execution_id: str) -> None:
+    for _ in range(600):
+        stored = await store.get_execution(execution_id)
+        if stored is not None and stored.current is not State.CREATED:
+            return
+        await asyncio.sleep(0.01)
+    raise TimeoutError(f"execution {execution_id} never started")
 
 
 async def _whole_chain(runner: Runner, store: Store, flow: Flow) -> list[Execution]:
@@ -216,6 +227,7 @@ def check(case: Mapping[str, Any], outcome: Outcome) -> list[str]:
         if got != item["count"]:
             problems.append(f"logCounts[{item['minLevel']}]: expected {item['count']}, got {got}")
     problems.extend(_check_execution_outputs(case, execution))
+    problems.extend(_check_second(case, outcome))
     expected_states = case.get("executionStates")
     if expected_states is not None:
         got_states = sorted(item.current.value for item in outcome.all_executions)
@@ -244,6 +256,24 @@ def _check_per_task(case: Mapping[str, Any], runs: list[TaskRun]) -> Iterator[st
         attempts = len(run.attempts) if run else None
         if attempts != count:
             yield f"taskAttempts[{task_id}]: expected {count}, got {attempts}"
+
+
+def _check_second(case: Mapping[str, Any], outcome: Outcome) -> Iterator[str]:
+    """Check the second execution of a `concurrent` case."""
+    expected = case.get("concurrent")
+    if not expected:
+        return
+    second = outcome.second
+    if second is None:
+        yield "concurrent: the second execution did not run"
+        return
+    if second.current.value != expected["state"]:
+        yield f"concurrent.state: expected {expected['state']}, got {second.current.value}"
+    prefix = expected.get("stateHistoryPrefix")
+    if prefix:
+        got = [history.state.value for history in second.state.histories][: len(prefix)]
+        if got != prefix:
+            yield f"concurrent.stateHistoryPrefix: expected {prefix}, got {got}"
 
 
 def _first(runs: list[TaskRun], task_id: str) -> TaskRun | None:
