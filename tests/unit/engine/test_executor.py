@@ -377,3 +377,47 @@ def test_advance_does_nothing_on_a_terminated_execution(tmp_path: Path) -> None:
     assert decision.execution is execution
     assert not decision.jobs
     assert not decision.changed
+
+
+@pytest.mark.parametrize(
+    ("behavior", "state"),
+    [("QUEUE", State.QUEUED), ("CANCEL", State.CANCELLED), ("FAIL", State.FAILED)],
+    ids=["queue", "cancel", "fail"],
+)
+def test_concurrency_limit_holds_back_a_new_execution(
+    tmp_path: Path, behavior: str, state: State
+) -> None:
+    parsed = parse_flow(
+        flow(
+            "  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: x\n",
+            f"concurrency:\n  limit: 1\n  behavior: {behavior}\n",
+        )
+    )
+    executor = Executor(Settings.load(home=tmp_path))
+    execution = Execution.create("company.team", "f", 1)
+    held = executor.advance(parsed, execution, running=1)
+    assert held.execution.current is state
+    assert not held.jobs
+    if state is State.QUEUED:
+        started = executor.advance(parsed, held.execution, running=0)
+        histories = [h.state for h in started.execution.state.histories]
+        assert histories == [State.CREATED, State.QUEUED, State.RUNNING]
+        assert len(started.jobs) == 1
+
+
+def test_max_duration_sla_fails_a_long_execution(tmp_path: Path) -> None:
+    parsed = parse_flow(
+        flow(
+            "  - id: t\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT10S\n",
+            "sla:\n  - id: fast\n    type: MAX_DURATION\n    duration: PT1S\n"
+            "    labels:\n      sla: late\n",
+        )
+    )
+    executor = Executor(Settings.load(home=tmp_path))
+    started = executor.advance(parsed, Execution.create("company.team", "f", 1))
+    assert started.wake_at is not None
+    late = executor.advance(parsed, started.execution, started.wake_at + timedelta(seconds=1))
+    assert late.execution.current is State.FAILED
+    assert late.cancel == [started.jobs[0].task_run.id]
+    assert late.execution.labels_map()["sla"] == "late"
+    assert late.execution.task_runs[0].current is State.KILLED
