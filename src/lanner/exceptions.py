@@ -12,7 +12,12 @@
     │       ├── HttpRequestError  the request could not be sent or answered (transport)
     │       └── HttpResponseError the server answered with a status the task does not accept
     ├── NotFoundError             an unknown flow, execution or task run
+    ├── IllegalStateError         an operation the object's state does not allow (kill a
+    │                             finished execution, run a disabled flow)
+    ├── AuthenticationError       missing or wrong credentials
     └── StoreError                the database refused an operation
+        ├── KVKeyError            a KV key that breaks Kestra's key rule
+        └── KVConflictError       a KV write that may not replace an existing key
 
 Each class's docstring is its default message. Errors a user can cause say where (file,
 line:column, task id, input id, expression) in their message. Kill and pause are not errors.
@@ -129,5 +134,21 @@ class NotFoundError(LannerError):
     """Not found."""
 
 
+class IllegalStateError(LannerError):
+    """The operation is not allowed in the current state."""
+
+
+class AuthenticationError(LannerError):
+    """Authentication required."""
+
+
 class StoreError(LannerError):
     """The store refused the operation."""
+
+
+class KVKeyError(StoreError):
+    """The KV key is invalid."""
+
+
+class KVConflictError(StoreError):
+    """The KV key already exists."""

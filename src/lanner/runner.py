@@ -78,13 +78,14 @@ class Runner:
         self.settings = settings
         self.store = store
         self.storage = storage or LocalStorage(settings.storage_dir)
-        self.executor = Executor(settings)
+        self.executor = Executor(settings, kv=store.kv)
         self.worker = Worker(
             settings,
             self.storage,
             self._on_log,
             self._flow_of_job,
             extra_functions=self._functions_of_job,
+            kv=store.kv,
         )
         self._events: asyncio.Queue[_Event] = asyncio.Queue()
         self._live: dict[str, _Live] = {}
@@ -96,6 +97,8 @@ class Runner:
         self._execution_listeners: list[ExecutionListener] = []
         self._slots = asyncio.Semaphore(settings.worker_concurrency)
         self._loop_task: asyncio.Task[None] | None = None
+        self._closing = False
+        self._handed_back: set[str] = set()
         self._flusher: asyncio.Task[None] | None = None
 
     # -- life cycle -------------------------------------------------------------------------
@@ -106,9 +109,17 @@ class Runner:
         self._flusher = asyncio.create_task(self._flush_periodically(), name="lanner-logs")
         await self._recover()
 
-    async def close(self) -> None:
-        """Stop: cancel running task runs, persist what they reported, close resources."""
-        for task in list(self._running.values()):
+    async def close(self, grace: float = 5.0) -> None:
+        """Stop gracefully: nothing new starts, running attempts get `grace` seconds to finish.
+
+        Attempts still running after that are handed back: they stay RUNNING in the store, and
+        the next process that opens it runs them again as a new attempt.
+        """
+        self._closing = True
+        if self._running:
+            await asyncio.wait(list(self._running.values()), timeout=grace)
+        for run_id, task in list(self._running.items()):
+            self._handed_back.add(run_id)
             task.cancel()
         if self._running:
             await asyncio.gather(*self._running.values(), return_exceptions=True)
@@ -306,6 +317,8 @@ class Runner:
     # -- the worker side --------------------------------------------------------------------
 
     def _dispatch(self, job: WorkerJob) -> None:
+        if self._closing:
+            return  # left RUNNING in the store: the next start runs it again
         task = asyncio.create_task(self._work(job), name=f"task-run-{job.task_run.id}")
         self._running[job.task_run.id] = task
 
@@ -318,6 +331,8 @@ class Runner:
             result = WorkerResult(job.execution.id, job.task_run.id, State.KILLED, now, now)
         finally:
             self._running.pop(job.task_run.id, None)
+        if job.task_run.id in self._handed_back:
+            return
         self._events.put_nowait(_Event("result", job.execution.id, result))
 
     def _flow_of_job(self, job: WorkerJob) -> Flow:

@@ -25,6 +25,14 @@ class Settings:
     """How many task runs one worker runs at once (HTTP calls are asyncio, so this can be high)."""
     environment_name: str | None = None
     url: str | None = None
+    users: Mapping[str, str] = field(default_factory=dict)
+    """HTTP basic-auth users of the server (name -> password); empty: no authentication."""
+    max_request_bytes: int = 100 * 1024 * 1024
+    """Largest request body the server accepts (file uploads included)."""
+    cors_origins: tuple[str, ...] = ()
+    """Origins allowed to call the API from a browser; empty: CORS is off."""
+    storage_root: Path | None = None
+    """Directory behind `kestra://` URIs; default: `storage` under the home directory."""
 
     @classmethod
     def load(
@@ -38,14 +46,34 @@ class Settings:
         base = Path(home or env.get("LANNER_HOME") or DEFAULT_HOME).expanduser()
         url = database_url or env.get("LANNER_DATABASE_URL") or f"sqlite:///{base / 'lanner.db'}"
         concurrency = int(env.get("LANNER_WORKER_CONCURRENCY", "256"))
+        origins = tuple(
+            o.strip() for o in env.get("LANNER_CORS_ORIGINS", "").split(",") if o.strip()
+        )
         return cls(
             home=base,
             database_url=url,
             env_prefix=env.get("LANNER_ENV_PREFIX", "ENV_"),
             worker_concurrency=concurrency,
+            users=parse_users(env.get("LANNER_USERS", "")),
+            max_request_bytes=int(env.get("LANNER_MAX_REQUEST_BYTES", str(100 * 1024 * 1024))),
+            cors_origins=origins,
+            url=env.get("LANNER_URL"),
         )
 
     @property
     def storage_dir(self) -> Path:
         """Return the directory behind `kestra://` URIs."""
-        return self.home / "storage"
+        return self.storage_root or self.home / "storage"
+
+
+def parse_users(text: str) -> dict[str, str]:
+    """Read `name:password` pairs separated by commas (the `LANNER_USERS` variable)."""
+    users: dict[str, str] = {}
+    for pair in text.split(","):
+        name, sep, password = pair.strip().partition(":")
+        if not pair.strip():
+            continue
+        if not sep or not name or not password:
+            raise ValueError("LANNER_USERS must hold name:password pairs separated by commas")
+        users[name] = password
+    return users

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from lanner import __version__
-from lanner.cli import executions, run, validate
+from lanner.cli import executions, run, server, validate
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_parser(subparsers)
     validate.add_parser(subparsers)
     executions.add_parser(subparsers)
+    server.add_parser(subparsers)
     return parser
 
 
@@ -27,6 +28,7 @@ _COMMANDS = {
     "run": run.command,
     "validate": validate.command,
     "executions": executions.command,
+    "server": server.command,
 }
 
 

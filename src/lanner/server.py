@@ -1,0 +1,47 @@
+"""Run the API server (with the engine in the same process) on uvicorn."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import uvicorn
+
+from lanner.api import create_app
+from lanner.exceptions import LannerError
+from lanner.settings import Settings
+
+
+def is_loopback(host: str) -> bool:
+    """Say whether binding `host` only listens on this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(settings: Settings, host: str) -> None:
+    """Refuse to listen beyond this machine without authentication."""
+    if not is_loopback(host) and not settings.users:
+        raise LannerError(
+            f"Refusing to listen on {host} without authentication: set LANNER_USERS to "
+            "name:password pairs (or bind 127.0.0.1)."
+        )
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    """Serve the API and run the engine until SIGINT/SIGTERM, then shut down gracefully."""
+    check_exposure(settings, host)
+    config = uvicorn.Config(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+    server = uvicorn.Server(config)
+    print(f"lanner is listening on http://{host}:{port}/ (data in {settings.home})", flush=True)
+    server.run()
