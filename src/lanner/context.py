@@ -25,6 +25,7 @@ from lanner.storage import LocalStorage
 
 if TYPE_CHECKING:
     from lanner.flows import Flow
+    from lanner.store.kv import KVStore
     from lanner.tasks.base import Task
 
 T = TypeVar("T")
@@ -138,6 +139,7 @@ class RunContext:
         storage: LocalStorage,
         settings: Settings,
         http: ClientPool,
+        kv: KVStore | None = None,
     ) -> None:
         self.flow = flow
         self.execution = execution
@@ -150,6 +152,7 @@ class RunContext:
         self.storage = storage
         self.settings = settings
         self.http = http
+        self.kv = kv
 
     def render(self, template: str | Expr | None) -> str:
         """Render a template as text; None renders as the empty string."""
@@ -308,8 +311,12 @@ def runtime_functions(
     task_run: TaskRun | None,
     masker: Masker,
     extra: Mapping[str, Function] | None = None,
+    kv: KVStore | None = None,
 ) -> dict[str, Function]:
-    """Return the expression functions bound to this execution (secret, currentEachOutput...)."""
+    """Return the expression functions bound to this execution (secret, currentEachOutput...).
+
+    `kv()` is there only when a KV store is given.
+    """
 
     def secret(call: CallContext, key: str, *_: Any) -> str:
         value = read_secret(str(key))
@@ -332,5 +339,28 @@ def runtime_functions(
         "secret": secret,
         "currentEachOutput": current_each_output,
     }
+    if kv is not None:
+        functions["kv"] = kv_function(kv)
     functions.update(extra or {})
     return functions
+
+
+def kv_function(store: KVStore) -> Function:
+    """Return `kv(key, namespace=<flow namespace>, errorOnMissing=false)` reading `store`."""
+
+    # The parameters carry Kestra's argument names: templates may pass them by name.
+    def kv(
+        call: CallContext, key: Any = None, namespace: Any = None, errorOnMissing: Any = False
+    ) -> Any:
+        if key is None:
+            raise ExpressionError("The 'kv' function expects an argument 'key'.")
+        if namespace is None:
+            namespace = call.variables["flow"]["namespace"]
+        entry = store.get(str(namespace), str(key))
+        if entry is not None:
+            return entry.value
+        if errorOnMissing is True:
+            raise ExpressionError(f"The key '{key}' does not exist in the namespace '{namespace}'.")
+        return None
+
+    return kv

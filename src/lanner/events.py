@@ -24,7 +24,7 @@ class Subscription:
     queue: asyncio.Queue[Event]
 
     def close(self) -> None:
-        self.hub._subscriptions.discard(self)  # noqa: SLF001 - the hub owns the set
+        self.hub.unsubscribe(self)
 
     def __hash__(self) -> int:
         return id(self)
@@ -44,6 +44,9 @@ class EventHub:
         subscription = Subscription(self, execution_id, asyncio.Queue())
         self._subscriptions.add(subscription)
         return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        self._subscriptions.discard(subscription)
 
     def publish(self, event: Event) -> None:
         execution_id = event.id if isinstance(event, Execution) else event.execution_id

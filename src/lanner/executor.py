@@ -27,6 +27,7 @@ from lanner.retry import RetryBehavior
 from lanner.settings import Settings
 from lanner.sla import ExecutionAssertionSla, MaxDurationSla
 from lanner.states import State, StateTrail
+from lanner.store.kv import KVStore
 from lanner.tasks.base import FlowableTask, ResolvedTask, RunnableTask, Task
 
 
@@ -53,8 +54,10 @@ class Decision:
 class Executor:
     """Pure decisions over executions; one instance serves every execution of a process."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, kv: KVStore | None = None) -> None:
         self.settings = settings
+        # Read by `kv()` in flowable properties, runIf and flow outputs.
+        self.kv = kv
         # Per running execution: what its flowables computed once (see FlowableRun.memo).
         self._memos: dict[str, dict[Any, Any]] = {}
 
@@ -190,7 +193,7 @@ class _Step:
 
     def flowable_run(self, task: Task, run: TaskRun | None) -> FlowableRun:
         variables = self._variables(task, run)
-        functions = runtime_functions(self.index, run, Masker())
+        functions = runtime_functions(self.index, run, Masker(), kv=self.executor.kv)
         return FlowableRun(
             index=self.index,
             task_run=run,
@@ -512,7 +515,7 @@ class _Step:
     def _flow_outputs(self, state: State) -> State:
         """Render the flow's outputs; a failure to render fails the execution."""
         variables = self._variables(self.flow.tasks[0], None)
-        functions = runtime_functions(self.index, None, Masker())
+        functions = runtime_functions(self.index, None, Masker(), kv=self.executor.kv)
         outputs: dict[str, Any] = {}
         try:
             for output in self.flow.outputs or ():

@@ -33,6 +33,7 @@ from lanner.jobs import WorkerJob, WorkerResult
 from lanner.settings import Settings
 from lanner.states import State
 from lanner.storage import LocalStorage
+from lanner.store.kv import KVStore
 
 ExtraFunctions = Callable[[WorkerJob], Mapping[str, Function]]
 
@@ -49,6 +50,7 @@ class Worker:
         *,
         http: ClientPool | None = None,
         extra_functions: ExtraFunctions | None = None,
+        kv: KVStore | None = None,
     ) -> None:
         self.settings = settings
         self.storage = storage
@@ -56,6 +58,7 @@ class Worker:
         self.flows = flows
         self.http = http or ClientPool()
         self.extra_functions = extra_functions
+        self.kv = kv
 
     async def run(self, job: WorkerJob) -> WorkerResult:
         """Run one attempt; return its result (KILLED when cancelled)."""
@@ -124,12 +127,13 @@ class Worker:
             task=job.task,
             task_run=job.task_run,
             variables=variables,
-            functions=runtime_functions(index, job.task_run, masker, extra),
+            functions=runtime_functions(index, job.task_run, masker, extra, kv=self.kv),
             logger=logger,
             masker=masker,
             storage=self.storage,
             settings=self.settings,
             http=self.http,
+            kv=self.kv,
         )
 
     async def aclose(self) -> None:

@@ -42,8 +42,9 @@ def resource_routers() -> Sequence[APIRouter]:
         "webhooks",
     ):
         module = _optional_module(module_name)
-        if module is not None:
-            routers.append(module.router)
+        router = getattr(module, "router", None)
+        if isinstance(router, APIRouter):
+            routers.append(router)
     return routers
 
 

@@ -96,7 +96,8 @@ class BodySizeLimitMiddleware:
             nonlocal received
             message = dict(await receive())
             if message.get("type") == "http.request":
-                received += len(message.get("body", b"") or b"")  # type: ignore[arg-type]
+                body = message.get("body") or b""
+                received += len(body) if isinstance(body, bytes) else 0
                 if received > self.limit:
                     raise ValueError(f"Request body too large: the limit is {self.limit} bytes")
             return message

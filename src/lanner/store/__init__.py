@@ -1,4 +1,7 @@
-"""Where lanner keeps flows, executions, task runs and logs: `open_store()` picks a backend."""
+"""Where lanner keeps flows, executions, task runs, logs and the KV store.
+
+`open_store()` picks a backend.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +10,21 @@ import re
 
 from lanner.exceptions import StoreError
 from lanner.store.base import FlowRecord, Page, Store
+from lanner.store.kv import KVEntry, KVStore, KVType
 from lanner.store.memory import MemoryStore
 from lanner.store.sqlite import SqliteStore
 
-__all__ = ["FlowRecord", "MemoryStore", "Page", "SqliteStore", "Store", "open_store"]
+__all__ = [
+    "FlowRecord",
+    "KVEntry",
+    "KVStore",
+    "KVType",
+    "MemoryStore",
+    "Page",
+    "SqliteStore",
+    "Store",
+    "open_store",
+]
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 

@@ -13,6 +13,7 @@ from typing import Generic, Protocol, TypeVar
 
 from lanner.executions import Execution, Level, LogEntry, TaskRun
 from lanner.states import State
+from lanner.store.kv import KVStore
 
 __all__ = ["FlowRecord", "Page", "Store"]
 
@@ -51,7 +52,12 @@ class Store(Protocol):
 
     A method returns once what it wrote is committed: a process killed right after loses
     nothing. Database failures raise `StoreError`.
+
+    `kv` is the store's KV store. Its methods are synchronous, unlike these: expressions read
+    it while rendering, which cannot wait.
     """
+
+    kv: KVStore
 
     async def save_flow(
         self, namespace: str, flow_id: str, source: str, *, deleted: bool = False

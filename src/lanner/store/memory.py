@@ -9,16 +9,27 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TypeVar
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from lanner.clock import utcnow
 from lanner.executions import Execution, Level, LogEntry, TaskRun
 from lanner.states import State
 from lanner.store import codec
 from lanner.store.base import FlowRecord, Page, Store
+from lanner.store.kv import (
+    KVEntry,
+    KVStore,
+    KVType,
+    decode_entry,
+    encode_value,
+    expiration,
+    is_expired,
+    refuse_overwrite,
+    validate_key,
+)
 
-__all__ = ["MemoryStore"]
+__all__ = ["MemoryKV", "MemoryStore"]
 
 _T = TypeVar("_T")
 
@@ -50,10 +61,79 @@ class _StoredLog:
     entry: LogEntry
 
 
+@dataclass(frozen=True)
+class _StoredValue:
+    type: KVType
+    text: str
+    dates: tuple[datetime, datetime, datetime | None]  # created, updated, expires
+
+    @property
+    def expires(self) -> datetime | None:
+        return self.dates[2]
+
+
+class MemoryKV(KVStore):
+    """The KV store in a dictionary."""
+
+    def __init__(self) -> None:
+        self._values: dict[tuple[str, str], _StoredValue] = {}
+
+    def get(self, namespace: str, key: str) -> KVEntry | None:
+        stored = self._live(namespace, validate_key(key), utcnow())
+        return (
+            decode_entry(namespace, key, stored.type, stored.text, stored.dates) if stored else None
+        )
+
+    def put(
+        self,
+        namespace: str,
+        key: str,
+        value: Any,
+        *,
+        ttl: timedelta | None = None,
+        overwrite: bool = True,
+    ) -> KVEntry:
+        validate_key(key)
+        kind, text = encode_value(value)
+        now = utcnow()
+        previous = self._live(namespace, key, now)
+        if previous is not None and not overwrite:
+            raise refuse_overwrite(key)
+        created = previous.dates[0] if previous is not None else now
+        stored = _StoredValue(kind, text, (created, now, expiration(now, ttl)))
+        self._values[(namespace, key)] = stored
+        return decode_entry(namespace, key, kind, text, stored.dates)
+
+    def delete(self, namespace: str, key: str) -> bool:
+        stored = self._values.pop((namespace, validate_key(key)), None)
+        return stored is not None and not is_expired(stored.expires, utcnow())
+
+    def list(self, namespace: str) -> list[KVEntry]:
+        now = utcnow()
+        found = sorted(
+            (
+                (key, stored)
+                for (owner, key), stored in self._values.items()
+                if owner == namespace and not is_expired(stored.expires, now)
+            ),
+            key=lambda item: item[0],
+        )
+        return [decode_entry(namespace, key, s.type, s.text, s.dates) for key, s in found]
+
+    def _live(self, namespace: str, key: str, now: datetime) -> _StoredValue | None:
+        """Return the stored value unless it expired; an expired one is dropped on the way."""
+        stored = self._values.get((namespace, key))
+        if stored is not None and is_expired(stored.expires, now):
+            del self._values[(namespace, key)]
+            return None
+        return stored
+
+
 class MemoryStore(Store):
     """Keep everything in dictionaries; nothing survives the process."""
 
     def __init__(self) -> None:
+        self.kv: KVStore = MemoryKV()
         self._flows: dict[tuple[str, str], list[FlowRecord]] = {}
         self._executions: dict[str, _StoredExecution] = {}
         self._logs: list[_StoredLog] = []

@@ -27,6 +27,8 @@ from lanner.executions import Execution, Level, LogEntry, TaskRun
 from lanner.states import State
 from lanner.store import codec
 from lanner.store.base import FlowRecord, Page, Store
+from lanner.store.kv import KVStore
+from lanner.store.sqlite_kv import SqliteKV
 
 __all__ = ["SqliteStore"]
 
@@ -86,6 +88,7 @@ class SqliteStore(Store):
         """Wrap an open, migrated connection; use `SqliteStore.open()` to get one."""
         self._db = connection
         self.path = path
+        self.kv: KVStore = SqliteKV(self._read, self._write)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> SqliteStore:
