@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import signal
+from collections.abc import Iterator
 
 import uvicorn
 
@@ -30,6 +33,20 @@ def check_exposure(settings: Settings, host: str) -> None:
         )
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, except that a stop signal ends `run()` normally (exit status 0)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        stops = (signal.SIGINT, signal.SIGTERM)
+        previous = {stop: signal.signal(stop, self.handle_exit) for stop in stops}
+        try:
+            yield
+        finally:
+            for stop, handler in previous.items():
+                signal.signal(stop, handler)
+
+
 def serve(settings: Settings, host: str, port: int) -> None:
     """Serve the API and run the engine until SIGINT/SIGTERM, then shut down gracefully."""
     check_exposure(settings, host)
@@ -42,6 +59,6 @@ def serve(settings: Settings, host: str, port: int) -> None:
         access_log=False,
         timeout_graceful_shutdown=10,
     )
-    server = uvicorn.Server(config)
+    server = _Server(config)
     print(f"lanner is listening on http://{host}:{port}/ (data in {settings.home})", flush=True)
     server.run()
