@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import random
+import socket
 import struct
 import subprocess
 import threading
@@ -89,6 +91,60 @@ def serve(app: WSGIApp, ssl_context: SSLContext | None = None) -> Server:
     thread = threading.Thread(target=server.serve_forever, name="test-http-server", daemon=True)
     thread.start()
     return Server(server, thread, "https" if ssl_context else "http")
+
+
+# httpbin pins an old greenlet on Python 3.11 that other test tools cannot share, so it lives in
+# a virtual environment of its own (made by scripts/test) and runs as a separate process.
+HTTPBIN_PYTHON = Path(
+    os.environ.get(
+        "LANNER_HTTPBIN_PYTHON",
+        Path(__file__).resolve().parents[1] / ".venv-httpbin" / "bin" / "python",
+    )
+)
+_HTTPBIN_MAIN = (
+    "import sys; from werkzeug.serving import run_simple; from httpbin import app; "
+    "run_simple('127.0.0.1', int(sys.argv[1]), app, threaded=True)"
+)
+
+
+@dataclass
+class ExternalServer:
+    """A server running in a child process."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def serve_httpbin() -> ExternalServer:
+    """Start httpbin (from PyPI) on 127.0.0.1 in its own process; wait until it answers."""
+    if not HTTPBIN_PYTHON.exists():
+        raise RuntimeError(
+            f"httpbin's environment is missing ({HTTPBIN_PYTHON}): run scripts/test, "
+            "or set LANNER_HTTPBIN_PYTHON"
+        )
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [str(HTTPBIN_PYTHON), "-c", _HTTPBIN_MAIN, str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return ExternalServer(url, process)
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError("httpbin did not start") from None
+            time.sleep(0.05)
 
 
 def self_signed_context(directory: Path) -> SSLContext:

@@ -5,16 +5,23 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpbin
 import pytest
 
 from lanner.httpclient import ClientPool
-from tests.httpservers import MockApp, Server, TaskHarness, self_signed_context, serve
+from tests.httpservers import (
+    ExternalServer,
+    MockApp,
+    Server,
+    TaskHarness,
+    self_signed_context,
+    serve,
+    serve_httpbin,
+)
 
 
 @pytest.fixture(scope="session")
-def httpbin_server() -> Iterator[Server]:
-    server = serve(httpbin.app)
+def httpbin_server() -> Iterator[ExternalServer]:
+    server = serve_httpbin()
     yield server
     server.close()
 

@@ -126,7 +126,7 @@ async def test_r2_head_has_no_body(harness: TaskHarness, mock_server: Server) ->
     assert result.outputs.get("body") is None
 
 
-async def test_r3_head_missing_object(harness: TaskHarness, httpbin_server: Server) -> None:
+async def test_r3_head_missing_object(harness: TaskHarness, httpbin_server: ExternalServer) -> None:
     result = await harness.request(f"{httpbin_server.url}/status/404", method="HEAD")
     assert result.state is State.FAILED
     assert result.error == "Failed http request with response code '404'"
@@ -380,7 +380,7 @@ async def test_r20_bearer_auth(harness: TaskHarness, mock_server: Server) -> Non
 
 @pytest.mark.parametrize("algorithm", ["MD5", "SHA-256"])
 async def test_r21_digest_auth(
-    harness: TaskHarness, httpbin_server: Server, algorithm: str
+    harness: TaskHarness, httpbin_server: ExternalServer, algorithm: str
 ) -> None:
     auth = {"type": "DIGEST", "username": "John", "password": "p4ss"}
     result = await harness.request(
@@ -390,7 +390,9 @@ async def test_r21_digest_auth(
     assert body_json(result.outputs) == {"authenticated": True, "user": "John"}
 
 
-async def test_digest_auth_wrong_password(harness: TaskHarness, httpbin_server: Server) -> None:
+async def test_digest_auth_wrong_password(
+    harness: TaskHarness, httpbin_server: ExternalServer
+) -> None:
     auth = {"type": "DIGEST", "username": "John", "password": "wrong"}
     result = await harness.request(
         f"{httpbin_server.url}/digest-auth/auth/John/p4ss/MD5", options={"auth": auth}
@@ -494,7 +496,7 @@ async def test_seed_post_with_other_inputs(
 # -- C1-C7 and K1 --------------------------------------------------------------------------------
 
 
-async def test_c1_no_content(harness: TaskHarness, httpbin_server: Server) -> None:
+async def test_c1_no_content(harness: TaskHarness, httpbin_server: ExternalServer) -> None:
     result = await harness.request(f"{httpbin_server.url}/status/204")
     assert result.state is State.SUCCESS
     assert result.outputs["code"] == 204
@@ -544,7 +546,7 @@ async def test_c4_use_proxy_status_is_not_an_error(
 
 @pytest.mark.parametrize(("code", "state"), [(404, State.SUCCESS), (405, State.FAILED)])
 async def test_c5_allowed_response_codes(
-    harness: TaskHarness, httpbin_server: Server, code: int, state: State
+    harness: TaskHarness, httpbin_server: ExternalServer, code: int, state: State
 ) -> None:
     result = await harness.request(
         f"{httpbin_server.url}/status/{code}", options={"allowedResponseCodes": [404]}
@@ -786,7 +788,7 @@ async def test_response_is_decoded_as_utf8_whatever_its_charset(
     assert result.outputs["body"] == "caf\ufffd"
 
 
-async def test_body_is_never_parsed(harness: TaskHarness, httpbin_server: Server) -> None:
+async def test_body_is_never_parsed(harness: TaskHarness, httpbin_server: ExternalServer) -> None:
     result = await harness.request(f"{httpbin_server.url}/json")
     assert isinstance(result.outputs["body"], str)
 
@@ -944,7 +946,7 @@ async def test_pool_does_not_queue_concurrent_requests(
 
 
 async def test_cookies_do_not_leak_between_requests(
-    harness: TaskHarness, httpbin_server: Server
+    harness: TaskHarness, httpbin_server: ExternalServer
 ) -> None:
     await harness.request(f"{httpbin_server.url}/cookies/set?session=secret")
     result = await harness.request(f"{httpbin_server.url}/cookies")
