@@ -28,6 +28,7 @@ from tests.httpservers import (
     PRODUCTS_CSV,
     REQUEST,
     SAMPLE_CSV,
+    ExternalServer,
     MockApp,
     Server,
     TaskHarness,
