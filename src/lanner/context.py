@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lanner.clock import utcnow
+from lanner.durations import format_duration
 from lanner.exceptions import ExpressionError
 from lanner.executions import Execution, Level, LogEntry, TaskRun
 from lanner.expressions import CallContext, Function, render, render_typed, render_value
@@ -354,11 +355,15 @@ def kv_function(store: KVStore) -> Function:
     ) -> Any:
         if key is None:
             raise ExpressionError("The 'kv' function expects an argument 'key'.")
+        if errorOnMissing is not None and not isinstance(errorOnMissing, bool):
+            raise ExpressionError("The 'kv' function expects 'errorOnMissing' to be a boolean.")
         if namespace is None:
             namespace = call.variables["flow"]["namespace"]
         entry = store.get(str(namespace), str(key))
         if entry is not None:
-            return entry.value
+            # Expressions have no duration values; Pebble prints a Duration as its ISO text.
+            value = entry.value
+            return format_duration(value) if isinstance(value, timedelta) else value
         if errorOnMissing is True:
             raise ExpressionError(f"The key '{key}' does not exist in the namespace '{namespace}'.")
         return None

@@ -32,6 +32,8 @@ from lanner.tasks import lookup
 
 KIT = Path(__file__).resolve().parents[3] / "shared" / "kestra-conformance"
 JAVA_PREFIX = re.compile(r"^(?:[a-z]+\.)+[A-Z]\w*(?:Exception|Error): ")
+# Pebble ends the message of an error raised in a function with ` (<template>:<line>)`.
+PEBBLE_LOCATION = re.compile(r" \([^(]*?\{\{.*:\d+\)?$", re.DOTALL)
 
 # Cases that need engine features outside what lanner runs today, with the reason.
 SCENARIOS_SUPPORTED = {"single", "scheduled", "retry-new-execution", "concurrent"}
@@ -83,9 +85,23 @@ def skip_reason(case: Mapping[str, Any]) -> str | None:
         return f"task types not implemented yet: {', '.join(missing)}"
     if scenario not in SCENARIOS_SUPPORTED:
         return f"scenario '{scenario}' needs engine operations not implemented yet"
-    if case.get("setup", {}).get("kv") is not None:
-        return "the KV store is not implemented yet"
     return None
+
+
+def uses_kv(case: Mapping[str, Any]) -> bool:
+    """Say whether a case sets up the KV store before it runs."""
+    return (case.get("setup") or {}).get("kv") is not None
+
+
+def apply_kv_setup(store: Store, case: Mapping[str, Any]) -> None:
+    """Leave in the case's namespaces exactly the KV entries its setup lists (none: cleared)."""
+    entries = case["setup"]["kv"]
+    namespaces = {case["namespace"], *(entry["namespace"] for entry in entries)}
+    for namespace in namespaces:
+        for entry in store.kv.list(namespace):
+            store.kv.delete(namespace, entry.key)
+    for entry in entries:
+        store.kv.put(entry["namespace"], entry["key"], entry["value"])
 
 
 @dataclass
@@ -122,11 +138,13 @@ def build_inputs(case: Mapping[str, Any], flow: Flow) -> tuple[dict[str, Any], b
     mode = case.get("inputMode")
     if mode == "validated":
         return inputs, True
-    if mode == "raw":
-        typed = case.get("inputsTyped") or {}
-        return {**inputs, **typed}, False
+    # Unvalidated maps still get the defaults of the inputs they lack: Kestra adds them to the
+    # `inputs` variable when it renders.
     with_defaults = [decl for decl in flow.inputs or () if decl.defaults is not None]
     defaults = resolve_inputs(with_defaults, {}, render_typed=lambda text, variables: text)
+    if mode == "raw":
+        typed = case.get("inputsTyped") or {}
+        return {**defaults, **inputs, **typed}, False
     return {**defaults, **inputs}, False
 
 
@@ -191,9 +209,15 @@ async def run_all(cases: list[dict[str, Any]], home: Path, store: Store) -> dict
             for position, case in enumerate(cases)
             if case.get("scenario") is not None and skip_reason(case) is None
         ]
-        outcomes = await asyncio.gather(*(run_case(runner, store, case) for _, case in runnable))
-        for (position, _), outcome in zip(runnable, outcomes, strict=True):
+        together = [(position, case) for position, case in runnable if not uses_kv(case)]
+        outcomes = await asyncio.gather(*(run_case(runner, store, case) for _, case in together))
+        for (position, _), outcome in zip(together, outcomes, strict=True):
             results[position] = outcome
+        # Cases may need opposite KV contents in one namespace: each runs alone after its setup.
+        for position, case in runnable:
+            if uses_kv(case):
+                apply_kv_setup(store, case)
+                results[position] = await run_case(runner, store, case)
     return results
 
 
@@ -396,8 +420,15 @@ def _compare(
 
 
 def _expected_text(text: str) -> str:
-    """Drop a Java exception class prefix: lanner reports the same message without it."""
-    return JAVA_PREFIX.sub("", text)
+    """Drop a Java exception class prefix: lanner reports the same message without it.
+
+    An error a Pebble function raises also loses Pebble's location suffix: lanner reports the
+    function's message alone, and the task run says where it happened.
+    """
+    message = JAVA_PREFIX.sub("", text)
+    if text.startswith("io.pebbletemplates."):
+        message = PEBBLE_LOCATION.sub("", message)
+    return message
 
 
 def _check_logs(

@@ -174,14 +174,25 @@ class Store(Protocol):
         flow_id: str | None = None,
         min_level: Level | None = None,
         query: str | None = None,
+        after: datetime | None = None,
+        before: datetime | None = None,
         page: int = 1,
         size: int = 10,
     ) -> Page[LogEntry]:
-        """Return log lines of any execution, newest first; `query` matches the message."""
+        """Return log lines of any execution, newest first; `query` matches the message.
+
+        `after` and `before` bound the lines' timestamps, both inclusive.
+        """
         ...
 
     async def delete_logs(self, execution_id: str) -> int:
         """Delete the log lines of an execution; return how many there were."""
+        ...
+
+    async def delete_flow_logs(
+        self, namespace: str, flow_id: str, *, trigger_id: str | None = None
+    ) -> int:
+        """Delete the log lines of a flow (only its trigger's with `trigger_id`); count them."""
         ...
 
     async def close(self) -> None:

@@ -299,11 +299,15 @@ class MemoryStore(Store):
         flow_id: str | None = None,
         min_level: Level | None = None,
         query: str | None = None,
+        after: datetime | None = None,
+        before: datetime | None = None,
         page: int = 1,
         size: int = 10,
     ) -> Page[LogEntry]:
         window = codec.page_window(page, size)
         needle = codec.ascii_lower(query) if query is not None else None
+        low = codec.to_micros(after) if after is not None else None
+        high = codec.to_micros(before) if before is not None else None
         matches = [
             log
             for log in self._logs
@@ -311,6 +315,8 @@ class MemoryStore(Store):
             and (flow_id is None or log.entry.flow_id == flow_id)
             and (min_level is None or log.entry.level >= min_level)
             and (needle is None or needle in codec.ascii_lower(log.entry.message))
+            and (low is None or log.timestamp >= low)
+            and (high is None or log.timestamp <= high)
         ]
         matches.sort(key=lambda log: (log.timestamp, log.seq), reverse=True)
         found = _page(matches, window)
@@ -318,6 +324,21 @@ class MemoryStore(Store):
 
     async def delete_logs(self, execution_id: str) -> int:
         kept = [log for log in self._logs if log.entry.execution_id != execution_id]
+        deleted = len(self._logs) - len(kept)
+        self._logs = kept
+        return deleted
+
+    async def delete_flow_logs(
+        self, namespace: str, flow_id: str, *, trigger_id: str | None = None
+    ) -> int:
+        def doomed(entry: LogEntry) -> bool:
+            return (
+                entry.namespace == namespace
+                and entry.flow_id == flow_id
+                and (trigger_id is None or entry.trigger_id == trigger_id)
+            )
+
+        kept = [log for log in self._logs if not doomed(log.entry)]
         deleted = len(self._logs) - len(kept)
         self._logs = kept
         return deleted

@@ -276,6 +276,8 @@ class SqliteStore(Store):
         flow_id: str | None = None,
         min_level: Level | None = None,
         query: str | None = None,
+        after: datetime | None = None,
+        before: datetime | None = None,
         page: int = 1,
         size: int = 10,
     ) -> Page[LogEntry]:
@@ -284,6 +286,7 @@ class SqliteStore(Store):
         where.namespace(namespace)
         where.equals("flow_id", flow_id)
         where.min_level(min_level)
+        where.between("timestamp", after, before)
         if query is not None:
             message = "lower(json_extract(value, '$.message'))"
             where.add(f"instr({message}, ?) > 0", codec.ascii_lower(query))
@@ -300,6 +303,17 @@ class SqliteStore(Store):
     async def delete_logs(self, execution_id: str) -> int:
         with self._write(f"delete the logs of execution '{execution_id}'") as db:
             deleted = db.execute("DELETE FROM logs WHERE execution_id = ?", (execution_id,))
+        return int(deleted.rowcount)
+
+    async def delete_flow_logs(
+        self, namespace: str, flow_id: str, *, trigger_id: str | None = None
+    ) -> int:
+        where = _Where()
+        where.equals("namespace", namespace)
+        where.equals("flow_id", flow_id)
+        where.equals("json_extract(value, '$.triggerId')", trigger_id)
+        with self._write(f"delete the logs of flow {namespace}.{flow_id}") as db:
+            deleted = db.execute(f"DELETE FROM logs{where.clause}", where.params)
         return int(deleted.rowcount)
 
     async def close(self) -> None:

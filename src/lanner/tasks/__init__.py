@@ -1,6 +1,6 @@
 """Task types: the registry, the base classes and every built-in task.
 
-The built-in tasks (core, flow, http modules) register themselves the first time the registry
+The built-in tasks (core, flow, http, kv modules) register themselves the first time the registry
 is asked for a type.
 """
 

@@ -12,7 +12,12 @@ if TYPE_CHECKING:
 TaskClass = TypeVar("TaskClass", bound="type[Task]")
 
 _REGISTRY: dict[str, type[Task]] = {}
-_BUILTIN_MODULES = ("lanner.tasks.core", "lanner.tasks.flow", "lanner.tasks.http")
+_BUILTIN_MODULES = (
+    "lanner.tasks.core",
+    "lanner.tasks.flow",
+    "lanner.tasks.http",
+    "lanner.tasks.kv",
+)
 _builtins_loaded = False
 
 
@@ -60,6 +65,18 @@ def canonical_type(name: str) -> str:
                 moved = moved.removesuffix("Condition")
             return moved
     return name
+
+
+def aliases(name: str) -> list[str]:
+    """Return the legacy names that `canonical_type` turns into `name`, sorted."""
+    renamed_from = [old for old, new in _RENAMED.items() if new == name]
+    found: set[str] = set()
+    for current in (name, *renamed_from):
+        for old, new in _LEGACY_PACKAGES:
+            if current.startswith(new):
+                legacy = old + current[len(new) :]
+                found.update((legacy, legacy + "Condition"))
+    return sorted(alias for alias in found if alias != name and canonical_type(alias) == name)
 
 
 def register(cls: TaskClass) -> TaskClass:

@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Callable
 from contextlib import closing
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,18 @@ async def test_everything_is_there_after_reopening(db_file: Path) -> None:
         assert await reopened.get_flow("company.team", "hello") == flow
         assert await reopened.get_execution(execution.id) == execution
         assert await reopened.get_logs(execution.id) == lines
+    finally:
+        await reopened.close()
+
+
+async def test_kv_entries_are_there_after_reopening(db_file: Path) -> None:
+    store = SqliteStore.open(db_file)
+    entry = store.kv.put("company.team", "key", {"a": [1, 2]}, ttl=timedelta(hours=1))
+    await store.close()
+
+    reopened = SqliteStore.open(db_file)
+    try:
+        assert reopened.kv.get("company.team", "key") == entry
     finally:
         await reopened.close()
 
@@ -118,7 +131,27 @@ def test_opening_records_the_migrations_once(db_file: Path) -> None:
     for _ in range(2):
         _open_and_close(db_file)
 
-    assert _query(db_file, "SELECT version, name FROM schema_migrations") == [(1, "initial")]
+    assert _query(db_file, "SELECT version, name FROM schema_migrations") == [
+        (1, "initial"),
+        (2, "kv"),
+    ]
+
+
+async def test_an_older_database_gets_the_new_tables(db_file: Path) -> None:
+    store = SqliteStore.open(db_file)
+    flow = await store.save_flow("company.team", "hello", "id: hello\n")
+    await store.close()
+    # Take the database back to the first schema, as an older lanner left it.
+    with closing(sqlite3.connect(db_file)) as db, db:
+        db.execute("DROP TABLE kv")
+        db.execute("DELETE FROM schema_migrations WHERE version > 1")
+
+    reopened = SqliteStore.open(db_file)
+    try:
+        assert await reopened.get_flow("company.team", "hello") == flow
+        assert reopened.kv.put("company.team", "key", 1).value == 1
+    finally:
+        await reopened.close()
 
 
 def test_a_newer_schema_is_refused(db_file: Path) -> None:
@@ -174,7 +207,7 @@ def test_threads_opening_a_new_database_together(db_file: Path) -> None:
     errors = _in_threads(8, lambda: _open_and_close(db_file))
 
     assert errors == []
-    assert _query(db_file, "SELECT version FROM schema_migrations") == [(1,)]
+    assert _query(db_file, "SELECT version FROM schema_migrations") == [(1,), (2,)]
 
 
 OPENER = """
@@ -197,7 +230,7 @@ def test_processes_opening_a_new_database_together(db_file: Path) -> None:
             failures.append(stderr.decode())
 
     assert failures == []
-    assert _query(db_file, "SELECT version FROM schema_migrations") == [(1,)]
+    assert _query(db_file, "SELECT version FROM schema_migrations") == [(1,), (2,)]
 
 
 def test_stores_in_several_threads_write_together(db_file: Path) -> None:

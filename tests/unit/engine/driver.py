@@ -15,6 +15,7 @@ from lanner.flows import Flow
 from lanner.jobs import WorkerJob
 from lanner.settings import Settings
 from lanner.storage import LocalStorage
+from lanner.store.kv import KVStore
 from lanner.worker import Worker
 
 
@@ -46,13 +47,15 @@ async def drive(
     inputs: dict[str, Any] | None = None,
     *,
     kill_after_jobs: int | None = None,
+    kv: KVStore | None = None,
 ) -> Drive:
     """Run a flow to its end: jobs run for real, timers jump the clock instead of waiting."""
     flow: Flow = parse_flow(source)
     settings = Settings.load(home=tmp_path)
-    executor = Executor(settings)
+    executor = Executor(settings, kv=kv)
     logs: list[LogEntry] = []
-    worker = Worker(settings, LocalStorage(tmp_path / "storage"), logs.append, lambda _: flow)
+    storage = LocalStorage(tmp_path / "storage")
+    worker = Worker(settings, storage, logs.append, lambda _: flow, kv=kv)
     execution = Execution.create(flow.namespace, flow.id, 1, inputs=inputs or {})
     now = utcnow()
     decision = executor.advance(flow, execution, now)

@@ -57,6 +57,9 @@ async def test_unsupported_urls(url: str) -> None:
 def test_public_names() -> None:
     assert sorted(lanner.store.__all__) == [
         "FlowRecord",
+        "KVEntry",
+        "KVStore",
+        "KVType",
         "MemoryStore",
         "Page",
         "SqliteStore",
