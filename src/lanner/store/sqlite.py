@@ -13,6 +13,7 @@ import json
 import os
 import re
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
@@ -28,7 +29,9 @@ from lanner.states import State
 from lanner.store import codec
 from lanner.store.base import FlowRecord, Page, Store
 from lanner.store.kv import KVStore
+from lanner.store import sqlite_triggers
 from lanner.store.sqlite_kv import SqliteKV
+from lanner.store.triggers import TriggerState, encode_state
 
 __all__ = ["SqliteStore"]
 
@@ -316,6 +319,29 @@ class SqliteStore(Store):
             deleted = db.execute(f"DELETE FROM logs{where.clause}", where.params)
         return int(deleted.rowcount)
 
+    # -- trigger states ---------------------------------------------------------------------
+
+    async def get_trigger_state(
+        self, namespace: str, flow_id: str, trigger_id: str
+    ) -> TriggerState | None:
+        with self._read(f"read trigger {namespace}.{flow_id}.{trigger_id}") as db:
+            return sqlite_triggers.get_state(db, namespace, flow_id, trigger_id)
+
+    async def save_trigger_state(self, state: TriggerState) -> None:
+        value = encode_state(state)
+        with self._write(f"save trigger {'.'.join(state.key)}") as db:
+            sqlite_triggers.save_state(db, state, value)
+
+    async def list_trigger_states(
+        self, *, namespace: str | None = None, flow_id: str | None = None
+    ) -> list[TriggerState]:
+        with self._read("read trigger states") as db:
+            return sqlite_triggers.list_states(db, namespace, flow_id)
+
+    async def delete_trigger_state(self, namespace: str, flow_id: str, trigger_id: str) -> bool:
+        with self._write(f"delete trigger {namespace}.{flow_id}.{trigger_id}") as db:
+            return sqlite_triggers.delete_state(db, namespace, flow_id, trigger_id)
+
     async def close(self) -> None:
         self._db.close()
 
@@ -416,11 +442,28 @@ def _configure(db: sqlite3.Connection) -> None:
     try:
         # busy_timeout first: switching to WAL needs a lock another opener may hold.
         db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-        db.execute("PRAGMA journal_mode = WAL")
+        _enable_wal(db)
         db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")
     except sqlite3.Error as exc:
         raise StoreError(f"Unable to configure the database: {exc}") from exc
+
+
+def _enable_wal(db: sqlite3.Connection) -> None:
+    """Switch to WAL, retrying while another opener holds the lock the switch needs.
+
+    SQLite answers "database is locked" at once here when another connection is switching
+    the same new file, without waiting for busy_timeout, so the wait is ours to do.
+    """
+    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _migrate(db: sqlite3.Connection, file: Path) -> None:
