@@ -19,11 +19,9 @@ from tests.httpservers import MockApp, Server, serve
 
 SEED_POST = Path(__file__).resolve().parents[3] / "shared" / "seed" / "flows_http_post.yml"
 
-pytestmark = [
-    pytest.mark.skipif(not SEED_POST.is_file(), reason="the shared seed is not beside the repo"),
-    # kestrapy's generated models emit pydantic warnings at import time; they are its own.
-    pytest.mark.filterwarnings("ignore::UserWarning"),
-]
+pytestmark = pytest.mark.skipif(
+    not SEED_POST.is_file(), reason="the shared seed is not beside the repo"
+)
 
 
 @pytest.fixture
