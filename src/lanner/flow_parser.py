@@ -28,6 +28,9 @@ from lanner.flows import Flow
 from lanner.inputs import INPUT_TYPES, InputDeclaration
 from lanner.tasks import canonical_type, lookup
 from lanner.tasks.base import TASK_ID_PATTERN, Task
+from lanner.triggers import Condition, Trigger
+from lanner.triggers import lookup as lookup_trigger
+from lanner.triggers.conditions import lookup_condition
 from lanner.yamlsource import Path, Position, YamlDocument, format_path, load_yaml
 
 __all__ = ["FlowReport", "parse_flow", "validate_flow"]
@@ -49,6 +52,9 @@ _DEPRECATED_TYPES = frozenset(
 _DEPRECATED_KEYS = ("taskDefaults", "listeners", "template")
 _VALID_TASK_ID = re.compile(TASK_ID_PATTERN)
 _BUILTIN_ERRORS = frozenset(typing.get_args(core_schema.ErrorType))
+_UNKNOWN_TYPE_ERRORS = frozenset(
+    {"unknown_task_type", "unknown_trigger_type", "unknown_condition_type"}
+)
 # Flow-level violations (Flow.semantic_problems) and what they name.
 _REPEATED = re.compile(r"^Duplicate (task id|trigger id|input|output) with name \[([^,\]]+)")
 _REPEATED_KEYS = {"trigger id": "triggers", "input": "inputs", "output": "outputs"}
@@ -140,7 +146,7 @@ class _Validation:
         except ValidationError as exc:
             errors = _collapse([_Error.of(detail, values) for detail in exc.errors()])
             self.unknown_types.update(
-                str(error.input) for error in errors if error.kind == "unknown_task_type"
+                str(error.input) for error in errors if error.kind in _UNKNOWN_TYPE_ERRORS
             )
             self.problems.extend(self._problem(error, values) for error in errors)
             return None
@@ -346,7 +352,7 @@ def _inject(value: Any, defaults: Sequence[_Default]) -> Any:
     plugin_type = result.get("type")
     if not isinstance(plugin_type, str):
         return result
-    known = _property_names(lookup(plugin_type))
+    known = _property_names(_plugin_class(plugin_type))
     for default in defaults:
         if default.matches(plugin_type):
             own = _known_values(default.values, known)
@@ -384,6 +390,11 @@ def _canonical(plugin_type: str) -> str:
     return canonical_type(plugin_type)
 
 
+def _plugin_class(plugin_type: str) -> type[BaseModel] | None:
+    """Return the task, trigger or condition class a type names."""
+    return lookup(plugin_type) or lookup_trigger(plugin_type) or lookup_condition(plugin_type)
+
+
 @functools.cache
 def _property_names(cls: type[BaseModel] | None) -> frozenset[str] | None:
     if cls is None:
@@ -394,7 +405,7 @@ def _property_names(cls: type[BaseModel] | None) -> frozenset[str] | None:
 
 
 def _default_warnings(default: _Default) -> Iterator[str]:
-    known = _property_names(lookup(default.type))
+    known = _property_names(_plugin_class(default.type))
     if known is None:
         # A prefix or an unknown type: there is no single class to check against.
         return
@@ -680,7 +691,7 @@ def _unrecognized(name: str, record: type | None) -> str:
 def _record_name(record: type | None) -> str:
     if record is None:
         return "Flow"
-    if issubclass(record, Task) and record.TYPE:
+    if issubclass(record, Task | Trigger | Condition) and record.TYPE:
         return record.TYPE
     return record.__name__
 
@@ -726,6 +737,10 @@ def _concrete(kind: Any, value: Any) -> Any:
     if _is_class(kind) and isinstance(plugin_type, str):
         if issubclass(kind, Task):
             return lookup(plugin_type) or kind
+        if issubclass(kind, Trigger):
+            return lookup_trigger(plugin_type) or kind
+        if issubclass(kind, Condition):
+            return lookup_condition(plugin_type) or kind
         if issubclass(kind, InputDeclaration):
             return INPUT_TYPES.get(plugin_type, kind)
     return kind

@@ -25,6 +25,7 @@ from lanner.inputs import InputDeclaration, check_declarations, parse_input
 from lanner.retry import RetryPolicy
 from lanner.sla import Sla
 from lanner.tasks.base import FlowableTask, Task, TaskRef
+from lanner.triggers.base import Trigger, TriggerRef
 
 FLOW_ID_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$"
 NAMESPACE_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
@@ -122,7 +123,7 @@ class Flow(_Record):
     finally_: list[TaskRef] | None = Field(default=None, alias="finally")
     after_execution: list[TaskRef] | None = None
     outputs: list[FlowOutput] | None = None
-    triggers: list[dict[str, Any]] | None = None
+    triggers: list[TriggerRef] | None = None
     plugin_defaults: list[PluginDefault] | None = None
     task_defaults: list[PluginDefault] | None = None
     concurrency: Concurrency | None = None
@@ -152,6 +153,10 @@ class Flow(_Record):
             for task in tasks:
                 yield from task.walk()
 
+    def find_trigger(self, trigger_id: str) -> Trigger | None:
+        """Return the trigger with this id, or None."""
+        return next((item for item in self.triggers or () if item.id == trigger_id), None)
+
     def find_task(self, task_id: str) -> Task:
         """Return the task with this id anywhere in the flow; KeyError if there is none."""
         for task in self.walk():
@@ -174,7 +179,7 @@ class Flow(_Record):
         duplicates = _duplicates(task.id for task in self.walk())
         if duplicates:
             problems.append(f"Duplicate task id with name [{', '.join(duplicates)}]")
-        trigger_ids = (str(trigger.get("id")) for trigger in self.triggers or ())
+        trigger_ids = (trigger.id for trigger in self.triggers or ())
         duplicate_triggers = _duplicates(trigger_ids)
         if duplicate_triggers:
             problems.append(f"Duplicate trigger id with name [{', '.join(duplicate_triggers)}]")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from lanner.events import EventHub
 from lanner.flowrepo import FlowRepository
 from lanner.runner import Runner
+from lanner.scheduler import Scheduler
 from lanner.settings import Settings
 from lanner.storage import LocalStorage
 from lanner.store import Store, open_store
@@ -14,7 +15,7 @@ from lanner.store import Store, open_store
 
 @dataclass
 class Services:
-    """The store, storage, flow repository, engine and event hub of one process."""
+    """The store, storage, flow repository, engine, scheduler and event hub of one process."""
 
     settings: Settings
     store: Store
@@ -22,10 +23,11 @@ class Services:
     flows: FlowRepository
     runner: Runner
     events: EventHub
+    scheduler: Scheduler
 
     @classmethod
     async def start(cls, settings: Settings, store: Store | None = None) -> Services:
-        """Open the store and start the engine (which resumes unfinished executions)."""
+        """Open the store, start the engine (resuming unfinished executions) and the scheduler."""
         settings.home.mkdir(parents=True, exist_ok=True)
         store = store or await open_store(settings.database_url)
         storage = LocalStorage(settings.storage_dir)
@@ -34,9 +36,13 @@ class Services:
         runner.add_log_listener(events.publish)
         runner.add_execution_listener(events.publish)
         await runner.start()
-        return cls(settings, store, storage, FlowRepository(store), runner, events)
+        flows = FlowRepository(store)
+        scheduler = Scheduler(store, flows, runner, settings)
+        await scheduler.start()
+        return cls(settings, store, storage, flows, runner, events, scheduler)
 
     async def close(self) -> None:
-        """Stop the engine, then close the store."""
+        """Stop the scheduler and the engine, then close the store."""
+        await self.scheduler.close()
         await self.runner.close()
         await self.store.close()

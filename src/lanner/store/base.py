@@ -14,6 +14,7 @@ from typing import Generic, Protocol, TypeVar
 from lanner.executions import Execution, Level, LogEntry, TaskRun
 from lanner.states import State
 from lanner.store.kv import KVStore
+from lanner.store.triggers import TriggerState
 
 __all__ = ["FlowRecord", "Page", "Store"]
 
@@ -193,6 +194,29 @@ class Store(Protocol):
         self, namespace: str, flow_id: str, *, trigger_id: str | None = None
     ) -> int:
         """Delete the log lines of a flow (only its trigger's with `trigger_id`); count them."""
+        ...
+
+    async def get_trigger_state(
+        self, namespace: str, flow_id: str, trigger_id: str
+    ) -> TriggerState | None:
+        """Return what the scheduler remembers of a trigger, or None."""
+        ...
+
+    async def save_trigger_state(self, state: TriggerState) -> None:
+        """Insert or replace the state of a trigger."""
+        ...
+
+    async def list_trigger_states(
+        self, *, namespace: str | None = None, flow_id: str | None = None
+    ) -> list[TriggerState]:
+        """Return trigger states by namespace, flow id then trigger id.
+
+        `namespace` matches that namespace and those under it; `flow_id` is exact.
+        """
+        ...
+
+    async def delete_trigger_state(self, namespace: str, flow_id: str, trigger_id: str) -> bool:
+        """Forget a trigger; say whether there was a state."""
         ...
 
     async def close(self) -> None:

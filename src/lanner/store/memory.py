@@ -28,6 +28,7 @@ from lanner.store.kv import (
     refuse_overwrite,
     validate_key,
 )
+from lanner.store.triggers import TriggerKey, TriggerState, decode_state, encode_state
 
 __all__ = ["MemoryKV", "MemoryStore"]
 
@@ -137,6 +138,7 @@ class MemoryStore(Store):
         self._flows: dict[tuple[str, str], list[FlowRecord]] = {}
         self._executions: dict[str, _StoredExecution] = {}
         self._logs: list[_StoredLog] = []
+        self._triggers: dict[TriggerKey, str] = {}
         # Insertion counters: the tie-breakers SQLite gets from rowids.
         self._counter = itertools.count()
 
@@ -342,6 +344,30 @@ class MemoryStore(Store):
         deleted = len(self._logs) - len(kept)
         self._logs = kept
         return deleted
+
+    # -- trigger states ---------------------------------------------------------------------
+
+    async def get_trigger_state(
+        self, namespace: str, flow_id: str, trigger_id: str
+    ) -> TriggerState | None:
+        text = self._triggers.get((namespace, flow_id, trigger_id))
+        return decode_state(text) if text is not None else None
+
+    async def save_trigger_state(self, state: TriggerState) -> None:
+        self._triggers[state.key] = encode_state(state)
+
+    async def list_trigger_states(
+        self, *, namespace: str | None = None, flow_id: str | None = None
+    ) -> list[TriggerState]:
+        return [
+            decode_state(self._triggers[key])
+            for key in sorted(self._triggers)
+            if (namespace is None or codec.in_namespace(key[0], namespace))
+            and (flow_id is None or key[1] == flow_id)
+        ]
+
+    async def delete_trigger_state(self, namespace: str, flow_id: str, trigger_id: str) -> bool:
+        return self._triggers.pop((namespace, flow_id, trigger_id), None) is not None
 
     async def close(self) -> None:
         return None

@@ -26,10 +26,9 @@ from lanner.clock import format_instant, utcnow
 from lanner.exceptions import StoreError
 from lanner.executions import Execution, Level, LogEntry, TaskRun
 from lanner.states import State
-from lanner.store import codec
+from lanner.store import codec, sqlite_triggers
 from lanner.store.base import FlowRecord, Page, Store
 from lanner.store.kv import KVStore
-from lanner.store import sqlite_triggers
 from lanner.store.sqlite_kv import SqliteKV
 from lanner.store.triggers import TriggerState, encode_state
 

@@ -134,6 +134,7 @@ def test_opening_records_the_migrations_once(db_file: Path) -> None:
     assert _query(db_file, "SELECT version, name FROM schema_migrations") == [
         (1, "initial"),
         (2, "kv"),
+        (3, "triggers"),
     ]
 
 
@@ -144,12 +145,14 @@ async def test_an_older_database_gets_the_new_tables(db_file: Path) -> None:
     # Take the database back to the first schema, as an older lanner left it.
     with closing(sqlite3.connect(db_file)) as db, db:
         db.execute("DROP TABLE kv")
+        db.execute("DROP TABLE trigger_states")
         db.execute("DELETE FROM schema_migrations WHERE version > 1")
 
     reopened = SqliteStore.open(db_file)
     try:
         assert await reopened.get_flow("company.team", "hello") == flow
         assert reopened.kv.put("company.team", "key", 1).value == 1
+        assert await reopened.list_trigger_states() == []
     finally:
         await reopened.close()
 
@@ -207,7 +210,7 @@ def test_threads_opening_a_new_database_together(db_file: Path) -> None:
     errors = _in_threads(8, lambda: _open_and_close(db_file))
 
     assert errors == []
-    assert _query(db_file, "SELECT version FROM schema_migrations") == [(1,), (2,)]
+    assert _query(db_file, "SELECT version FROM schema_migrations") == [(1,), (2,), (3,)]
 
 
 OPENER = """
@@ -230,7 +233,7 @@ def test_processes_opening_a_new_database_together(db_file: Path) -> None:
             failures.append(stderr.decode())
 
     assert failures == []
-    assert _query(db_file, "SELECT version FROM schema_migrations") == [(1,), (2,)]
+    assert _query(db_file, "SELECT version FROM schema_migrations") == [(1,), (2,), (3,)]
 
 
 def test_stores_in_several_threads_write_together(db_file: Path) -> None:
