@@ -62,6 +62,8 @@ async def test_basic_auth_guards_everything_but_health_and_configs(
         wrong = base64.b64encode(b"admin:nope").decode()
         bad = await client.get("/api/v1/main/nothing", headers={"Authorization": f"Basic {wrong}"})
         assert bad.status_code == 401
+        webhook = await client.post("/api/v1/main/executions/webhook/ns/flow/key")
+        assert webhook.status_code != 401
         right = base64.b64encode(b"admin:s3cret").decode()
         ok = await client.get("/api/v1/main/nothing", headers={"Authorization": f"Basic {right}"})
         assert ok.status_code == 404

@@ -11,16 +11,25 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from lanner import __version__
-from lanner.api import errors
+from lanner.api import errors, ui
 from lanner.api.deps import check_tenant
+from lanner.api.models import ErrorModel
 from lanner.api.security import BasicAuthMiddleware, BodySizeLimitMiddleware
 from lanner.services import Services
 from lanner.settings import Settings
+
+# Error answers any route may give, with Kestra's error body.
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorModel, "description": "Credentials are required"},
+    413: {"model": ErrorModel, "description": "The request body is too large"},
+    422: {"model": ErrorModel, "description": "Invalid request"},
+}
 
 LEGACY_PREFIX = "/api/v1"
 TENANT_PREFIX = "/api/v1/{tenant}"
@@ -31,15 +40,18 @@ def resource_routers() -> Sequence[APIRouter]:
     from lanner.api import system
 
     routers: list[APIRouter] = [system.router]
+    # execution_actions before executions: its bulk routes (`POST /executions/restart/by-ids`)
+    # must win over `POST /executions/{namespace}/{flowId}`, as literal segments do in Kestra.
     for module_name in (
         "flows",
-        "executions",
         "execution_actions",
+        "executions",
         "logs",
         "kv",
         "namespace_files",
         "plugins",
         "webhooks",
+        "triggers",
     ):
         module = _optional_module(module_name)
         router = getattr(module, "router", None)
@@ -80,6 +92,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             await started.close()
 
     app = FastAPI(
+        responses=COMMON_RESPONSES,
         title="lanner",
         version=__version__,
         description="Kestra-compatible REST API of lanner.",
@@ -99,6 +112,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     for router in resource_routers():
         app.include_router(router, prefix=LEGACY_PREFIX, include_in_schema=False)
         app.include_router(router, prefix=TENANT_PREFIX, dependencies=[Depends(check_tenant)])
+    app.include_router(ui.router)
     _install_middleware(app, settings)
     return app
 

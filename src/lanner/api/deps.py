@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
 from lanner.exceptions import NotFoundError
 from lanner.services import Services
@@ -20,8 +20,15 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def check_tenant(request: Request) -> None:
-    """Refuse any tenant but `main`, the only tenant of an open-source server."""
-    tenant = request.path_params.get("tenant")
-    if tenant is not None and tenant != TENANT:
+def check_tenant(
+    tenant: Annotated[
+        str,
+        Path(
+            description="The tenant: always `main` on an open-source server",
+            json_schema_extra={"enum": [TENANT]},
+        ),
+    ],
+) -> None:
+    """Refuse any tenant but `main`, the only tenant of an open-source server (404)."""
+    if tenant != TENANT:
         raise NotFoundError(f"Unknown tenant '{tenant}'")

@@ -70,7 +70,9 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
     message = str(exc.detail) if exc.detail else "Error"
     if exc.status_code == 404:
         message = f"Not Found: {message}"
-    return error_response(request, exc.status_code, message)
+    response = error_response(request, exc.status_code, message)
+    response.headers.update(exc.headers or {})  # e.g. `Allow` on a 405
+    return response
 
 
 def install(app: FastAPI) -> None:

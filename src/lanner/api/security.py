@@ -16,6 +16,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 # Paths that answer without credentials, as Kestra's do: health and the UI's bootstrap config.
 OPEN_PATHS = frozenset({"/health", "/api/v1/configs", "/api/v1/main/configs"})
+# Webhooks are called by other systems: their key, part of the path, is their credential.
+OPEN_PREFIXES = ("/api/v1/executions/webhook/", "/api/v1/main/executions/webhook/")
+
+
+def is_open(path: str) -> bool:
+    """Say whether a path answers without credentials."""
+    return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
 
 
 def credentials_match(header: str | None, users: Mapping[str, str]) -> bool:
@@ -62,7 +69,7 @@ class BasicAuthMiddleware:
         self.users = users
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS or scope["method"] == "OPTIONS":
+        if scope["type"] != "http" or is_open(scope["path"]) or scope["method"] == "OPTIONS":
             await self.app(scope, receive, send)
             return
         if credentials_match(_header(scope, b"authorization"), self.users):
