@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from lanner.api import create_app
 from lanner.services import Services
@@ -35,11 +36,22 @@ async def services(settings: Settings) -> AsyncIterator[Services]:
         await started.close()
 
 
+@pytest.fixture(scope="session")
+def shared_app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+    """One application for the in-process tests: building the routes costs a good half second.
+
+    Routes do not depend on settings; only the middleware does, so tests that need special
+    settings (users, size limits) build their own app.
+    """
+    home = tmp_path_factory.mktemp("shared-app")
+    return create_app(Settings.load(home=home, environ={}))
+
+
 @pytest.fixture
-async def client(settings: Settings, services: Services) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client talking to the app in-process (no socket)."""
-    app = create_app(settings, services)
-    transport = httpx.ASGITransport(app=app)
+async def client(shared_app: FastAPI, services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in-process (no socket), on this test's services."""
+    shared_app.state.services = services
+    transport = httpx.ASGITransport(app=shared_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://lanner.test") as http:
         yield http
 
