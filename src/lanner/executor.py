@@ -345,6 +345,7 @@ class _Step:
         progress = self._timers()
         if self.execution.current is State.KILLING:
             return self._kill_round() or progress
+        progress |= self._restarted()
         top = self.flowable_run(self.flow.tasks[0], None)
         progress |= self._create(
             None,
@@ -373,6 +374,13 @@ class _Step:
                 self._start(replace(run, due_at=None), task)
                 progress = True
         return progress
+
+    def _restarted(self) -> bool:
+        """Start again the task runs a restart or a replay left RESTARTED, as a new attempt."""
+        runs = [run for run in self.index.unfinished() if run.current is State.RESTARTED]
+        for run in runs:
+            self._start(run, self.tasks[run.task_id])
+        return bool(runs)
 
     def _create(self, parent: TaskRun | None, nexts: list[ResolvedTask]) -> bool:
         for resolved in nexts:

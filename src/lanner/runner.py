@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from lanner import operations
 from lanner.clock import format_instant, utcnow
 from lanner.durations import format_duration
 from lanner.exceptions import NotFoundError
@@ -156,14 +157,16 @@ class Runner:
         *,
         validate_inputs: bool = True,
         schedule_date: datetime | None = None,
+        trigger: Mapping[str, Any] | None = None,
     ) -> Execution:
         """Resolve inputs (raising InputError before anything runs), then start an execution.
 
         `validate_inputs=False` stores `inputs` as given, unchecked (triggers and tests that
-        replay a recorded execution).
+        replay a recorded execution). `trigger` is `{id, type, variables}` of the trigger that
+        started it; its variables are the flow's `trigger.*`.
         """
         execution = Execution.create(
-            flow.namespace, flow.id, revision, labels=(*flow.labels, *labels)
+            flow.namespace, flow.id, revision, labels=(*flow.labels, *labels), trigger=trigger
         )
         resolved = dict(inputs or {})
         if validate_inputs:
@@ -195,6 +198,80 @@ class Runner:
     async def kill(self, execution_id: str) -> None:
         """Ask for an execution to be killed."""
         await self._events.put(_Event("kill", execution_id))
+
+    # -- operations on existing executions (see lanner.operations) ----------------------------
+
+    async def restart(self, execution_id: str, revision: int | None = None) -> Execution:
+        """Run the failed task runs of an ended execution again; return it RESTARTED."""
+        execution = await self._existing(execution_id)
+        flow = await self._flow_of(execution, revision)
+        restarted = operations.restart(flow, execution, utcnow(), revision=revision)
+        return await self._resume(flow, restarted)
+
+    async def replay(
+        self, execution_id: str, task_run_id: str | None = None, revision: int | None = None
+    ) -> Execution:
+        """Start a new execution that runs an execution again from one of its task runs."""
+        execution = await self._existing(execution_id)
+        flow = await self._flow_of(execution, revision)
+        replayed = operations.replay(flow, execution, task_run_id, utcnow(), revision=revision)
+        await self._resume(flow, replayed)
+        if execution.id not in self._live:  # a running original keeps its own writer
+            await self.store.save_execution(operations.mark_replayed(execution), [])
+        return replayed
+
+    async def change_task_run_state(
+        self, execution_id: str, task_run_id: str, state: State
+    ) -> Execution:
+        """Set a task run of an ended execution to `state`, then let the execution go on."""
+        execution = await self._existing(execution_id)
+        flow = await self._flow_of(execution, None)
+        changed = operations.change_task_run_state(flow, execution, task_run_id, state, utcnow())
+        return await self._resume(flow, changed)
+
+    async def change_status(self, execution_id: str, state: State) -> Execution:
+        """Set the state of an ended execution; nothing runs again."""
+        execution = await self._existing(execution_id)
+        changed = operations.change_execution_status(execution, state, utcnow())
+        await self.store.save_execution(changed, [])
+        self._notify_execution(changed)
+        return changed
+
+    async def _existing(self, execution_id: str) -> Execution:
+        live = self._live.get(execution_id)
+        if live is not None:
+            return live.execution
+        stored = await self.store.get_execution(execution_id)
+        if stored is None:
+            raise NotFoundError(f"Unable to find execution '{execution_id}'")
+        return stored
+
+    async def _flow_of(self, execution: Execution, revision: int | None) -> Flow:
+        wanted = revision if revision is not None else execution.flow_revision
+        record = await self.store.get_flow(
+            execution.namespace, execution.flow_id, wanted, allow_deleted=True
+        )
+        if record is None:
+            raise NotFoundError(
+                f"Unable to find flow {execution.namespace}.{execution.flow_id} revision {wanted}"
+            )
+        return parse_flow(record.source)
+
+    async def _resume(self, flow: Flow, execution: Execution) -> Execution:
+        """Store an execution an operation produced and drive it from there."""
+        # What the executor memoised for the previous run (loop values, SLA) no longer holds.
+        self.executor.forget(execution.id)
+        await self.store.save_execution(execution)
+        errors = await self.store.get_logs(execution.id, min_level=Level.ERROR)
+        live = self._live.get(execution.id)
+        if live is None:
+            self._live[execution.id] = _Live(flow, execution)
+        else:
+            live.flow, live.execution = flow, execution
+        self._error_logs[execution.id] = errors
+        self._notify_execution(execution)
+        await self._events.put(_Event("advance", execution.id))
+        return execution
 
     # -- the executor loop ------------------------------------------------------------------
 
@@ -321,6 +398,17 @@ class Runner:
             return  # left RUNNING in the store: the next start runs it again
         task = asyncio.create_task(self._work(job), name=f"task-run-{job.task_run.id}")
         self._running[job.task_run.id] = task
+        task.add_done_callback(lambda done: self._cancelled_before_start(job, done))
+
+    def _cancelled_before_start(self, job: WorkerJob, task: asyncio.Task[None]) -> None:
+        """Report a job killed before `_work` began: its body never ran, so it said nothing."""
+        if not task.cancelled():
+            return
+        self._running.pop(job.task_run.id, None)
+        if job.task_run.id not in self._handed_back:
+            now = utcnow()
+            result = WorkerResult(job.execution.id, job.task_run.id, State.KILLED, now, now)
+            self._events.put_nowait(_Event("result", job.execution.id, result))
 
     async def _work(self, job: WorkerJob) -> None:
         try:

@@ -105,6 +105,17 @@ def apply_kv_setup(store: Store, case: Mapping[str, Any]) -> None:
 
 
 @dataclass
+class FollowUp:
+    """What one `followUp` step (restart or replay, `times` over) produced."""
+
+    created: list[Execution] = field(default_factory=list)
+    """The execution each action returned."""
+    finals: list[Execution] = field(default_factory=list)
+    """That execution once it ended, per action."""
+    error: str | None = None
+
+
+@dataclass
 class Outcome:
     """What running one case produced."""
 
@@ -114,6 +125,7 @@ class Outcome:
     flow: Flow | None = None
     all_executions: list[Execution] = field(default_factory=list)
     second: Execution | None = None
+    follow_ups: list[FollowUp] = field(default_factory=list)
 
 
 def setup_environment(cases: list[dict[str, Any]]) -> dict[str, Any]:
@@ -168,11 +180,42 @@ async def run_case(runner: Runner, store: Store, case: Mapping[str, Any]) -> Out
             outcome.second = await runner.wait(second.id, timeout=60)
         outcome.execution = await runner.wait(execution.id, timeout=60)
         outcome.logs = await store.get_logs(execution.id)
+        for step in case.get("followUp") or ():
+            outcome.follow_ups.append(await _follow_up(runner, outcome.execution, step))
         if case["scenario"] == "retry-new-execution":
             outcome.all_executions = await _whole_chain(runner, store, flow)
     except (LannerError, TimeoutError) as exc:
         outcome.error = f"{type(exc).__name__}: {exc}"
     return outcome
+
+
+async def _follow_up(runner: Runner, original: Execution, step: Mapping[str, Any]) -> FollowUp:
+    """Restart or replay (from `fromTaskId`) an ended execution, `times` over, to each end."""
+    result = FollowUp()
+    current = original
+    try:
+        for _ in range(step.get("times") or 1):
+            if step["action"] == "restart":
+                created = await runner.restart(current.id)
+            else:
+                created = await runner.replay(current.id, _replay_from(current, step))
+            result.created.append(created)
+            current = await runner.wait(created.id, timeout=60)
+            result.finals.append(current)
+    except (LannerError, TimeoutError) as exc:
+        result.error = f"{type(exc).__name__}: {exc}"
+    return result
+
+
+def _replay_from(execution: Execution, step: Mapping[str, Any]) -> str | None:
+    """Return the id of the task run a replay step starts from (None: the beginning)."""
+    task_id = step.get("fromTaskId")
+    if task_id is None:
+        return None
+    run = _first(list(execution.task_runs), task_id)
+    if run is None:
+        raise LannerError(f"no task run of {task_id} to replay from")
+    return run.id
 
 
 async def _until_running(store: Store, execution_id: str) -> None:
@@ -252,6 +295,7 @@ def check(case: Mapping[str, Any], outcome: Outcome) -> list[str]:
             problems.append(f"logCounts[{item['minLevel']}]: expected {item['count']}, got {got}")
     problems.extend(_check_execution_outputs(case, execution))
     problems.extend(_check_second(case, outcome))
+    problems.extend(_check_follow_ups(case, outcome))
     expected_states = case.get("executionStates")
     if expected_states is not None:
         got_states = sorted(item.current.value for item in outcome.all_executions)
@@ -298,6 +342,54 @@ def _check_second(case: Mapping[str, Any], outcome: Outcome) -> Iterator[str]:
         got = [history.state.value for history in second.state.histories][: len(prefix)]
         if got != prefix:
             yield f"concurrent.stateHistoryPrefix: expected {prefix}, got {got}"
+
+
+def _check_follow_ups(case: Mapping[str, Any], outcome: Outcome) -> Iterator[str]:
+    """Check what each restart or replay returned (`onCreate`) and how it ended (`final`)."""
+    assert outcome.execution is not None
+    for position, step in enumerate(case.get("followUp") or ()):
+        where = f"followUp[{position}:{step['action']}]"
+        done = outcome.follow_ups[position] if position < len(outcome.follow_ups) else None
+        if done is None or done.error is not None or not done.finals:
+            yield f"{where}: did not run: {done.error if done else 'no outcome'}"
+            continue
+        expect = step.get("expect") or {}
+        each = expect.get("stateAfterEachRestart")
+        for index, final in enumerate(done.finals if each else ()):
+            if final.current.value != each:
+                yield f"{where}[{index}].state: expected {each}, got {final.current.value}"
+        for key, execution in (("onCreate", done.created[0]), ("final", done.finals[-1])):
+            if key in expect:
+                yield from _check_snapshot(
+                    f"{where}.{key}", expect[key], execution, outcome.execution
+                )
+
+
+def _check_snapshot(
+    where: str, expect: Mapping[str, Any], execution: Execution, original: Execution
+) -> Iterator[str]:
+    runs = list(execution.task_runs)
+    facts = {
+        "state": execution.current.value,
+        "taskRunCount": len(runs),
+        "stateHistoryLength": len(execution.state.histories),
+        "lastTaskRunState": runs[-1].current.value if runs else None,
+        "sameExecutionId": execution.id == original.id,
+        "newExecutionId": execution.id != original.id,
+        "parentIdIsOriginal": execution.parent_id == original.id,
+    }
+    for key, got in facts.items():
+        if expect.get(key) is not None and expect[key] != got:
+            yield f"{where}.{key}: expected {expect[key]}, got {got}"
+    everyone = expect.get("allTaskRunStates")
+    if everyone is not None and any(run.current.value != everyone for run in runs):
+        got_states = [run.current.value for run in runs]
+        yield f"{where}.allTaskRunStates: expected {everyone}, got {got_states}"
+    problems = [
+        *_check_per_task(expect, runs),
+        *_check_by_index(expect.get("taskRunsByIndex") or [], runs),
+    ]
+    yield from (f"{where}.{problem}" for problem in problems)
 
 
 def _first(runs: list[TaskRun], task_id: str) -> TaskRun | None:

@@ -1,21 +1,33 @@
-"""`lanner executions list|show|logs`: read what the store keeps."""
+"""`lanner executions list|show|logs|restart|replay|kill`: read and operate on stored executions.
+
+`restart`, `replay` and `kill` change an execution in the store, then drive it to its end in
+this process, printing its logs live as `lanner run` does: the process that started it may be
+gone.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 
 from lanner.cli.common import add_home_argument, connect, format_log, load_settings, print_json
-from lanner.cli.run import print_summary
+from lanner.cli.run import _print_log, _wait_or_kill, print_summary
 from lanner.clock import format_instant
-from lanner.executions import Level
+from lanner.exceptions import IllegalStateError, LannerError, NotFoundError
+from lanner.executions import Execution, Level
+from lanner.runner import Runner
 from lanner.states import State
+
+Operation = Callable[[Runner], Awaitable[Execution]]
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
-        "executions", help="list and show stored executions", description="Read stored executions."
+        "executions",
+        help="list, show, restart, replay or kill stored executions",
+        description="Read stored executions, or restart, replay or kill one.",
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="list executions, newest first")
@@ -37,10 +49,52 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--level", choices=[level.name for level in Level], help="minimum level (default: all)"
     )
     add_home_argument(logs)
+    _add_operation_parsers(actions)
+
+
+def _add_operation_parsers(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    restart = actions.add_parser(
+        "restart",
+        help="run the failed task runs of an ended execution again",
+        description="Restart an ended execution: its failed (or killed) task runs run again "
+        "as a new attempt, in the same execution. Logs are printed live.",
+    )
+    restart.add_argument("execution_id", metavar="ID")
+    restart.add_argument(
+        "--revision", type=int, help="restart onto this flow revision (a new execution)"
+    )
+    replay = actions.add_parser(
+        "replay",
+        help="run an execution again in a new one, from a task run or the beginning",
+        description="Replay an execution: a new execution keeps what ran before the chosen "
+        "task run and runs the rest again. Logs are printed live.",
+    )
+    replay.add_argument("execution_id", metavar="ID")
+    replay.add_argument(
+        "--task-run", dest="task_run_id", metavar="ID", help="start from this task run"
+    )
+    replay.add_argument("--revision", type=int, help="replay with this flow revision")
+    kill = actions.add_parser("kill", help="kill an execution that has not ended")
+    kill.add_argument("execution_id", metavar="ID")
+    for parser in (restart, replay, kill):
+        parser.add_argument(
+            "--output",
+            choices=("text", "json"),
+            default="text",
+            help="text: logs and a summary; json: the execution JSON, logs on stderr",
+        )
+        add_home_argument(parser)
 
 
 def command(args: argparse.Namespace) -> int:
-    handlers = {"list": _list, "show": _show, "logs": _logs}
+    handlers = {
+        "list": _list,
+        "show": _show,
+        "logs": _logs,
+        "restart": _restart,
+        "replay": _replay,
+        "kill": _kill,
+    }
     return asyncio.run(handlers[args.action](args))
 
 
@@ -100,3 +154,55 @@ async def _logs(args: argparse.Namespace) -> int:
     for entry in entries:
         print(format_log(entry))
     return 0
+
+
+async def _restart(args: argparse.Namespace) -> int:
+    return await _operate(args, lambda runner: runner.restart(args.execution_id, args.revision))
+
+
+async def _replay(args: argparse.Namespace) -> int:
+    return await _operate(
+        args, lambda runner: runner.replay(args.execution_id, args.task_run_id, args.revision)
+    )
+
+
+async def _kill(args: argparse.Namespace) -> int:
+    async def kill(runner: Runner) -> Execution:
+        execution = await runner.store.get_execution(args.execution_id)
+        if execution is None:
+            raise NotFoundError(f"Unable to find execution '{args.execution_id}'")
+        if execution.current.is_terminated():
+            raise IllegalStateError(
+                f"Execution '{execution.id}' already ended {execution.current.value}"
+            )
+        await runner.kill(execution.id)
+        return execution
+
+    return await _operate(args, kill, success=(State.KILLED,))
+
+
+async def _operate(
+    args: argparse.Namespace,
+    operation: Operation,
+    success: tuple[State, ...] = (State.SUCCESS, State.WARNING),
+) -> int:
+    """Apply an operation, drive its execution to the end with live logs, print the outcome."""
+    settings = load_settings(args)
+    store = await connect(settings)
+    log_stream = sys.stderr if args.output == "json" else sys.stdout
+    try:
+        async with Runner(settings, store) as runner:
+            runner.add_log_listener(lambda entry: _print_log(entry, log_stream))
+            try:
+                started = await operation(runner)
+            except LannerError as exc:
+                print(exc, file=sys.stderr)
+                return 1
+            execution = await _wait_or_kill(runner, started.id)
+    finally:
+        await store.close()
+    if args.output == "json":
+        print_json(execution.to_json())
+    else:
+        print_summary(execution, sys.stdout)
+    return 0 if execution.current in success else 1
