@@ -1,0 +1,101 @@
+"""What the execution routes do, one function each, on top of the process's services."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from lanner.api.execution_forms import SYSTEM_PREFIX, refuse_system_labels
+from lanner.api.execution_watch import killing_or_done, load, settled, wait_until
+from lanner.exceptions import IllegalStateError
+from lanner.executions import Execution, Label
+from lanner.flowjson import flow_json
+from lanner.flowrepo import StoredFlow
+from lanner.services import Services
+from lanner.storage import SCHEME, execution_prefix
+
+# How long a kill request waits to answer with the execution in KILLING (or ended).
+KILL_ANSWER_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class CreateRequest:
+    """Everything a client sends to start an execution."""
+
+    inputs: Mapping[str, Any]
+    labels: Sequence[Label]
+    wait: bool = False
+    schedule_date: datetime | None = None
+
+
+async def executable_flow(
+    services: Services, namespace: str, flow_id: str, revision: int | None
+) -> StoredFlow:
+    """Return the flow revision to run; NotFoundError if unknown, IllegalStateError if disabled."""
+    stored = await services.flows.get(namespace, flow_id, revision)
+    if stored.flow.disabled:
+        raise IllegalStateError("Cannot execute a disabled flow")
+    return stored
+
+
+async def create(services: Services, stored: StoredFlow, request: CreateRequest) -> Execution:
+    """Start an execution; with `wait`, return it once it has ended or paused."""
+    execution = await services.runner.submit(
+        stored.flow,
+        stored.revision,
+        request.inputs,
+        request.labels,
+        schedule_date=request.schedule_date,
+    )
+    if not request.wait:
+        return execution
+    return await wait_until(services, execution.id, settled)
+
+
+async def kill(services: Services, execution_id: str) -> Execution:
+    """Ask for a running execution to be killed; return it once the kill is under way."""
+    execution = await load(services, execution_id)
+    if execution.current.is_terminated():
+        raise IllegalStateError("Execution is already finished, can't kill it")
+    await services.runner.kill(execution_id)
+    return await wait_until(services, execution_id, killing_or_done, KILL_ANSWER_SECONDS)
+
+
+async def delete(services: Services, execution_id: str, *, delete_storage: bool) -> None:
+    """Delete an ended execution with its task runs and logs, and its files if asked."""
+    execution = await load(services, execution_id)
+    if not execution.current.is_terminated():
+        raise IllegalStateError(
+            f"Execution '{execution_id}' is {execution.current.value}: kill it before deleting it"
+        )
+    await services.store.delete_execution(execution_id)
+    if delete_storage:
+        folder = execution_prefix(execution.namespace, execution.flow_id, execution.id)
+        shutil.rmtree(services.storage.path_of(f"{SCHEME}{folder}"), ignore_errors=True)
+
+
+async def set_labels(services: Services, execution_id: str, labels: Sequence[Label]) -> Execution:
+    """Replace the labels of an ended execution; its system labels stay as they are."""
+    execution = await load(services, execution_id)
+    if not execution.current.is_terminated():
+        raise IllegalStateError("The execution is not terminated")
+    system = [label for label in execution.labels if label.key.startswith(SYSTEM_PREFIX)]
+    refuse_system_labels(labels, allowed=system)
+    merged = {label.key: label.value for label in labels if label.key or label.value}
+    for label in system:
+        merged.setdefault(label.key, label.value)
+    updated = replace(execution, labels=tuple(Label(key, value) for key, value in merged.items()))
+    await services.store.save_execution(updated, [])
+    return updated
+
+
+async def flow_of(services: Services, execution_id: str) -> dict[str, Any]:
+    """Return the flow revision an execution ran, as Kestra's flow JSON."""
+    execution = await load(services, execution_id)
+    stored = await services.flows.get(
+        execution.namespace, execution.flow_id, execution.flow_revision, allow_deleted=True
+    )
+    return flow_json(stored.record, stored.flow)
