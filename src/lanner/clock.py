@@ -14,7 +14,7 @@ def utcnow() -> datetime:
 def format_instant(moment: datetime) -> str:
     """Format an instant as Java's `Instant.toString()` does: UTC, `Z`, 0/3/6 fraction digits."""
     moment = moment.astimezone(UTC)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    text = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment:%H:%M:%S}"
     micros = moment.microsecond
     if micros == 0:
         fraction = ""

@@ -38,7 +38,7 @@ LogSink = Callable[[LogEntry], None]
 def millis_iso(moment: datetime) -> str:
     """Format an instant with exactly three fraction digits, as Kestra's dates render."""
     moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
 
 
 def env_variables(prefix: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -82,3 +82,13 @@ async def test_request_bodies_over_the_limit_are_refused(
 async def test_cors_is_off_by_default(client: httpx.AsyncClient) -> None:
     response = await client.get("/health", headers={"Origin": "http://evil.example"})
     assert "access-control-allow-origin" not in response.headers
+
+
+async def test_malformed_json_is_invalid_json_422(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/main/executions/abc/labels",
+        content=b"{bad",
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json()["message"].startswith("Invalid json: ")

@@ -57,6 +57,9 @@ def _lanner_error(request: Request, exc: Exception) -> JSONResponse:
 
 def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    if any(error.get("type") == "json_invalid" for error in exc.errors()):
+        details = "; ".join(str(error.get("ctx", {}).get("error", "")) for error in exc.errors())
+        return error_response(request, 422, f"Invalid json: {details}".rstrip(": "))
     errors = []
     for error in exc.errors():
         path = ".".join(str(part) for part in error.get("loc", ()))
@@ -68,6 +71,8 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     message = str(exc.detail) if exc.detail else "Error"
+    if exc.status_code == 400 and "json" in request.headers.get("content-type", ""):
+        return error_response(request, 422, f"Invalid json: {message}")
     if exc.status_code == 404:
         message = f"Not Found: {message}"
     response = error_response(request, exc.status_code, message)
