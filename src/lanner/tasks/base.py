@@ -15,12 +15,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     ValidatorFunctionWrapHandler,
     WrapValidator,
 )
 from pydantic.alias_generators import to_camel
-from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from lanner.executions import Level
 from lanner.properties import DynamicDuration
@@ -89,24 +87,8 @@ class ResolvedTask:
 
 def _validate_task(value: Any, handler: ValidatorFunctionWrapHandler) -> Task:
     """Validate a task mapping with the class its `type` names (aliases included)."""
-    if isinstance(value, Task):
-        return value
-    if not isinstance(value, Mapping):
-        raise PydanticCustomError("task_type", "expected a task (a mapping with id and type)")
-    type_name = value.get("type")
-    if type_name is None:
-        details = InitErrorDetails(type="missing", loc=("type",), input=dict(value))
-        raise ValidationError.from_exception_data("Task", [details])
-    cls = registry.lookup(type_name) if isinstance(type_name, str) else None
-    if cls is None:
-        hint = registry.suggest(str(type_name))
-        extra = f" (did you mean {hint}?)" if hint else ""
-        error = PydanticCustomError(
-            "unknown_task_type", "Invalid type: {type}{extra}", {"type": type_name, "extra": extra}
-        )
-        details = InitErrorDetails(type=error, loc=("type",), input=type_name)
-        raise ValidationError.from_exception_data("Task", [details])
-    return cls.model_validate({**value, "type": cls.TYPE})
+    task: Task = registry.TASKS.validate(value, handler, Task)
+    return task
 
 
 TaskRef = Annotated[Task, WrapValidator(_validate_task)]

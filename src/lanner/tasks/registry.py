@@ -2,33 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
-import importlib
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
+
+from lanner.typeregistry import TypeRegistry
 
 if TYPE_CHECKING:
     from lanner.tasks.base import Task
-
-TaskClass = TypeVar("TaskClass", bound="type[Task]")
-
-_REGISTRY: dict[str, type[Task]] = {}
-_BUILTIN_MODULES = (
-    "lanner.tasks.core",
-    "lanner.tasks.flow",
-    "lanner.tasks.http",
-    "lanner.tasks.kv",
-)
-_builtins_loaded = False
-
-
-def _load_builtins() -> None:
-    """Import the built-in task modules once; importing them registers their classes."""
-    global _builtins_loaded
-    if not _builtins_loaded:
-        _builtins_loaded = True
-        for module in _BUILTIN_MODULES:
-            importlib.import_module(module)
-
 
 # Old package prefixes and where their classes live now (spec flows.md §9.1, http-tasks.md §0).
 _LEGACY_PACKAGES: tuple[tuple[str, str], ...] = (
@@ -79,33 +58,12 @@ def aliases(name: str) -> list[str]:
     return sorted(alias for alias in found if alias != name and canonical_type(alias) == name)
 
 
-def register(cls: TaskClass) -> TaskClass:
-    """Register a task class under its canonical `TYPE` (a class decorator)."""
-    if not cls.TYPE:
-        raise ValueError(f"{cls.__name__} has no TYPE")
-    _REGISTRY[cls.TYPE] = cls
-    return cls
-
-
-def lookup(name: str) -> type[Task] | None:
-    """Return the task class for a type name or one of its aliases."""
-    _load_builtins()
-    return _REGISTRY.get(canonical_type(name))
-
-
-def known_types() -> list[str]:
-    """Return every registered canonical type name, sorted."""
-    _load_builtins()
-    return sorted(_REGISTRY)
-
-
-def suggest(name: str) -> str | None:
-    """Return the registered type name closest to `name`, if one is close enough."""
-    candidates = known_types()
-    short = {candidate.rsplit(".", 1)[-1].lower(): candidate for candidate in candidates}
-    matches = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
-    if matches:
-        return matches[0]
-    tail = name.rsplit(".", 1)[-1].lower()
-    close = difflib.get_close_matches(tail, list(short), n=1, cutoff=0.6)
-    return short[close[0]] if close else None
+TASKS: TypeRegistry[type[Task]] = TypeRegistry(
+    "task",
+    ("lanner.tasks.core", "lanner.tasks.flow", "lanner.tasks.http", "lanner.tasks.kv"),
+    canonical_type,
+)
+register = TASKS.register
+lookup = TASKS.lookup
+known_types = TASKS.known_types
+suggest = TASKS.suggest

@@ -14,13 +14,11 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     ValidatorFunctionWrapHandler,
     WrapValidator,
     field_validator,
 )
 from pydantic.alias_generators import to_camel
-from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from lanner.executions import Label, Level
 from lanner.expressions import Function
@@ -106,26 +104,8 @@ def _label_text(value: Any) -> str:
 
 def _validate_trigger(value: Any, handler: ValidatorFunctionWrapHandler) -> Trigger:
     """Validate a trigger mapping with the class its `type` names (aliases included)."""
-    if isinstance(value, Trigger):
-        return value
-    if not isinstance(value, Mapping):
-        raise PydanticCustomError("trigger_type", "expected a trigger (a mapping with id and type)")
-    type_name = value.get("type")
-    if type_name is None:
-        details = InitErrorDetails(type="missing", loc=("type",), input=dict(value))
-        raise ValidationError.from_exception_data("Trigger", [details])
-    cls = registry.lookup(type_name) if isinstance(type_name, str) else None
-    if cls is None:
-        hint = registry.suggest(str(type_name))
-        extra = f" (did you mean {hint}?)" if hint else ""
-        error = PydanticCustomError(
-            "unknown_trigger_type",
-            "Invalid type: {type}{extra}",
-            {"type": type_name, "extra": extra},
-        )
-        details = InitErrorDetails(type=error, loc=("type",), input=type_name)
-        raise ValidationError.from_exception_data("Trigger", [details])
-    return cls.model_validate({**value, "type": cls.TYPE})
+    trigger: Trigger = registry.TRIGGERS.validate(value, handler, Trigger)
+    return trigger
 
 
 TriggerRef = Annotated[Trigger, WrapValidator(_validate_trigger)]
