@@ -11,17 +11,15 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidatorFunctionWrapHandler,
     WrapValidator,
     field_validator,
 )
-from pydantic.alias_generators import to_camel
 
 from lanner.executions import Label
 from lanner.inputs import InputDeclaration, check_declarations, parse_input
+from lanner.properties import YamlRecord
 from lanner.retry import RetryPolicy
 from lanner.sla import Sla
 from lanner.tasks.base import FlowableTask, Task, TaskRef
@@ -29,18 +27,6 @@ from lanner.triggers.base import Trigger, TriggerRef
 
 FLOW_ID_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$"
 NAMESPACE_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
-
-
-class _Record(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        validate_by_alias=True,
-        validate_by_name=False,
-        coerce_numbers_to_str=True,
-        alias_generator=to_camel,
-        arbitrary_types_allowed=True,
-    )
 
 
 def _validate_input(value: Any, handler: ValidatorFunctionWrapHandler) -> InputDeclaration:
@@ -54,7 +40,7 @@ def _validate_input(value: Any, handler: ValidatorFunctionWrapHandler) -> InputD
 InputRef = Annotated[InputDeclaration, WrapValidator(_validate_input)]
 
 
-class FlowOutput(_Record):
+class FlowOutput(YamlRecord):
     """A flow output: `value` is rendered at the end of the execution, then coerced to `type`."""
 
     id: Annotated[str, Field(pattern=r"^[a-zA-Z0-9][.a-zA-Z0-9_-]*$")]
@@ -71,14 +57,14 @@ class ConcurrencyBehavior(StrEnum):
     FAIL = "FAIL"
 
 
-class Concurrency(_Record):
+class Concurrency(YamlRecord):
     """At most `limit` running executions of the flow; `behavior` says what happens to others."""
 
     limit: Annotated[int, Field(gt=0)]
     behavior: ConcurrencyBehavior = ConcurrencyBehavior.QUEUE
 
 
-class PluginDefault(_Record):
+class PluginDefault(YamlRecord):
     """Default property values for every task whose type starts with `type`."""
 
     type: str
@@ -108,7 +94,7 @@ def _label_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-class Flow(_Record):
+class Flow(YamlRecord):
     """A flow definition (spec flows.md §1)."""
 
     id: Annotated[str, Field(pattern=FLOW_ID_PATTERN, min_length=1, max_length=100)]

@@ -11,12 +11,33 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any, TypeAlias, TypeVar
 
-from pydantic import BeforeValidator, PlainSerializer, WrapValidator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WrapValidator
+from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from lanner.durations import format_duration, parse_duration
 
 T = TypeVar("T")
+
+
+class YamlRecord(BaseModel):
+    """A record read from a flow's YAML, as strictly as Kestra reads it.
+
+    Unknown properties are errors, properties are spelled as in Kestra (camelCase: the
+    snake_case Python names are refused), numbers given to text properties become text, and
+    records are immutable once read.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        validate_by_alias=True,
+        validate_by_name=False,
+        coerce_numbers_to_str=True,
+        alias_generator=to_camel,
+        arbitrary_types_allowed=True,
+        validate_default=False,
+    )
 
 
 @dataclass(frozen=True, slots=True)

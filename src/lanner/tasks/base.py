@@ -12,16 +12,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidatorFunctionWrapHandler,
     WrapValidator,
 )
-from pydantic.alias_generators import to_camel
 
 from lanner.executions import Level
-from lanner.properties import DynamicDuration
+from lanner.properties import DynamicDuration, YamlRecord
 from lanner.retry import RetryPolicy
 from lanner.states import State
 from lanner.tasks import registry
@@ -33,19 +30,8 @@ if TYPE_CHECKING:
 TASK_ID_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$"
 
 
-class Task(BaseModel):
+class Task(YamlRecord):
     """Properties every task accepts (spec flows.md §4)."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        validate_by_alias=True,
-        validate_by_name=False,
-        coerce_numbers_to_str=True,
-        alias_generator=to_camel,
-        arbitrary_types_allowed=True,
-        validate_default=False,
-    )
 
     # Canonical Kestra type name, set by each concrete task class.
     TYPE: ClassVar[str] = ""

@@ -11,17 +11,15 @@ from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidatorFunctionWrapHandler,
     WrapValidator,
     field_validator,
 )
-from pydantic.alias_generators import to_camel
 
 from lanner.executions import Label, Level
 from lanner.expressions import Function
+from lanner.properties import YamlRecord
 from lanner.states import State
 from lanner.triggers import registry
 from lanner.triggers.conditions import ConditionRef
@@ -31,19 +29,8 @@ __all__ = ["TRIGGER_ID_PATTERN", "Trigger", "TriggerRef", "parse_labels"]
 TRIGGER_ID_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$"
 
 
-class Trigger(BaseModel):
+class Trigger(YamlRecord):
     """Properties every trigger accepts (spec flows.md §10)."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        validate_by_alias=True,
-        validate_by_name=False,
-        coerce_numbers_to_str=True,
-        alias_generator=to_camel,
-        arbitrary_types_allowed=True,
-        validate_default=False,
-    )
 
     # Canonical Kestra type name, set by each concrete trigger class.
     TYPE: ClassVar[str] = ""
