@@ -20,8 +20,10 @@ from lanner.executions import Execution, Level, LogEntry, TaskRun
 from lanner.expressions import CallContext, Function, render, render_typed, render_value
 from lanner.flowable import ExecutionIndex, loop_outputs
 from lanner.httpclient import ClientPool
+from lanner.inputs import secret_input_ids
 from lanner.properties import Expr, coerce_duration
 from lanner.settings import Settings
+from lanner.states import State
 from lanner.storage import LocalStorage
 
 if TYPE_CHECKING:
@@ -59,6 +61,28 @@ def read_secret(key: str, environ: Mapping[str, str] | None = None) -> str:
         return base64.b64decode("".join(encoded.split()), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError) as exc:
         raise ExpressionError(f"The secret '{key}' is not valid base64.") from exc
+
+
+def secret_values(flow: Flow, inputs: Mapping[str, Any]) -> list[str]:
+    """Return the values of the flow's SECRET inputs (dotted ids nest), to mask them."""
+    values = []
+    for input_id in secret_input_ids(flow.inputs or []):
+        value: Any = inputs
+        for part in input_id.split("."):
+            value = value.get(part) if isinstance(value, Mapping) else None
+        if isinstance(value, str):
+            values.append(value)
+    return values
+
+
+def error_logs_function(execution: Execution, entries: Sequence[LogEntry]) -> Function:
+    """Return `errorLogs()`: the ERROR lines of the execution's failed task runs."""
+
+    def error_logs(call: CallContext, *_: Any) -> list[dict[str, Any]]:
+        failed = {run.id for run in execution.task_runs if run.current is State.FAILED}
+        return [entry.to_json() for entry in entries if entry.task_run_id in failed]
+
+    return error_logs
 
 
 class Masker:

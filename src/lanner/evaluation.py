@@ -13,15 +13,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lanner.context import MASK, Masker, base_variables, runtime_functions, task_variables
+from lanner.context import (
+    MASK,
+    Masker,
+    base_variables,
+    error_logs_function,
+    runtime_functions,
+    secret_values,
+    task_variables,
+)
 from lanner.exceptions import LannerError
 from lanner.executions import Execution, LogEntry, TaskRun
 from lanner.expressions import CallContext, Function, render
 from lanner.flowable import ExecutionIndex
 from lanner.flows import Flow
-from lanner.inputs import secret_input_ids
 from lanner.settings import Settings
-from lanner.states import State
 from lanner.store.kv import KVStore
 
 
@@ -57,7 +63,7 @@ def evaluate(
 
     Raises KeyError when the task run's task is not in the flow.
     """
-    masker = Masker(_secret_values(scope.flow, scope.execution.inputs or {}))
+    masker = Masker(secret_values(scope.flow, scope.execution.inputs or {}))
     variables, functions = _context(scope, settings, kv)
     try:
         return Evaluation(result=masker.mask(render(template, variables, functions)))
@@ -74,29 +80,13 @@ def _context(
     # Without a task run, the execution's own variables, as flow outputs are rendered with.
     task = flow.find_task(task_run.task_id) if task_run is not None else flow.tasks[0]
     variables = task_variables(base_variables(flow, execution, settings), index, task, task_run)
-    extra = {"secret": _masked_secret, "errorLogs": _error_logs(execution, scope.error_logs)}
+    extra = {
+        "secret": _masked_secret,
+        "errorLogs": error_logs_function(execution, scope.error_logs),
+    }
     functions = runtime_functions(index, task_run, Masker(), extra, kv=kv)
     return variables, functions
 
 
 def _masked_secret(call: CallContext, *_: Any, **__: Any) -> str:
     return MASK
-
-
-def _error_logs(execution: Execution, entries: Sequence[LogEntry]) -> Function:
-    def error_logs(call: CallContext, *_: Any) -> list[dict[str, Any]]:
-        failed = {run.id for run in execution.task_runs if run.current is State.FAILED}
-        return [entry.to_json() for entry in entries if entry.task_run_id in failed]
-
-    return error_logs
-
-
-def _secret_values(flow: Flow, inputs: Mapping[str, Any]) -> list[str]:
-    values = []
-    for input_id in secret_input_ids(flow.inputs or []):
-        value: Any = inputs
-        for part in input_id.split("."):
-            value = value.get(part) if isinstance(value, Mapping) else None
-        if isinstance(value, str):
-            values.append(value)
-    return values

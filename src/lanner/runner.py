@@ -17,11 +17,12 @@ from typing import Any
 
 from lanner import operations
 from lanner.clock import format_instant, utcnow
+from lanner.context import error_logs_function
 from lanner.durations import format_duration
 from lanner.exceptions import NotFoundError
 from lanner.executions import Attempt, Execution, Label, Level, LogEntry
 from lanner.executor import Decision, Executor
-from lanner.expressions import CallContext, Function, render_typed
+from lanner.expressions import Function, render_typed
 from lanner.flow_parser import parse_flow
 from lanner.flows import Flow
 from lanner.inputs import resolve_inputs
@@ -427,14 +428,8 @@ class Runner:
         return self._live[job.execution.id].flow
 
     def _functions_of_job(self, job: WorkerJob) -> dict[str, Function]:
-        execution = job.execution
-
-        def error_logs(call: CallContext, *_: Any) -> list[dict[str, Any]]:
-            failed = {run.id for run in execution.task_runs if run.current is State.FAILED}
-            entries = self._error_logs.get(execution.id, [])
-            return [entry.to_json() for entry in entries if entry.task_run_id in failed]
-
-        return {"errorLogs": error_logs}
+        entries = self._error_logs.get(job.execution.id, [])
+        return {"errorLogs": error_logs_function(job.execution, entries)}
 
     # -- logs -------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from lanner.context import (
     TaskLogger,
     base_variables,
     runtime_functions,
+    secret_values,
     task_variables,
 )
 from lanner.durations import format_duration
@@ -28,7 +29,6 @@ from lanner.expressions import Function
 from lanner.flowable import ExecutionIndex
 from lanner.flows import Flow
 from lanner.httpclient import ClientPool
-from lanner.inputs import secret_input_ids
 from lanner.jobs import WorkerJob, WorkerResult
 from lanner.settings import Settings
 from lanner.states import State
@@ -103,7 +103,7 @@ class Worker:
         flow = self.flows(job)
         execution = job.execution
         index = ExecutionIndex(execution)
-        masker = Masker(_secret_values(flow, execution.inputs or {}))
+        masker = Masker(secret_values(flow, execution.inputs or {}))
         base = LogEntry(
             namespace=execution.namespace,
             flow_id=execution.flow_id,
@@ -138,8 +138,3 @@ class Worker:
 
     async def aclose(self) -> None:
         await self.http.aclose()
-
-
-def _secret_values(flow: Flow, inputs: Mapping[str, Any]) -> list[str]:
-    ids = secret_input_ids(flow.inputs or [])
-    return [str(inputs[key]) for key in ids if isinstance(inputs.get(key), str)]
