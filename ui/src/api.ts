@@ -1,0 +1,281 @@
+/** The REST client: every call of the UI goes through `request`, errors become `ApiError`. */
+import type {
+  EvalResult,
+  Execution,
+  FilePreview,
+  Flow,
+  KvEntry,
+  LogEntry,
+  Paged,
+  ValidateItem,
+} from "./types";
+
+export const API = "/api/v1/main";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly body: unknown = null,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+
+  /** The detail texts of Kestra's error body (`_embedded.errors[].message`). */
+  get details(): string[] {
+    const body = this.body as { _embedded?: { errors?: { message?: string }[] } } | null;
+    const errors = body?._embedded?.errors ?? [];
+    return errors.map((error) => error.message ?? "").filter((text) => text && text !== this.message);
+  }
+}
+
+type Query = Record<string, string | number | boolean | null | undefined | (string | number)[]>;
+
+export interface RequestOptions {
+  query?: Query;
+  body?: BodyInit | null;
+  json?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+  headers?: Record<string, string>;
+}
+
+const AUTH_KEY = "lanner.auth";
+const authListeners = new Set<() => void>();
+
+export function credentials(): string | null {
+  return sessionStorage.getItem(AUTH_KEY);
+}
+
+export function setCredentials(user: string | null, password = ""): void {
+  if (user === null) sessionStorage.removeItem(AUTH_KEY);
+  else sessionStorage.setItem(AUTH_KEY, btoa(`${user}:${password}`));
+}
+
+/** Be told when the server asks for credentials (HTTP 401). */
+export function onUnauthorized(listener: () => void): () => void {
+  authListeners.add(listener);
+  return () => authListeners.delete(listener);
+}
+
+export function buildUrl(path: string, query?: Query): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value === undefined || value === null || value === "") continue;
+    if (Array.isArray(value)) value.forEach((item) => params.append(key, String(item)));
+    else params.append(key, String(value));
+  }
+  const search = params.toString();
+  return `${path.startsWith("/api/") ? path : API + path}${search ? `?${search}` : ""}`;
+}
+
+export function authHeaders(): Record<string, string> {
+  const auth = credentials();
+  return auth ? { Authorization: `Basic ${auth}` } : {};
+}
+
+async function errorOf(response: Response): Promise<ApiError> {
+  const text = await response.text().catch(() => "");
+  let body: unknown = null;
+  let message = `${response.status} ${response.statusText}`.trim();
+  try {
+    body = JSON.parse(text);
+    const reported = (body as { message?: unknown }).message;
+    if (typeof reported === "string" && reported) message = reported;
+  } catch {
+    if (text && text.length < 500) message = `${message}: ${text}`;
+  }
+  if (response.status === 401) authListeners.forEach((listener) => listener());
+  return new ApiError(response.status, message, body);
+}
+
+export async function fetchRaw(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
+  const headers: Record<string, string> = { ...authHeaders(), ...options.headers };
+  let body = options.body ?? null;
+  if (options.json !== undefined) {
+    body = JSON.stringify(options.json);
+    headers["Content-Type"] = "application/json";
+  } else if (options.contentType) {
+    headers["Content-Type"] = options.contentType;
+  }
+  let response: Response;
+  try {
+    response = await fetch(buildUrl(path, options.query), { method, headers, body, signal: options.signal });
+  } catch (error) {
+    if ((error as Error).name === "AbortError") throw error;
+    throw new ApiError(0, `The server cannot be reached (${(error as Error).message})`);
+  }
+  if (!response.ok) throw await errorOf(response);
+  return response;
+}
+
+export async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  const response = await fetchRaw(method, path, options);
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  if (!text) return undefined as T;
+  const type = response.headers.get("Content-Type") ?? "";
+  if (type.includes("json") || /^[\[{"]/.test(text.trim())) {
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      return text as T;
+    }
+  }
+  return text as T;
+}
+
+const enc = encodeURIComponent;
+
+export interface FlowSearch {
+  q?: string;
+  namespace?: string;
+  labels?: string[];
+  page?: number;
+  size?: number;
+  sort?: string;
+}
+
+export interface ExecutionSearch {
+  q?: string;
+  namespace?: string;
+  flowId?: string;
+  state?: string[];
+  timeRange?: string;
+  startDate?: string;
+  endDate?: string;
+  labels?: string[];
+  childFilter?: string;
+  page?: number;
+  size?: number;
+  sort?: string;
+}
+
+export interface LogSearch {
+  q?: string;
+  namespace?: string;
+  flowId?: string;
+  minLevel?: string;
+  startDate?: string;
+  endDate?: string;
+  page?: number;
+  size?: number;
+}
+
+export const api = {
+  configs: () => request<Record<string, unknown>>("GET", "/api/v1/configs"),
+
+  searchFlows: (query: FlowSearch) => request<Paged<Flow>>("GET", "/flows/search", { query: { ...query } }),
+  namespaces: () => request<string[]>("GET", "/flows/distinct-namespaces"),
+  flow: (ns: string, id: string, revision?: number) =>
+    request<Flow>("GET", `/flows/${enc(ns)}/${enc(id)}`, { query: { source: true, revision } }),
+  revisions: (ns: string, id: string) => request<Flow[]>("GET", `/flows/${enc(ns)}/${enc(id)}/revisions`),
+  createFlow: (yaml: string) => request<Flow>("POST", "/flows", { body: yaml, contentType: "application/x-yaml" }),
+  updateFlow: (ns: string, id: string, yaml: string) =>
+    request<Flow>("PUT", `/flows/${enc(ns)}/${enc(id)}`, { body: yaml, contentType: "application/x-yaml" }),
+  deleteFlow: (ns: string, id: string) => request<void>("DELETE", `/flows/${enc(ns)}/${enc(id)}`),
+  validateFlow: (yaml: string, signal?: AbortSignal) =>
+    request<ValidateItem[]>("POST", "/flows/validate", { body: yaml, contentType: "application/x-yaml", signal }),
+  pluginDoc: (type: string) => request<{ markdown?: string; schema?: unknown }>("GET", `/plugins/${enc(type)}`),
+  flowSchema: () => request<Record<string, unknown>>("GET", "/plugins/schemas/flow"),
+  setFlowsDisabled: (disabled: boolean, ids: { namespace: string; id: string }[]) =>
+    request<unknown>("POST", `/flows/${disabled ? "disable" : "enable"}/by-ids`, { json: ids }),
+
+  execute: (ns: string, id: string, form: FormData, labels: string[], scheduleDate?: string) =>
+    request<Execution>("POST", `/executions/${enc(ns)}/${enc(id)}`, {
+      body: form,
+      query: { labels, scheduleDate },
+    }),
+  validateInputs: (ns: string, id: string, form: FormData, signal?: AbortSignal) =>
+    request<unknown>("POST", `/executions/${enc(ns)}/${enc(id)}/validate`, { body: form, signal }),
+  execution: (id: string) => request<Execution>("GET", `/executions/${enc(id)}`),
+  executionFlow: (id: string) => request<Flow>("GET", `/executions/${enc(id)}/flow`),
+  searchExecutions: (query: ExecutionSearch) =>
+    request<Paged<Execution>>("GET", "/executions/search", { query: { ...query } }),
+  deleteExecution: (id: string) => request<void>("DELETE", `/executions/${enc(id)}`),
+  restart: (id: string) => request<Execution>("POST", `/executions/${enc(id)}/restart`),
+  replay: (id: string, taskRunId?: string) =>
+    request<Execution>("POST", `/executions/${enc(id)}/replay`, { query: { taskRunId } }),
+  kill: (id: string) => request<unknown>("DELETE", `/executions/${enc(id)}/kill`),
+  pause: (id: string) => request<unknown>("POST", `/executions/${enc(id)}/pause`),
+  resume: (id: string) => request<unknown>("POST", `/executions/${enc(id)}/resume`, { body: new FormData() }),
+  changeStatus: (id: string, status: string) =>
+    request<Execution>("POST", `/executions/${enc(id)}/change-status`, { query: { status } }),
+  changeTaskRunState: (id: string, taskRunId: string, state: string) =>
+    request<Execution>("POST", `/executions/${enc(id)}/state`, { json: { taskRunId, state } }),
+  setLabels: (id: string, labels: { key: string; value: string }[]) =>
+    request<Execution>("POST", `/executions/${enc(id)}/labels`, { json: labels }),
+  bulk: async (verb: "kill" | "restart" | "delete" | "replay" | "pause" | "resume", ids: string[]) => {
+    if (verb === "delete") {
+      await Promise.all(ids.map((id) => request<void>("DELETE", `/executions/${enc(id)}`)));
+      return;
+    }
+    try {
+      await request<unknown>("POST", `/executions/${verb}/by-ids`, { json: ids });
+    } catch (error) {
+      // Kestra takes the bulk kill as DELETE; lanner as POST.
+      if (verb === "kill" && error instanceof ApiError && error.status === 405) {
+        await request<unknown>("DELETE", `/executions/kill/by-ids`, { json: ids });
+      } else throw error;
+    }
+  },
+  eval: (id: string, taskRunId: string, expression: string) =>
+    request<EvalResult>("POST", `/executions/${enc(id)}/eval/${enc(taskRunId)}`, {
+      body: expression,
+      contentType: "text/plain",
+    }),
+  filePreview: (id: string, path: string) =>
+    request<FilePreview>("GET", `/executions/${enc(id)}/file/preview`, { query: { path, maxRows: 100 } }),
+  fileUrl: (id: string, path: string) => buildUrl(`/executions/${enc(id)}/file`, { path }),
+
+  logs: (executionId: string, query: { minLevel?: string; taskRunId?: string } = {}) =>
+    request<LogEntry[]>("GET", `/logs/${enc(executionId)}`, { query }),
+  logsDownloadUrl: (executionId: string, minLevel?: string) =>
+    buildUrl(`/logs/${enc(executionId)}/download`, { minLevel }),
+  searchLogs: (query: LogSearch) => request<Paged<LogEntry>>("GET", "/logs/search", { query: { ...query } }),
+
+  nsDirectory: (ns: string, path: string) =>
+    request<{ fileName: string; type: "File" | "Directory"; size: number; lastModifiedTime?: number }[]>(
+      "GET",
+      `/namespaces/${enc(ns)}/files/directory`,
+      { query: { path } },
+    ),
+  nsFile: async (ns: string, path: string) =>
+    (await fetchRaw("GET", `/namespaces/${enc(ns)}/files`, { query: { path } })).text(),
+  nsWriteFile: (ns: string, path: string, content: Blob, fileName: string) => {
+    const form = new FormData();
+    form.append("fileContent", content, fileName);
+    return request<void>("POST", `/namespaces/${enc(ns)}/files`, { query: { path }, body: form });
+  },
+  nsCreateDirectory: (ns: string, path: string) =>
+    request<void>("POST", `/namespaces/${enc(ns)}/files/directory`, { query: { path } }),
+  nsDelete: (ns: string, path: string) => request<void>("DELETE", `/namespaces/${enc(ns)}/files`, { query: { path } }),
+  kvList: (ns: string) => request<KvEntry[]>("GET", `/namespaces/${enc(ns)}/kv`),
+  kvGet: (ns: string, key: string) =>
+    request<{ type: string; value: unknown }>("GET", `/namespaces/${enc(ns)}/kv/${enc(key)}`),
+  kvPut: (ns: string, key: string, value: string, ttl?: string) =>
+    request<unknown>("PUT", `/namespaces/${enc(ns)}/kv/${enc(key)}`, {
+      body: value,
+      contentType: "text/plain",
+      headers: ttl ? { ttl } : {},
+    }),
+  kvDelete: (ns: string, key: string) => request<unknown>("DELETE", `/namespaces/${enc(ns)}/kv/${enc(key)}`),
+};
+
+/** Fetch a URL of the API (with credentials) and hand it to the browser as a download. */
+export async function download(url: string, fallbackName: string): Promise<void> {
+  const response = await fetchRaw("GET", url);
+  const disposition = response.headers.get("Content-Disposition") ?? "";
+  const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
+  const name = match ? decodeURIComponent(match[1]) : fallbackName;
+  const blob = await response.blob();
+  const href = URL.createObjectURL(blob);
+  const anchor = document.createElement("a");
+  anchor.href = href;
+  anchor.download = name;
+  document.body.append(anchor);
+  anchor.click();
+  anchor.remove();
+  setTimeout(() => URL.revokeObjectURL(href), 10_000);
+}

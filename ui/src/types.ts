@@ -1,0 +1,153 @@
+/** The shapes of the REST API's JSON (spec: api.md, flows.md §7). */
+
+export interface StateHistory {
+  state: string;
+  date: string;
+}
+
+export interface State {
+  current: string;
+  histories?: StateHistory[];
+  duration?: string;
+  startDate?: string;
+  endDate?: string;
+}
+
+export interface Label {
+  key: string;
+  value: string;
+}
+
+export interface Attempt {
+  state: State;
+  logFile?: string;
+}
+
+export interface TaskRun {
+  id: string;
+  executionId?: string;
+  namespace?: string;
+  flowId?: string;
+  taskId: string;
+  parentTaskRunId?: string;
+  value?: string;
+  iteration?: number;
+  attempts?: Attempt[];
+  outputs?: Record<string, unknown>;
+  state: State;
+}
+
+export interface Execution {
+  id: string;
+  namespace: string;
+  flowId: string;
+  flowRevision?: number;
+  inputs?: Record<string, unknown>;
+  outputs?: Record<string, unknown>;
+  labels?: Label[];
+  parentId?: string;
+  originalId?: string;
+  trigger?: { id?: string; type?: string; variables?: Record<string, unknown> };
+  state: State;
+  taskRunList?: TaskRun[];
+  deleted?: boolean;
+  metadata?: { attemptNumber?: number; originalCreatedDate?: string };
+  scheduleDate?: string;
+  url?: string;
+}
+
+export interface LogEntry {
+  namespace?: string;
+  flowId?: string;
+  taskId?: string;
+  executionId?: string;
+  taskRunId?: string;
+  attemptNumber?: number;
+  triggerId?: string;
+  timestamp: string;
+  level: string;
+  thread?: string;
+  message: string;
+}
+
+export interface FlowInput {
+  id: string;
+  name?: string;
+  type: string;
+  description?: string;
+  displayName?: string;
+  required?: boolean;
+  defaults?: unknown;
+  values?: string[];
+  options?: string[];
+  min?: number | string;
+  max?: number | string;
+  validator?: string;
+  itemType?: string;
+  extension?: string;
+  after?: string;
+  before?: string;
+  allowCustomValue?: boolean;
+  isRadio?: boolean;
+  dependsOn?: { inputs?: string[]; condition?: string };
+}
+
+export interface Trigger {
+  id: string;
+  type: string;
+  disabled?: boolean;
+  [key: string]: unknown;
+}
+
+export interface Flow {
+  id: string;
+  namespace: string;
+  revision?: number;
+  description?: string;
+  labels?: Label[] | Record<string, string>;
+  inputs?: FlowInput[];
+  tasks?: Record<string, unknown>[];
+  triggers?: Trigger[];
+  disabled?: boolean;
+  deleted?: boolean;
+  source?: string;
+  updated?: string;
+}
+
+export interface Paged<T> {
+  results: T[];
+  total: number;
+}
+
+export interface ValidateItem {
+  index?: number;
+  flow?: string;
+  namespace?: string;
+  constraints?: string | null;
+  outdated?: boolean;
+  deprecationPaths?: string[] | null;
+  warnings?: string[] | null;
+  infos?: string[] | null;
+  /** lanner's structured form of `constraints`, with positions. */
+  problems?: { path?: string | null; message: string; line?: number | null; column?: number | null }[];
+}
+
+export interface EvalResult {
+  result?: string | null;
+  error?: string | null;
+  stackTrace?: string | null;
+}
+
+export interface FilePreview {
+  extension?: string;
+  type?: string;
+  content?: unknown;
+  truncated?: boolean;
+}
+
+export interface KvEntry {
+  key: string;
+  creationDate?: string;
+  updateDate?: string;
+  expirationDate?: string;
+}
