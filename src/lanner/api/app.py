@@ -27,6 +27,7 @@ from lanner.settings import Settings
 # Error answers any route may give, with Kestra's error body.
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorModel, "description": "Credentials are required"},
+    404: {"model": ErrorModel, "description": "Unknown tenant, or no such resource"},
     413: {"model": ErrorModel, "description": "The request body is too large"},
     422: {"model": ErrorModel, "description": "Invalid request"},
 }

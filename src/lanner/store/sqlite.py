@@ -132,6 +132,8 @@ class SqliteStore(Store):
         *,
         allow_deleted: bool = False,
     ) -> FlowRecord | None:
+        if revision is not None and not 0 < revision < _SQLITE_MAX_INT:
+            return None  # no such revision can be stored; SQLite would refuse the number
         with self._read(f"read flow {namespace}.{flow_id}") as db:
             if revision is None:
                 row = db.execute(_LAST_FLOW, (namespace, flow_id)).fetchone()
@@ -435,6 +437,9 @@ def _rollback(db: sqlite3.Connection) -> None:
     with suppress(sqlite3.Error):
         if db.in_transaction:
             db.execute("ROLLBACK")
+
+
+_SQLITE_MAX_INT = 2**63
 
 
 def _configure(db: sqlite3.Connection) -> None:

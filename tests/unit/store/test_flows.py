@@ -171,3 +171,9 @@ async def test_search_flows_gives_the_last_revision_and_skips_deleted(store: Sto
 async def test_search_flows_refuses_bad_pages(store: Store, page: int, size: int) -> None:
     with pytest.raises(ValueError, match="at least 1"):
         await store.search_flows(page=page, size=size)
+
+
+async def test_a_revision_too_large_to_store_is_simply_absent(store: Store) -> None:
+    await store.save_flow("company.team", "hello", "id: hello\n")
+    assert await store.get_flow("company.team", "hello", 2**70) is None
+    assert await store.get_flow("company.team", "hello", -1) is None
