@@ -23,6 +23,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -144,7 +145,7 @@ async def benchmark1(rates: list[int], seconds: float) -> None:
 
 
 async def listing(total: int = 100_000) -> None:
-    from lanner.executions import Execution
+    from lanner.executions import Execution, TaskRun
     from lanner.states import State
     from lanner.store import open_store
 
@@ -152,7 +153,12 @@ async def listing(total: int = 100_000) -> None:
         store = await open_store(f"sqlite:///{Path(home) / 'lanner.db'}")
         try:
             for i in range(total):
+                # Shaped like a Benchmark 1 execution: two task runs with outputs.
                 execution = Execution.create("bench", f"flow{i % 20}", 1).with_state(State.RUNNING)
+                for task_id in ("output", "log"):
+                    run = TaskRun.create(execution, task_id).with_state(State.SUCCESS)
+                    outputs = {"values": {"received": {"i": i}}} if task_id == "output" else None
+                    execution = execution.with_task_run(replace(run, outputs=outputs))
                 await store.save_execution(execution.with_state(State.SUCCESS))
         finally:
             await store.close()
