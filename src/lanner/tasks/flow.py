@@ -89,8 +89,27 @@ class AllowFailure(_ListFlowable):
         return state
 
 
+class _Branching(FlowableTask):
+    """A flowable that runs one chosen list of tasks, in order (If, Switch)."""
+
+    def _chosen(self, run: FlowableRun) -> list[ResolvedTask]:
+        raise NotImplementedError
+
+    def resolve_nexts(self, run: FlowableRun) -> list[ResolvedTask]:
+        return run.sequential_nexts(self._chosen(run), resolve(self.errors), resolve(self.finally_))
+
+    def resolve_state(self, run: FlowableRun) -> State | None:
+        return run.resolve_state(
+            self._chosen(run),
+            resolve(self.errors),
+            resolve(self.finally_),
+            allow_failure=self.allow_failure,
+            allow_warning=self.allow_warning,
+        )
+
+
 @register
-class If(FlowableTask):
+class If(_Branching):
     """Run `then` when `condition` renders truthy, else `else`."""
 
     TYPE = "io.kestra.plugin.core.flow.If"
@@ -117,24 +136,12 @@ class If(FlowableTask):
             result = self.evaluate(run)
         return resolve(self.then if result else self.else_)
 
-    def resolve_nexts(self, run: FlowableRun) -> list[ResolvedTask]:
-        return run.sequential_nexts(self._chosen(run), resolve(self.errors), resolve(self.finally_))
-
-    def resolve_state(self, run: FlowableRun) -> State | None:
-        return run.resolve_state(
-            self._chosen(run),
-            resolve(self.errors),
-            resolve(self.finally_),
-            allow_failure=self.allow_failure,
-            allow_warning=self.allow_warning,
-        )
-
     def outputs(self, run: FlowableRun) -> Mapping[str, Any] | None:
         return {"evaluationResult": self.evaluate(run)}
 
 
 @register
-class Switch(FlowableTask):
+class Switch(_Branching):
     """Run the tasks of the case matching the rendered `value`, else `defaults`."""
 
     TYPE = "io.kestra.plugin.core.flow.Switch"
@@ -180,18 +187,6 @@ class Switch(FlowableTask):
                 f"Switch value '{rendered}' doesn't match any cases and no defaults are defined"
             )
         return resolve(self.defaults)
-
-    def resolve_nexts(self, run: FlowableRun) -> list[ResolvedTask]:
-        return run.sequential_nexts(self._chosen(run), resolve(self.errors), resolve(self.finally_))
-
-    def resolve_state(self, run: FlowableRun) -> State | None:
-        return run.resolve_state(
-            self._chosen(run),
-            resolve(self.errors),
-            resolve(self.finally_),
-            allow_failure=self.allow_failure,
-            allow_warning=self.allow_warning,
-        )
 
     def outputs(self, run: FlowableRun) -> Mapping[str, Any] | None:
         rendered = self._rendered(run)
