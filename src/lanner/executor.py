@@ -16,7 +16,7 @@ from typing import Any
 from lanner.clock import utcnow
 from lanner.context import Masker, base_variables, runtime_functions, task_variables
 from lanner.durations import format_duration
-from lanner.exceptions import LannerError
+from lanner.exceptions import IllegalStateError, LannerError
 from lanner.executions import Attempt, Execution, Level, LogEntry, TaskRun
 from lanner.expressions import is_truthy_text, render, render_typed, render_value, to_text
 from lanner.flowable import ExecutionIndex, FlowableRun, resolve
@@ -28,7 +28,7 @@ from lanner.settings import Settings
 from lanner.sla import ExecutionAssertionSla, MaxDurationSla
 from lanner.states import State, StateTrail
 from lanner.store.kv import KVStore
-from lanner.tasks.base import FlowableTask, ResolvedTask, RunnableTask, Task
+from lanner.tasks.base import FlowableTask, PauseWindow, ResolvedTask, RunnableTask, Task
 
 
 @dataclass
@@ -93,6 +93,25 @@ class Executor:
         step = _Step(self, flow, execution, now or utcnow())
         step.record(result)
         step.run(running)
+        return step.decision()
+
+    def resume(
+        self,
+        flow: Flow,
+        execution: Execution,
+        outputs: Mapping[str, Any] | None = None,
+        now: datetime | None = None,
+    ) -> Decision:
+        """Resume every paused task run of a paused execution; IllegalStateError otherwise."""
+        if execution.current is not State.PAUSED:
+            raise IllegalStateError(
+                f"Execution '{execution.id}' is {execution.current.value}, not PAUSED"
+            )
+        step = _Step(self, flow, execution, now or utcnow())
+        for run in step.index.unfinished():
+            if run.current is State.PAUSED:
+                step.resume(run, outputs)
+        step.run()
         return step.decision()
 
     def kill(self, flow: Flow, execution: Execution, now: datetime | None = None) -> Decision:
@@ -373,6 +392,9 @@ class _Step:
                 task = self.tasks[run.task_id]
                 self._start(replace(run, due_at=None), task)
                 progress = True
+            elif run.current is State.PAUSED:
+                self._pause_due(run)
+                progress = True
         return progress
 
     def _restarted(self) -> bool:
@@ -417,10 +439,50 @@ class _Step:
         assert isinstance(task, FlowableTask)
         try:
             outputs = task.outputs(self.flowable_run(task, run))
+            run = self.save(replace(run.with_state(State.RUNNING, self.now), outputs=outputs))
+            window = task.pause_window(self.flowable_run(task, run))
         except LannerError as exc:
             self._fail(run, str(exc))
             return
-        self.save(replace(run.with_state(State.RUNNING, self.now), outputs=outputs))
+        if window is not None:
+            self._pause(run, window)
+
+    # -- pauses -----------------------------------------------------------------------------
+
+    def _pause(self, run: TaskRun, window: PauseWindow) -> None:
+        """Pause a task run, and the execution with it, until its delay or timeout if any."""
+        limit = window.delay if window.delay is not None else window.timeout
+        due = self.now + limit if limit is not None else None
+        due_at = due.timestamp() if due is not None else None
+        self.save(replace(run.with_state(State.PAUSED, self.now), due_at=due_at))
+        if due is not None:
+            self.wake(due)
+        self.set_execution_state(State.PAUSED)
+
+    def _pause_due(self, run: TaskRun) -> None:
+        """A paused task run's time came: its delay resumes it, its timeout fails it."""
+        task = self.tasks[run.task_id]
+        assert isinstance(task, FlowableTask)
+        try:
+            window = task.pause_window(self.flowable_run(task, run))
+        except LannerError as exc:
+            self._fail(run, str(exc))
+            return
+        if window is not None and window.delay is None and window.timeout is not None:
+            timeout = format_duration(window.timeout)
+            self._fail(replace(run, due_at=None), f"Paused task timed out after {timeout}")
+        else:
+            self.resume(run, None)
+
+    def resume(self, run: TaskRun, outputs: Mapping[str, Any] | None) -> None:
+        """Resume a paused task run (with its `onResume` values as outputs, if any)."""
+        resumed = replace(run.with_state(State.RUNNING, self.now), due_at=None)
+        if outputs is not None:
+            resumed = replace(resumed, outputs=dict(outputs))
+        self.save(resumed)
+        paused = any(other.current is State.PAUSED for other in self.index.unfinished())
+        if self.execution.current is State.PAUSED and not paused:
+            self.set_execution_state(State.RUNNING)
 
     def _render_condition(self, task: Task, run: TaskRun, condition: Any) -> bool:
         if not isinstance(condition, str):

@@ -19,18 +19,19 @@ from lanner import operations
 from lanner.clock import format_instant, utcnow
 from lanner.context import error_logs_function
 from lanner.durations import format_duration
-from lanner.exceptions import NotFoundError
+from lanner.exceptions import IllegalStateError, NotFoundError
 from lanner.executions import Attempt, Execution, Label, Level, LogEntry
 from lanner.executor import Decision, Executor
 from lanner.expressions import Function, render_typed
 from lanner.flow_parser import parse_flow
 from lanner.flows import Flow
-from lanner.inputs import resolve_inputs
+from lanner.inputs import InputDeclaration, parse_input, resolve_inputs
 from lanner.jobs import WorkerJob, WorkerResult
 from lanner.settings import Settings
 from lanner.states import State
 from lanner.storage import LocalStorage, execution_prefix
 from lanner.store import Store
+from lanner.tasks.pause import Pause
 from lanner.worker import Worker
 
 LogListener = Callable[[LogEntry], None]
@@ -59,6 +60,7 @@ class _Event:
     kind: str  # "advance", "result", "kill"
     execution_id: str
     result: WorkerResult | None = None
+    outputs: Mapping[str, Any] | None = None
 
 
 @dataclass
@@ -230,6 +232,32 @@ class Runner:
         changed = operations.change_task_run_state(flow, execution, task_run_id, state, utcnow())
         return await self._resume(flow, changed)
 
+    async def resume(self, execution_id: str, inputs: Mapping[str, Any] | None = None) -> None:
+        """Resume a paused execution; `inputs` answer its Pause tasks' `onResume` inputs."""
+        live = self._live.get(execution_id)
+        if live is None:
+            await self._existing(execution_id)  # NotFoundError when it does not exist at all
+        if live is None or live.execution.current is not State.PAUSED:
+            raise IllegalStateError(f"Execution '{execution_id}' is not PAUSED")
+        outputs = self._on_resume_values(live, inputs or {})
+        await self._events.put(_Event("resume", execution_id, outputs=outputs))
+
+    def _on_resume_values(self, live: _Live, inputs: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Check the values given on resume against the paused tasks' `onResume` inputs."""
+        declarations: list[InputDeclaration] = []
+        for run in live.execution.task_runs:
+            task = live.flow.find_task(run.task_id)
+            if run.current is State.PAUSED and isinstance(task, Pause) and task.on_resume:
+                declarations.extend(parse_input(item) for item in task.on_resume)
+        if not declarations:
+            return None
+        resolved = resolve_inputs(
+            declarations,
+            inputs,
+            render_typed=lambda template, variables: render_typed(template, variables),
+        )
+        return dict(jsonable(resolved))
+
     async def change_status(self, execution_id: str, state: State) -> Execution:
         """Set the state of an ended execution; nothing runs again."""
         execution = await self._existing(execution_id)
@@ -314,6 +342,8 @@ class Runner:
             )
         if event.kind == "kill":
             return self.executor.kill(live.flow, live.execution, now)
+        if event.kind == "resume" and live.execution.current is State.PAUSED:
+            return self.executor.resume(live.flow, live.execution, event.outputs, now)
         return self.executor.advance(live.flow, live.execution, now, running=running)
 
     def _same_flow(self, live: _Live) -> list[_Live]:

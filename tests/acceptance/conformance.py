@@ -36,7 +36,7 @@ JAVA_PREFIX = re.compile(r"^(?:[a-z]+\.)+[A-Z]\w*(?:Exception|Error): ")
 PEBBLE_LOCATION = re.compile(r" \([^(]*?\{\{.*:\d+\)?$", re.DOTALL)
 
 # Cases that need engine features outside what lanner runs today, with the reason.
-SCENARIOS_SUPPORTED = {"single", "scheduled", "retry-new-execution", "concurrent"}
+SCENARIOS_SUPPORTED = {"single", "scheduled", "retry-new-execution", "concurrent", "until-paused"}
 
 
 def kit_available() -> bool:
@@ -125,6 +125,7 @@ class Outcome:
     flow: Flow | None = None
     all_executions: list[Execution] = field(default_factory=list)
     second: Execution | None = None
+    paused: Execution | None = None
     follow_ups: list[FollowUp] = field(default_factory=list)
 
 
@@ -174,6 +175,8 @@ async def run_case(runner: Runner, store: Store, case: Mapping[str, Any]) -> Out
         execution = await runner.submit(
             flow, record.revision, inputs, validate_inputs=validate, schedule_date=scheduled
         )
+        if case["scenario"] == "until-paused":
+            outcome.paused = await _until_state(store, execution.id, State.PAUSED)
         if case["scenario"] == "concurrent":
             await _until_running(store, execution.id)
             second = await runner.submit(flow, record.revision, inputs, validate_inputs=validate)
@@ -216,6 +219,16 @@ def _replay_from(execution: Execution, step: Mapping[str, Any]) -> str | None:
     if run is None:
         raise LannerError(f"no task run of {task_id} to replay from")
     return run.id
+
+
+async def _until_state(store: Store, execution_id: str, state: State) -> Execution:
+    """Poll the store until the execution is in `state`; return it as it was then."""
+    for _ in range(3000):
+        stored = await store.get_execution(execution_id)
+        if stored is not None and stored.current is state:
+            return stored
+        await asyncio.sleep(0.005)
+    raise TimeoutError(f"execution {execution_id} never reached {state.value}")
 
 
 async def _until_running(store: Store, execution_id: str) -> None:
@@ -295,6 +308,7 @@ def check(case: Mapping[str, Any], outcome: Outcome) -> list[str]:
             problems.append(f"logCounts[{item['minLevel']}]: expected {item['count']}, got {got}")
     problems.extend(_check_execution_outputs(case, execution))
     problems.extend(_check_second(case, outcome))
+    problems.extend(_check_paused(case, outcome))
     problems.extend(_check_follow_ups(case, outcome))
     expected_states = case.get("executionStates")
     if expected_states is not None:
@@ -324,6 +338,22 @@ def _check_per_task(case: Mapping[str, Any], runs: list[TaskRun]) -> Iterator[st
         attempts = len(run.attempts) if run else None
         if attempts != count:
             yield f"taskAttempts[{task_id}]: expected {count}, got {attempts}"
+
+
+def _check_paused(case: Mapping[str, Any], outcome: Outcome) -> Iterator[str]:
+    """Check an `until-paused` case at the moment its execution first paused."""
+    expected = case.get("paused")
+    if not expected:
+        return
+    paused = outcome.paused
+    if paused is None:
+        yield "paused: the execution never paused"
+        return
+    if paused.current.value != expected["state"]:
+        yield f"paused.state: expected {expected['state']}, got {paused.current.value}"
+    count = expected.get("taskRunCount")
+    if count is not None and len(paused.task_runs) != count:
+        yield f"paused.taskRunCount: expected {count}, got {len(paused.task_runs)}"
 
 
 def _check_second(case: Mapping[str, Any], outcome: Outcome) -> Iterator[str]:

@@ -12,14 +12,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from lanner import operations
 from lanner.api.deps import ServicesDep
 from lanner.api.errors import error_body
+from lanner.api.execution_forms import read_inputs
 from lanner.api.execution_paths import EXECUTION, ExecutionId
 from lanner.api.models import ErrorModel, ExecutionModel
+from lanner.exceptions import NotFoundError
 from lanner.executions import Execution
 from lanner.services import Services
 from lanner.states import State
@@ -217,3 +219,32 @@ async def _bulk(
     for execution_id in wanted:
         await act(execution_id)
     return JSONResponse({"count": len(wanted)})
+
+
+# -- resume ----------------------------------------------------------------------------------
+
+
+@router.post(
+    f"{EXECUTION}/resume",
+    summary="Resume a paused execution (multipart values answer its onResume inputs)",
+    status_code=204,
+    responses=_ERRORS,
+)
+@router.post(
+    f"{EXECUTION}/actions/resume",
+    summary="Resume a paused execution (multipart values answer its onResume inputs)",
+    status_code=204,
+    responses=_ERRORS,
+)
+async def resume_execution(
+    request: Request, services: ServicesDep, execution_id: ExecutionId
+) -> Response:
+    execution = await services.store.get_execution(execution_id)
+    if execution is None:
+        raise NotFoundError(f"Unable to find execution '{execution_id}'")
+    stored = await services.flows.get(
+        execution.namespace, execution.flow_id, execution.flow_revision, allow_deleted=True
+    )
+    inputs = await read_inputs(request, stored.flow, services.settings.max_request_bytes)
+    await services.runner.resume(execution_id, inputs)
+    return Response(status_code=204)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import (
@@ -63,6 +64,14 @@ class RunnableTask(Task):
 
 
 @dataclass(frozen=True, slots=True)
+class PauseWindow:
+    """How a task run pauses: it goes on after `delay`, or fails after `timeout`."""
+
+    delay: timedelta | None = None
+    timeout: timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ResolvedTask:
     """A child task as a flowable will run it: the task, and its loop value if any."""
 
@@ -110,4 +119,8 @@ class FlowableTask(Task):
 
     def outputs(self, run: FlowableRun) -> Mapping[str, Any] | None:
         """Return the outputs stored on this task run when it ends."""
+        return None
+
+    def pause_window(self, run: FlowableRun) -> PauseWindow | None:
+        """Return how this task run pauses when it starts, or None if it does not (most)."""
         return None

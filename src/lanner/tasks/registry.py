@@ -60,7 +60,13 @@ def aliases(name: str) -> list[str]:
 
 TASKS: TypeRegistry[type[Task]] = TypeRegistry(
     "task",
-    ("lanner.tasks.core", "lanner.tasks.flow", "lanner.tasks.http", "lanner.tasks.kv"),
+    (
+        "lanner.tasks.core",
+        "lanner.tasks.flow",
+        "lanner.tasks.http",
+        "lanner.tasks.kv",
+        "lanner.tasks.pause",
+    ),
     canonical_type,
 )
 register = TASKS.register

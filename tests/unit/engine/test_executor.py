@@ -421,3 +421,51 @@ def test_max_duration_sla_fails_a_long_execution(tmp_path: Path) -> None:
     assert late.cancel == [started.jobs[0].task_run.id]
     assert late.execution.labels_map()["sla"] == "late"
     assert late.execution.task_runs[0].current is State.KILLED
+
+
+async def test_pause_with_a_delay_goes_on_by_itself(tmp_path: Path) -> None:
+    result = await drive(
+        flow(
+            """
+  - id: pause
+    type: io.kestra.plugin.core.flow.Pause
+    delay: PT30S
+    tasks:
+      - id: inside
+        type: io.kestra.plugin.core.log.Log
+        message: after the pause
+  - id: last
+    type: io.kestra.plugin.core.log.Log
+    message: last
+"""
+        ),
+        tmp_path,
+    )
+    assert result.execution.current is State.SUCCESS
+    pause = result.run("pause")
+    histories = [h.state for h in pause.state.histories]
+    assert histories == [State.CREATED, State.RUNNING, State.PAUSED, State.RUNNING, State.SUCCESS]
+    assert pause.state.last_date(State.RUNNING) - pause.state.start_date >= timedelta(seconds=30)
+    execution_states = [h.state for h in result.execution.state.histories]
+    assert State.PAUSED in execution_states
+    assert result.states() == {"pause": "SUCCESS", "inside": "SUCCESS", "last": "SUCCESS"}
+
+
+async def test_pause_with_a_timeout_fails_without_running_its_tasks(tmp_path: Path) -> None:
+    result = await drive(
+        flow(
+            """
+  - id: pause
+    type: io.kestra.plugin.core.flow.Pause
+    timeout: PT5S
+    tasks:
+      - id: inside
+        type: io.kestra.plugin.core.log.Log
+        message: never
+"""
+        ),
+        tmp_path,
+    )
+    assert result.execution.current is State.FAILED
+    assert result.states() == {"pause": "FAILED"}
+    assert result.messages("pause") == ["Paused task timed out after PT5S"]

@@ -1,0 +1,89 @@
+"""The Pause task through the API: an execution waits PAUSED until it is resumed."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from lanner.services import Services
+from lanner.states import State
+from tests.api.conftest import API
+
+FLOW = """id: approval
+namespace: company.team
+tasks:
+  - id: wait_for_approval
+    type: io.kestra.plugin.core.flow.Pause
+    onResume:
+      - id: approved
+        type: BOOLEAN
+      - id: copies
+        type: INT
+        required: false
+      - id: reason
+        type: STRING
+        defaults: none given
+  - id: report
+    type: io.kestra.plugin.core.log.Log
+    message: >-
+      approved={{ outputs.wait_for_approval.approved }}
+      ({{ outputs.wait_for_approval.reason }})
+"""
+
+
+async def _until(services: Services, execution_id: str, state: State) -> None:
+    for _ in range(500):
+        stored = await services.store.get_execution(execution_id)
+        if stored is not None and stored.current is state:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"execution never reached {state.value}")
+
+
+async def test_resume_with_on_resume_inputs(client: httpx.AsyncClient, services: Services) -> None:
+    (
+        await client.post(
+            f"{API}/flows", content=FLOW, headers={"Content-Type": "application/x-yaml"}
+        )
+    ).raise_for_status()
+    created = (await client.post(f"{API}/executions/company.team/approval")).json()
+    await _until(services, created["id"], State.PAUSED)
+
+    bad = await client.post(
+        f"{API}/executions/{created['id']}/resume", data={"approved": "true", "copies": "abc"}
+    )
+    assert bad.status_code == 422
+    assert "copies: Invalid input for `copies`" in bad.json()["message"]
+    still = await services.store.get_execution(created["id"])
+    assert still is not None
+    assert still.current is State.PAUSED
+
+    resumed = await client.post(
+        f"{API}/executions/{created['id']}/actions/resume", data={"approved": "true"}
+    )
+    assert resumed.status_code == 204
+    await _until(services, created["id"], State.SUCCESS)
+    logs = (await client.get(f"{API}/logs/{created['id']}")).json()
+    assert [entry["message"] for entry in logs] == ["approved=true (none given)"]
+
+
+async def test_resume_of_an_execution_that_is_not_paused_is_409(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    flow = (
+        "id: quick\nnamespace: company.team\ntasks:\n  - id: pause\n"
+        "    type: io.kestra.plugin.core.flow.Pause\n    delay: PT0.01S\n"
+    )
+    (
+        await client.post(
+            f"{API}/flows", content=flow, headers={"Content-Type": "application/x-yaml"}
+        )
+    ).raise_for_status()
+    created = (await client.post(f"{API}/executions/company.team/quick")).json()
+    await _until(services, created["id"], State.SUCCESS)
+    response = await client.post(f"{API}/executions/{created['id']}/resume")
+    assert response.status_code == 409
+    assert response.json()["message"] == f"Illegal state: Execution '{created['id']}' is not PAUSED"
+    missing = await client.post(f"{API}/executions/nope/resume")
+    assert missing.status_code == 404
