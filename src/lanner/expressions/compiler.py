@@ -312,6 +312,7 @@ class Compiler:
         self.emit(f"{items} = {walk}({self.expr(stmt.iterable)})", stmt.line)
         self.emit(f"if {items}:", stmt.line)
         self.depth += 1
+        self.emit(f"rt.count_iterations(_len({items}))", stmt.line)
         uses_loop = _mentions_loop(stmt.body)
         frame: dict[str, str | _Loop] = {name: self.fresh("v") for name in stmt.targets}
         targets = ", ".join(str(frame[name]) for name in stmt.targets)

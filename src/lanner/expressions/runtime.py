@@ -31,6 +31,43 @@ class RenderFailure(Exception):
 
 Thunk = Callable[[], Any]
 
+MAX_RANGE_SIZE = 1_000_000
+"""The most elements a range (`a..b`, `range(a, b)`) may have."""
+
+MAX_LOOP_ITERATIONS = 10_000_000
+"""The most `{% for %}` iterations one render may run, all loops together."""
+
+MAX_VALUE_SIZE = 100_000_000
+"""The most characters of a text that `+`, `~` or `indent` may build."""
+
+MAX_LIST_SIZE = 10_000_000
+"""The most items of a list that `+` may build."""
+
+MAX_INTEGER_BITS = 4096
+"""The widest integer arithmetic may produce (Java's `BigInteger` has no practical bound)."""
+
+
+def check_size(value: Any) -> Any:
+    """Return `value` unless it is a text or list longer than its limit."""
+    if isinstance(value, str):
+        if len(value) > MAX_VALUE_SIZE:
+            raise RenderFailure(
+                f"A text of {len(value)} characters is larger than the limit of {MAX_VALUE_SIZE}"
+            )
+    elif len(value) > MAX_LIST_SIZE:
+        raise RenderFailure(
+            f"A list of {len(value)} items is larger than the limit of {MAX_LIST_SIZE}"
+        )
+    return value
+
+
+def _check_integer(operator: str, value: int) -> int:
+    if value.bit_length() > MAX_INTEGER_BITS:
+        raise RenderFailure(
+            f"The result of '{operator}' is larger than the limit of {MAX_INTEGER_BITS} bits"
+        )
+    return value
+
 
 def lookup(scope: Mapping[str, Any], name: str, line: int) -> Any:
     """Read a render variable, failing strictly when it is missing."""
@@ -133,11 +170,11 @@ def guard(thunk: Thunk) -> Any:
 def add(left: Any, right: Any) -> Any:
     kinds = (type(left), type(right))
     if kinds == (int, int):
-        return left + right
+        return _check_integer("+", left + right)
     if str in kinds or isinstance(left, str) or isinstance(right, str):
-        return _java_string(left) + _java_string(right)
+        return check_size(_java_string(left) + _java_string(right))
     if isinstance(left, list):
-        return left + (right if isinstance(right, list) else [right])
+        return check_size(left + (right if isinstance(right, list) else [right]))
     return _arithmetic("+", left, right)
 
 
@@ -186,11 +223,13 @@ def _arithmetic(operator: str, left: Any, right: Any) -> Any:
 
 def _integer_operation(operator: str, left: int, right: int) -> int:
     if operator == "+":
-        return left + right
+        return _check_integer(operator, left + right)
     if operator == "-":
-        return left - right
+        return _check_integer(operator, left - right)
     if operator == "*":
-        return left * right
+        if left.bit_length() + right.bit_length() > MAX_INTEGER_BITS + 1:
+            return _check_integer(operator, 1 << (MAX_INTEGER_BITS + 1))
+        return _check_integer(operator, left * right)
     if right == 0:
         raise RenderFailure("Division by zero")
     quotient = abs(left) // abs(right)
@@ -299,7 +338,7 @@ def _hashable(value: Any) -> bool:
 
 def concat_all(*parts: Any) -> str:
     """`a ~ b ~ c` and `"a #{b} c"`: every part as text, null as nothing."""
-    return "".join(map(to_text, parts))
+    return check_size("".join(map(to_text, parts)))  # type: ignore[no-any-return]
 
 
 def value_range(start: Any, end: Any, step: Any = 1) -> list[Any]:
@@ -310,6 +349,11 @@ def value_range(start: Any, end: Any, step: Any = 1) -> list[Any]:
         raise RenderFailure(f"A range needs integers, got {type_name(start)} and {type_name(end)}")
     if step == 0:
         raise RenderFailure("A range step can not be 0")
+    count = max(0, (end - start) // step + 1)
+    if count > MAX_RANGE_SIZE:
+        raise RenderFailure(
+            f"A range of {count} elements is larger than the limit of {MAX_RANGE_SIZE}"
+        )
     return list(range(start, end + (1 if step > 0 else -1), step))
 
 

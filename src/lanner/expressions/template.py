@@ -14,7 +14,7 @@ from lanner.expressions.filters import FILTERS, TESTS
 from lanner.expressions.functions import BUILTIN_FUNCTIONS
 from lanner.expressions.lexer import Source, tokenize
 from lanner.expressions.parser import Parser
-from lanner.expressions.runtime import RenderFailure, Undefined
+from lanner.expressions.runtime import MAX_LOOP_ITERATIONS, RenderFailure, Undefined
 
 Function = Callable[..., Any]
 """An extra function: called as `function(call: CallContext, *args, **kwargs)`."""
@@ -30,7 +30,7 @@ class CallContext:
     `render(source)` renders another template once with the same variables and functions.
     """
 
-    __slots__ = ("_template", "functions", "template_source", "variables")
+    __slots__ = ("_iterations", "_template", "functions", "template_source", "variables")
 
     def __init__(
         self,
@@ -42,6 +42,7 @@ class CallContext:
         self.variables = variables
         self.functions = functions
         self.template_source = template.source
+        self._iterations = 0
 
     def render(self, source: str) -> str:
         """Render `source` once with this render's variables and functions.
@@ -52,6 +53,14 @@ class CallContext:
         if "{" not in source:
             return source
         return compile_template(source).render_pass(self.variables, self.functions)
+
+    def count_iterations(self, count: int) -> None:
+        """Account for a `{% for %}` about to run `count` times; refuse runaway renders."""
+        self._iterations += count
+        if self._iterations > MAX_LOOP_ITERATIONS:
+            raise RenderFailure(
+                f"The loops of this render run more than {MAX_LOOP_ITERATIONS} iterations"
+            )
 
     @property
     def blocks(self) -> dict[str, Callable[..., str]]:

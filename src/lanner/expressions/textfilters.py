@@ -14,7 +14,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from lanner.expressions.runtime import RenderFailure
+from lanner.expressions.runtime import MAX_VALUE_SIZE, RenderFailure
 from lanner.expressions.values import to_text, type_name
 
 
@@ -161,7 +161,13 @@ def _indentation(name: str, value: Any, amount: Any, prefix: str) -> tuple[str, 
     if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
         raise RenderFailure(f"The '{name}' filter expects a positive integer >=0 as 'amount'")
     text = to_text(value)
-    return text, _line_separator(text), prefix * amount
+    newline = _line_separator(text)
+    size = len(text) + (text.count(newline) + 1) * len(prefix) * amount
+    if size > MAX_VALUE_SIZE:
+        raise RenderFailure(
+            f"A text of {size} characters is larger than the limit of {MAX_VALUE_SIZE}"
+        )
+    return text, newline, prefix * amount
 
 
 def indent(value: Any, amount: Any = None, prefix: str = " ") -> Any:
