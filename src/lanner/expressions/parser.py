@@ -7,7 +7,8 @@ only parsed at the top of an expression (or inside parentheses, arguments, list/
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import difflib
+from collections.abc import Callable, Collection, Iterable
 from typing import TypeVar
 
 from lanner.expressions import nodes as n
@@ -278,7 +279,10 @@ class Parser:
         if operator.value in ("is", "is not"):
             name_token = self.expect(Kind.NAME)
             if name_token.value not in self.tests:
-                raise self.source.syntax_error(f"Unknown test '{name_token.value}'", name_token.pos)
+                unknown = (
+                    f"Unknown test '{name_token.value}'{closest(name_token.value, self.tests)}"
+                )
+                raise self.source.syntax_error(unknown, name_token.pos)
             args = self.arguments() if self.at(Kind.PUNCT, "(") else n.Arguments()
             return n.Test(line, left, name_token.value, args, operator.value == "is not")
         right = self.expression(BINARY_PRECEDENCE[operator.value] + 1)
@@ -287,7 +291,8 @@ class Parser:
     def filter_invocation(self) -> tuple[str, n.Arguments]:
         token = self.expect(Kind.NAME)
         if token.value not in self.filters:
-            raise self.source.syntax_error(f"Unknown filter '{token.value}'", token.pos)
+            unknown = f"Unknown filter '{token.value}'{closest(token.value, self.filters)}"
+            raise self.source.syntax_error(unknown, token.pos)
         args = self.arguments() if self.at(Kind.PUNCT, "(") else n.Arguments()
         return token.value, args
 
@@ -398,3 +403,9 @@ class Parser:
                 args.positional.append(self.expression())
         self.advance()
         return args
+
+
+def closest(name: str, known: Iterable[str]) -> str:
+    """Return ` (did you mean 'x'?)` for the known name closest to `name`, or an empty string."""
+    matches = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean '{matches[0]}'?)" if matches else ""

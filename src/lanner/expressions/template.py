@@ -13,7 +13,7 @@ from lanner.expressions.compiler import CompiledTemplate, compile_tree
 from lanner.expressions.filters import FILTERS, TESTS
 from lanner.expressions.functions import BUILTIN_FUNCTIONS
 from lanner.expressions.lexer import Source, tokenize
-from lanner.expressions.parser import Parser
+from lanner.expressions.parser import Parser, closest
 from lanner.expressions.runtime import MAX_LOOP_ITERATIONS, RenderFailure, Undefined
 
 Function = Callable[..., Any]
@@ -77,7 +77,8 @@ class CallContext:
         macro = self._template.compiled.macros.get(name)
         if macro is not None:
             return macro(self, args, kwargs)
-        raise RenderFailure(f"Unknown function '{name}'")
+        known = [*BUILTIN_FUNCTIONS, *(functions or {})]
+        raise RenderFailure(f"Unknown function '{name}'{closest(name, known)}")
 
     def block(self, args: tuple[Any, ...], scope: Any, local: Any, line: int) -> str:
         """`block("name")`: render a `{% block %}` of the template again."""
