@@ -11,20 +11,25 @@ import binascii
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from lanner.clock import utcnow
 from lanner.durations import format_duration
-from lanner.exceptions import ExpressionError
+from lanner.exceptions import ExpressionError, LannerError, NotFoundError
 from lanner.executions import Execution, Level, LogEntry, TaskRun
 from lanner.expressions import CallContext, Function, render, render_typed, render_value
 from lanner.flowable import ExecutionIndex, loop_outputs
 from lanner.httpclient import ClientPool
 from lanner.inputs import secret_input_ids
+from lanner.namespace_files import NamespaceFiles, normalize
 from lanner.properties import Expr, coerce_duration
 from lanner.settings import Settings
 from lanner.states import State
-from lanner.storage import LocalStorage
+from lanner.storage import SCHEME, LocalStorage, execution_prefix
 
 if TYPE_CHECKING:
     from lanner.flows import Flow
@@ -337,10 +342,12 @@ def runtime_functions(
     masker: Masker,
     extra: Mapping[str, Function] | None = None,
     kv: KVStore | None = None,
+    storage: LocalStorage | None = None,
 ) -> dict[str, Function]:
     """Return the expression functions bound to this execution (secret, currentEachOutput...).
 
-    `kv()` is there only when a KV store is given.
+    `kv()` is there only when a KV store is given; the file functions (`read`, `fileURI`,
+    `fileSize`, `fileExists`) only when the internal storage is.
     """
 
     def secret(call: CallContext, key: str, *_: Any) -> str:
@@ -363,9 +370,13 @@ def runtime_functions(
     functions: dict[str, Function] = {
         "secret": secret,
         "currentEachOutput": current_each_output,
+        "encrypt": encrypt_function,
+        "decrypt": decrypt_function,
     }
     if kv is not None:
         functions["kv"] = kv_function(kv)
+    if storage is not None:
+        functions.update(file_functions(storage, index.execution))
     functions.update(extra or {})
     return functions
 
@@ -393,3 +404,119 @@ def kv_function(store: KVStore) -> Function:
         return None
 
     return kv
+
+
+# -- files: this execution's `kestra://` files and the flow's namespace files -------------------
+
+
+def file_functions(storage: LocalStorage, execution: Execution) -> dict[str, Function]:
+    """Return `read`, `fileURI`, `fileSize` and `fileExists` for one execution.
+
+    A `kestra://` URI must name a file of this execution (or a namespace file of the flow's
+    namespace); any other argument is the path of a namespace file of the flow's namespace.
+    """
+    namespace = execution.namespace
+    own = SCHEME + execution_prefix(namespace, execution.flow_id, execution.id) + "/"
+    files_root = f"{SCHEME}/namespaces/{namespace}/_files/"
+
+    def uri_of(name: str, path: Any) -> str:
+        if not isinstance(path, str) or not path:
+            raise ExpressionError(f"The '{name}' function expects a file path or URI.")
+        if path.startswith(SCHEME):
+            if not path.startswith((own, files_root)):
+                raise ExpressionError(
+                    f"Unable to read the file '{path}': it does not belong to this execution"
+                )
+            return path
+        try:
+            normalized = normalize(path)
+        except LannerError as exc:
+            raise ExpressionError(f"Invalid namespace file path '{path}': {exc}") from exc
+        return files_root + normalized.lstrip("/")
+
+    def local_file(name: str, path: Any) -> tuple[str, Path | None]:
+        uri = uri_of(name, path)
+        try:
+            local = storage.path_of(uri)
+        except ValueError as exc:
+            raise ExpressionError(str(exc)) from exc
+        # A namespace file is also checked by NamespaceFiles (reserved folders, symbolic links).
+        if uri.startswith(files_root):
+            try:
+                NamespaceFiles(storage.root).stats(namespace, uri[len(files_root) - 1 :])
+            except NotFoundError:
+                return uri, None
+            except LannerError as exc:
+                raise ExpressionError(str(exc)) from exc
+        return uri, local if local.is_file() else None
+
+    def missing(uri: str) -> ExpressionError:
+        return ExpressionError(f"Unable to find the file '{uri}'")
+
+    def read(call: CallContext, path: Any = None, *_: Any) -> str:
+        uri, local = local_file("read", path)
+        if local is None:
+            raise missing(uri)
+        try:
+            return local.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ExpressionError(f"Unable to read the file '{uri}': it is not UTF-8 text") from exc
+
+    def file_uri(call: CallContext, path: Any = None, *_: Any) -> str:
+        return uri_of("fileURI", path)
+
+    def file_size(call: CallContext, path: Any = None, *_: Any) -> int:
+        uri, local = local_file("fileSize", path)
+        if local is None:
+            raise missing(uri)
+        return local.stat().st_size
+
+    def file_exists(call: CallContext, path: Any = None, *_: Any) -> bool:
+        return local_file("fileExists", path)[1] is not None
+
+    return {"read": read, "fileURI": file_uri, "fileSize": file_size, "fileExists": file_exists}
+
+
+# -- encrypt / decrypt: AES-256-GCM, base64 key, base64 of nonce + ciphertext ------------------
+
+_NONCE_BYTES = 12
+
+
+def _aes_key(key: Any) -> AESGCM:
+    try:
+        raw = base64.b64decode(str(key), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ExpressionError("The encryption key must be base64 text.") from exc
+    if len(raw) != 32:
+        raise ExpressionError(
+            f"The encryption key must be 32 bytes (AES-256) once base64-decoded, not {len(raw)}."
+        )
+    return AESGCM(raw)
+
+
+def encrypt_function(call: CallContext, key: Any = None, plaintext: Any = None, *_: Any) -> str:
+    """`encrypt(key, plaintext)`: the base64 of a random nonce followed by the ciphertext."""
+    if key is None or plaintext is None:
+        raise ExpressionError("The 'encrypt' function expects a key and a plaintext.")
+    cipher = _aes_key(key)
+    nonce = os.urandom(_NONCE_BYTES)
+    sealed = cipher.encrypt(nonce, str(plaintext).encode("utf-8"), None)
+    return base64.b64encode(nonce + sealed).decode("ascii")
+
+
+def decrypt_function(call: CallContext, key: Any = None, encrypted: Any = None, *_: Any) -> str:
+    """`decrypt(key, encrypted)`: the plaintext `encrypt` sealed with the same key."""
+    if key is None or encrypted is None:
+        raise ExpressionError("The 'decrypt' function expects a key and an encrypted text.")
+    cipher = _aes_key(key)
+    try:
+        data = base64.b64decode(str(encrypted), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ExpressionError("Unable to decrypt: the encrypted text is not base64.") from exc
+    if len(data) <= _NONCE_BYTES:
+        raise ExpressionError("Unable to decrypt: the encrypted text is too short.")
+    try:
+        plain = cipher.decrypt(data[:_NONCE_BYTES], data[_NONCE_BYTES:], None)
+        return plain.decode("utf-8")
+    except (InvalidTag, UnicodeDecodeError) as exc:
+        raise ExpressionError("Unable to decrypt: wrong key or corrupt encrypted text.") from exc

@@ -28,6 +28,7 @@ from lanner.expressions import CallContext, Function, render
 from lanner.flowable import ExecutionIndex
 from lanner.flows import Flow
 from lanner.settings import Settings
+from lanner.storage import LocalStorage
 from lanner.store.kv import KVStore
 
 
@@ -57,14 +58,18 @@ class EvaluationScope:
 
 
 def evaluate(
-    template: str, scope: EvaluationScope, settings: Settings, kv: KVStore | None = None
+    template: str,
+    scope: EvaluationScope,
+    settings: Settings,
+    kv: KVStore | None = None,
+    storage: LocalStorage | None = None,
 ) -> Evaluation:
     """Render `template` as text in `scope`; never raises for a template that does not render.
 
     Raises KeyError when the task run's task is not in the flow.
     """
     masker = Masker(secret_values(scope.flow, scope.execution.inputs or {}))
-    variables, functions = _context(scope, settings, kv)
+    variables, functions = _context(scope, settings, kv, storage)
     try:
         return Evaluation(result=masker.mask(render(template, variables, functions)))
     except LannerError as exc:
@@ -73,7 +78,7 @@ def evaluate(
 
 
 def _context(
-    scope: EvaluationScope, settings: Settings, kv: KVStore | None
+    scope: EvaluationScope, settings: Settings, kv: KVStore | None, storage: LocalStorage | None
 ) -> tuple[Mapping[str, Any], dict[str, Function]]:
     flow, execution, task_run = scope.flow, scope.execution, scope.task_run
     index = ExecutionIndex(execution)
@@ -84,7 +89,7 @@ def _context(
         "secret": _masked_secret,
         "errorLogs": error_logs_function(execution, scope.error_logs),
     }
-    functions = runtime_functions(index, task_run, Masker(), extra, kv=kv)
+    functions = runtime_functions(index, task_run, Masker(), extra, kv=kv, storage=storage)
     return variables, functions
 
 

@@ -127,7 +127,9 @@ class Worker:
             task=job.task,
             task_run=job.task_run,
             variables=variables,
-            functions=runtime_functions(index, job.task_run, masker, extra, kv=self.kv),
+            functions=runtime_functions(
+                index, job.task_run, masker, extra, kv=self.kv, storage=self.storage
+            ),
             logger=logger,
             masker=masker,
             storage=self.storage,

@@ -91,7 +91,7 @@ async def evaluate_in(
         error_logs = await services.store.get_logs(execution_id, min_level=Level.ERROR)
     scope = EvaluationScope(stored.flow, execution, task_run, error_logs)
     try:
-        return evaluate(template, scope, services.settings, services.store.kv)
+        return evaluate(template, scope, services.settings, services.store.kv, services.storage)
     except KeyError:
         raise NotFoundError(f"Unable to find the task of task run '{task_run_id}'") from None
 
