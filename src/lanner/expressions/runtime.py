@@ -32,6 +32,8 @@ class RenderFailure(Exception):
 Thunk = Callable[[], Any]
 
 MAX_RANGE_SIZE = 1_000_000
+# Longest template text that is parsed: far beyond any real template, short of exhausting memory.
+MAX_TEMPLATE_LENGTH = 10_000_000
 """The most elements a range (`a..b`, `range(a, b)`) may have."""
 
 MAX_LOOP_ITERATIONS = 10_000_000

@@ -14,7 +14,12 @@ from lanner.expressions.filters import FILTERS, TESTS
 from lanner.expressions.functions import BUILTIN_FUNCTIONS
 from lanner.expressions.lexer import Source, tokenize
 from lanner.expressions.parser import Parser, closest
-from lanner.expressions.runtime import MAX_LOOP_ITERATIONS, RenderFailure, Undefined
+from lanner.expressions.runtime import (
+    MAX_LOOP_ITERATIONS,
+    MAX_TEMPLATE_LENGTH,
+    RenderFailure,
+    Undefined,
+)
 
 Function = Callable[..., Any]
 """An extra function: called as `function(call: CallContext, *args, **kwargs)`."""
@@ -100,6 +105,11 @@ class Template:
 
     def __init__(self, source: str) -> None:
         self.source = source
+        if len(source) > MAX_TEMPLATE_LENGTH:
+            raise ExpressionSyntaxError(
+                f"A template of {len(source)} characters is longer than the limit of "
+                f"{MAX_TEMPLATE_LENGTH}"
+            )
         text = Source(source)
         try:
             tree = Parser(text, tokenize(text), FILTERS, TESTS).parse_template()

@@ -22,3 +22,15 @@ def test_unknown_names_suggest_the_closest(template: str, message: str) -> None:
     with pytest.raises(ExpressionError) as raised:
         render(template, {"x": "a"})
     assert message in str(raised.value)
+
+
+def test_a_template_longer_than_the_limit_is_refused() -> None:
+    from lanner.expressions.runtime import MAX_TEMPLATE_LENGTH
+
+    template = "{{ 1 }}" + "x" * MAX_TEMPLATE_LENGTH
+    with pytest.raises(ExpressionError) as raised:
+        render(template, {})
+    assert str(raised.value) == (
+        f"A template of {len(template)} characters is longer than the limit of "
+        f"{MAX_TEMPLATE_LENGTH}"
+    )
