@@ -73,7 +73,7 @@ export function App() {
         Skip to content
       </a>
       <header class="topbar">
-        <a class="brand" href={href("/flows")} aria-label="lanner home">
+        <a class="brand" href={href("/flows")} title="lanner home">
           <span class="brand-mark" aria-hidden="true">
             L
           </span>
