@@ -8,7 +8,7 @@ jobs; worker results come back through `Executor.apply`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -17,7 +17,7 @@ from lanner.clock import utcnow
 from lanner.context import Masker, base_variables, runtime_functions, task_variables
 from lanner.durations import format_duration
 from lanner.exceptions import IllegalStateError, LannerError
-from lanner.executions import Attempt, Execution, Level, LogEntry, TaskRun
+from lanner.executions import Attempt, Execution, Label, Level, LogEntry, TaskRun
 from lanner.expressions import is_truthy_text, render, render_typed, render_value, to_text
 from lanner.flowable import ExecutionIndex, FlowableRun, resolve
 from lanner.flows import ConcurrencyBehavior, Flow
@@ -156,11 +156,16 @@ class _Step:
         if self.execution.current.is_terminated():
             self.executor.forget(self.execution.id)
         jobs = []
+        final = self.memo.get("final")
         for run_id in self.to_dispatch:
             run = self.execution.task_run(run_id)
             task = self.tasks[run.task_id]
             assert isinstance(task, RunnableTask)
-            jobs.append(WorkerJob(self.execution, run, task))
+            execution = self.execution
+            if isinstance(final, State) and run.task_id in self._after_ids:
+                # An afterExecution task reads the final state as `execution.state`.
+                execution = execution.with_state(final, self.now)
+            jobs.append(WorkerJob(execution, run, task))
         return Decision(
             execution=self.execution,
             changed=self.changed,
@@ -208,6 +213,9 @@ class _Step:
     def _variables(self, task: Task, run: TaskRun | None) -> Any:
         if self._shared is None:
             self._shared = base_variables(self.flow, self.execution, self.settings)
+            final = self.memo.get("final")
+            if isinstance(final, State):
+                self._shared["execution"] = {**self._shared["execution"], "state": final.value}
         return task_variables(self._shared, self.index, task, run)
 
     def flowable_run(self, task: Task, run: TaskRun | None) -> FlowableRun:
@@ -346,11 +354,16 @@ class _Step:
         """Record a violated SLA (log, labels); return the state its behavior ends in."""
         self.log(None, Level.WARN, f"SLA '{sla.id}' violated: the execution {reason}")
         if sla.labels:
-            known = {label.key for label in sla.labels}
-            kept = tuple(label for label in self.execution.labels if label.key not in known)
-            self.execution = replace(self.execution, labels=(*kept, *sla.labels))
-            self.index.execution = self.execution
+            self._merge_labels(sla.labels)
         return sla.behavior.end_state()
+
+    def _merge_labels(self, labels: Sequence[Label]) -> None:
+        """Add labels to the execution; a label replaces an existing one with the same key."""
+        known = {label.key for label in labels}
+        kept = tuple(label for label in self.execution.labels if label.key not in known)
+        self.execution = replace(self.execution, labels=(*kept, *labels))
+        self.index.execution = self.execution
+        self._shared = None
 
     def _end_now(self, state: State) -> None:
         """End the execution at once: unfinished task runs are killed."""
@@ -361,6 +374,8 @@ class _Step:
         self.set_execution_state(state)
 
     def _round(self) -> bool:
+        if self.execution.current.is_terminated():
+            return False  # ended by a task (Exit)
         progress = self._timers()
         if self.execution.current is State.KILLING:
             return self._kill_round() or progress
@@ -372,6 +387,11 @@ class _Step:
                 resolve(self.flow.tasks), resolve(self.flow.errors), resolve(self.flow.finally_)
             ),
         )
+        if self.flow.after_execution and self._final_state() is not None:
+            after = self.flowable_run(self.flow.tasks[0], None)
+            progress |= self._create(
+                None, after.sequential_nexts(resolve(self.flow.after_execution))
+            )
         for snapshot in self.index.unfinished():
             task = self.tasks[snapshot.task_id]
             run = self.index.get(snapshot.id)
@@ -406,6 +426,8 @@ class _Step:
 
     def _create(self, parent: TaskRun | None, nexts: list[ResolvedTask]) -> bool:
         for resolved in nexts:
+            if self.execution.current.is_terminated():
+                break
             run = TaskRun.create(
                 self.execution,
                 resolved.task.id,
@@ -440,9 +462,20 @@ class _Step:
         try:
             outputs = task.outputs(self.flowable_run(task, run))
             run = self.save(replace(run.with_state(State.RUNNING, self.now), outputs=outputs))
-            window = task.pause_window(self.flowable_run(task, run))
+            flowable = self.flowable_run(task, run)
+            exit_state = task.exit_state(flowable)
+            labels = task.execution_labels(flowable)
+            window = task.pause_window(flowable)
         except LannerError as exc:
             self._fail(run, str(exc))
+            return
+        if exit_state is not None:
+            self.save(run.with_state(State.SUCCESS, self.now))
+            self._end_now(exit_state)
+            return
+        if labels is not None:
+            self._merge_labels(labels)
+            self.save(run.with_state(State.SUCCESS, self.now))
             return
         if window is not None:
             self._pause(run, window)
@@ -536,19 +569,44 @@ class _Step:
             if not self.index.unfinished():
                 self.set_execution_state(State.KILLED)
             return
+        state = self._final_state()
+        if state is None or self.index.unfinished():
+            return
+        self.set_execution_state(state)
+
+    def _final_state(self) -> State | None:
+        """Return the state the execution ends in once its main branches are done, else None.
+
+        It is computed once (flow outputs, SLA assertions, a retry as a new execution) and
+        remembered. A flow's `afterExecution` tasks then run, one after another, while the
+        execution is still RUNNING but their templates already read this state as
+        `execution.state`; the execution takes it when they are all done, whatever their own
+        outcome, so they cannot change it.
+        """
+        known = self.memo.get("final")
+        if isinstance(known, State):
+            return known
         top = self.flowable_run(self.flow.tasks[0], None)
         state = top.resolve_state(
             resolve(self.flow.tasks), resolve(self.flow.errors), resolve(self.flow.finally_)
         )
-        if state is None or self.index.unfinished():
-            return
+        if state is None or any(
+            run.task_id not in self._after_ids for run in self.index.unfinished()
+        ):
+            return None
         if self.flow.outputs:
             state = self._flow_outputs(state)
         if self.flow.sla:
             state = self._assertions(state)
         if state is State.FAILED and self._retry_as_new_execution():
             state = State.RETRIED
-        self.set_execution_state(state)
+        self.memo["final"] = state
+        self._shared = None
+        return state
+
+    @property
+    def _after_ids(self) -> set[str]:
+        return {task.id for top in self.flow.after_execution or () for task in top.walk()}
 
     def _retry_as_new_execution(self) -> bool:
         """Start a new execution when a failed task's retry says CREATE_NEW_EXECUTION."""

@@ -18,7 +18,7 @@ from pydantic import (
     WrapValidator,
 )
 
-from lanner.executions import Level
+from lanner.executions import Label, Level
 from lanner.properties import DynamicDuration, YamlRecord
 from lanner.retry import RetryPolicy
 from lanner.states import State
@@ -123,4 +123,12 @@ class FlowableTask(Task):
 
     def pause_window(self, run: FlowableRun) -> PauseWindow | None:
         """Return how this task run pauses when it starts, or None if it does not (most)."""
+        return None
+
+    def exit_state(self, run: FlowableRun) -> State | None:
+        """Return the state this task ends the execution in when it starts, or None (most)."""
+        return None
+
+    def execution_labels(self, run: FlowableRun) -> tuple[Label, ...] | None:
+        """Return the labels this task merges into the execution when it starts, or None."""
         return None

@@ -62,8 +62,10 @@ TASKS: TypeRegistry[type[Task]] = TypeRegistry(
     "task",
     (
         "lanner.tasks.core",
+        "lanner.tasks.execution",
         "lanner.tasks.flow",
         "lanner.tasks.http",
+        "lanner.tasks.http_download",
         "lanner.tasks.kv",
         "lanner.tasks.pause",
     ),

@@ -1,0 +1,241 @@
+"""Tasks that change the execution: Exit, Labels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lanner.flow_parser import parse_flow
+from lanner.states import State
+from tests.unit.engine.driver import drive
+
+HEADER = "id: f\nnamespace: company.team\n"
+
+
+def flow(tasks: str, extra: str = "") -> str:
+    return HEADER + extra + "tasks:\n" + tasks
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("SUCCESS", State.SUCCESS),
+        ("WARNING", State.WARNING),
+        ("FAILED", State.FAILED),
+        ("KILLED", State.KILLED),
+        ("CANCELED", State.CANCELLED),
+    ],
+)
+async def test_exit_ends_the_execution_in_its_state(
+    tmp_path: Path, given: str, expected: State
+) -> None:
+    result = await drive(
+        flow(
+            f"""
+  - id: before
+    type: io.kestra.plugin.core.log.Log
+    message: before
+  - id: stop
+    type: io.kestra.plugin.core.execution.Exit
+    state: {given}
+  - id: never
+    type: io.kestra.plugin.core.log.Log
+    message: never
+"""
+        ),
+        tmp_path,
+    )
+    assert result.execution.current is expected
+    assert result.states() == {"before": "SUCCESS", "stop": "SUCCESS"}
+
+
+async def test_exit_kills_unfinished_task_runs(tmp_path: Path) -> None:
+    result = await drive(
+        flow(
+            """
+  - id: group
+    type: io.kestra.plugin.core.flow.Sequential
+    tasks:
+      - id: inner
+        type: io.kestra.plugin.core.flow.If
+        condition: "{{ true }}"
+        then:
+          - id: stop
+            type: io.kestra.core.tasks.executions.Exit
+            state: "{{ 'WARN' ~ 'ING' }}"
+          - id: never
+            type: io.kestra.plugin.core.log.Log
+            message: never
+  - id: after
+    type: io.kestra.plugin.core.log.Log
+    message: never
+"""
+        ),
+        tmp_path,
+    )
+    assert result.execution.current is State.WARNING
+    assert result.states() == {"group": "KILLED", "inner": "KILLED", "stop": "SUCCESS"}
+    assert result.execution.state.histories[-1].state is State.WARNING
+
+
+async def test_exit_in_parallel_cancels_running_siblings(tmp_path: Path) -> None:
+    result = await drive(
+        flow(
+            """
+  - id: both
+    type: io.kestra.plugin.core.flow.Parallel
+    tasks:
+      - id: slow
+        type: io.kestra.plugin.core.flow.Sleep
+        duration: PT0.1S
+      - id: stop
+        type: io.kestra.plugin.core.execution.Exit
+        state: FAILED
+"""
+        ),
+        tmp_path,
+    )
+    assert result.execution.current is State.FAILED
+    assert result.states() == {"both": "KILLED", "slow": "KILLED", "stop": "SUCCESS"}
+    assert result.run("slow").id in result.decisions[0].cancel
+
+
+def test_exit_refuses_an_unknown_state() -> None:
+    with pytest.raises(Exception, match="state must be one of"):
+        parse_flow(
+            flow("  - id: x\n    type: io.kestra.plugin.core.execution.Exit\n    state: DONE\n")
+        )
+
+
+async def test_exit_with_a_rendered_unknown_state_fails_the_task(tmp_path: Path) -> None:
+    result = await drive(
+        flow(
+            "  - id: x\n    type: io.kestra.plugin.core.execution.Exit\n"
+            "    state: \"{{ 'DONE' }}\"\n"
+        ),
+        tmp_path,
+    )
+    assert result.execution.current is State.FAILED
+    assert result.messages("x") == ["Invalid exit state 'DONE'"]
+
+
+async def test_labels_merge_into_the_execution(tmp_path: Path) -> None:
+    result = await drive(
+        flow(
+            """
+  - id: map
+    type: io.kestra.plugin.core.execution.Labels
+    labels:
+      team: "{{ flow.namespace }}"
+      env: test
+  - id: list
+    type: io.kestra.core.tasks.executions.Labels
+    labels:
+      - key: env
+        value: prod
+      - key: "{{ 'n' }}"
+        value: 3
+  - id: read
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ labels.env }} {{ labels.team }} {{ labels.n }}"
+""",
+            "labels:\n  owner: me\n",
+        ),
+        tmp_path,
+    )
+    assert result.execution.current is State.SUCCESS
+    assert result.states() == {"map": "SUCCESS", "list": "SUCCESS", "read": "SUCCESS"}
+    labels = result.execution.labels_map()
+    assert labels["team"] == "company.team"
+    assert labels["env"] == "prod"
+    assert labels["n"] == "3"
+    assert result.messages("read") == ["prod company.team 3"]
+
+
+async def test_labels_refuse_system_labels(tmp_path: Path) -> None:
+    result = await drive(
+        flow(
+            "  - id: l\n    type: io.kestra.plugin.core.execution.Labels\n"
+            "    labels:\n      system.readOnly: 'true'\n"
+        ),
+        tmp_path,
+    )
+    assert result.execution.current is State.FAILED
+    assert result.messages("l") == [
+        "System labels can only be set by Kestra itself, offending label: system.readOnly=true"
+    ]
+    assert "system.readOnly" not in result.execution.labels_map()
+
+
+AFTER = """
+afterExecution:
+  - id: notify
+    type: io.kestra.plugin.core.log.Log
+    message: "ended {{ execution.state }}"
+  - id: boom
+    type: io.kestra.plugin.core.execution.Fail
+  - id: skipped
+    type: io.kestra.plugin.core.log.Log
+    message: never
+"""
+
+
+@pytest.mark.parametrize(("fail", "expected"), [(False, State.SUCCESS), (True, State.FAILED)])
+async def test_after_execution_sees_the_final_state_and_cannot_change_it(
+    tmp_path: Path, fail: bool, expected: State
+) -> None:
+    result = await drive(
+        flow(
+            f"""
+  - id: main
+    type: io.kestra.plugin.core.execution.Fail
+    condition: "{{{{ {str(fail).lower()} }}}}"
+"""
+            + AFTER
+        ),
+        tmp_path,
+    )
+    assert result.execution.current is expected
+    assert result.messages("notify") == [f"ended {expected.value}"]
+    assert result.states()["notify"] == "SUCCESS"
+    assert result.states()["boom"] == "FAILED"
+    assert "skipped" not in result.states()
+    histories = [h.state for h in result.execution.state.histories]
+    assert histories == [State.CREATED, State.RUNNING, expected]
+
+
+async def test_after_execution_runs_after_errors_and_finally(tmp_path: Path) -> None:
+    result = await drive(
+        flow(
+            """
+  - id: main
+    type: io.kestra.plugin.core.execution.Fail
+errors:
+  - id: on_error
+    type: io.kestra.plugin.core.log.Log
+    message: handled
+finally:
+  - id: cleanup
+    type: io.kestra.plugin.core.log.Log
+    message: cleaned
+afterExecution:
+  - id: group
+    type: io.kestra.plugin.core.flow.Sequential
+    tasks:
+      - id: notify
+        type: io.kestra.plugin.core.log.Log
+        message: "{{ execution.state }}"
+"""
+        ),
+        tmp_path,
+    )
+    assert result.execution.current is State.FAILED
+    assert [run.task_id for run in result.execution.task_runs] == [
+        "main",
+        "on_error",
+        "cleanup",
+        "group",
+        "notify",
+    ]
+    assert result.messages("notify") == ["FAILED"]
