@@ -377,6 +377,40 @@ class MockApp:
         response.set_cookie("session", "secret")
         return response
 
+    def route_204(self, request: Request) -> Response:
+        return Response(status=204)
+
+    def route_500(self, request: Request) -> Response:
+        return Response("Internal Server Error", status=500, content_type="text/plain")
+
+    def route_chunked(self, request: Request) -> Response:
+        # No Content-Length: the body is sent in pieces until the connection says it ended.
+        return Response(_chunks(120_000, 10_000), content_type="application/octet-stream")
+
+    def route_stream(self, request: Request) -> Response:
+        size = int(request.args.get("size", "0"))
+        return Response(_chunks(size), headers={"Content-Length": str(size)})
+
+    def route_content_disposition(self, request: Request) -> Response:
+        return _attachment('attachment; filename="filename.jpg"')
+
+    def route_content_disposition_path(self, request: Request) -> Response:
+        return _attachment('attachment; filename="/secure-path/filename.jpg"')
+
+    def route_content_disposition_double_dot(self, request: Request) -> Response:
+        return _attachment('attachment; filename="/secure-path/filename..jpg"')
+
+    def route_content_disposition_utf8(self, request: Request) -> Response:
+        return _attachment(
+            "attachment; filename=\"fallback.jpg\"; filename*=UTF-8''caf%C3%A9%20menu.jpg"
+        )
+
+
+def _attachment(disposition: str) -> Response:
+    return Response(
+        png_image(), content_type="image/jpeg", headers={"Content-Disposition": disposition}
+    )
+
 
 def _chunks(total: int, size: int = 1024 * 1024) -> Iterator[bytes]:
     block = b"x" * size

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from lanner.exceptions import NotFoundError
 
@@ -31,11 +32,17 @@ class LocalStorage:
 
     def put(self, folder: str, name: str, data: bytes) -> str:
         """Store bytes as `<folder>/<name>` and return the file's `kestra://` URI."""
+        handle, uri = self.open_write(folder, name)
+        with handle:
+            handle.write(data)
+        return uri
+
+    def open_write(self, folder: str, name: str) -> tuple[BinaryIO, str]:
+        """Open `<folder>/<name>` for writing; return the open file and its `kestra://` URI."""
         uri = f"{SCHEME}{folder.rstrip('/')}/{PurePosixPath(name).name}"
         path = self.path_of(uri)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        return uri
+        return path.open("wb"), uri
 
     def read(self, uri: str) -> bytes:
         path = self.path_of(uri)

@@ -185,8 +185,8 @@ class Request(HttpTask):
         ctx.logger.debug(
             f"Request '{exchange.uri}' from '{remote}' with the response code '{code}'"
         )
-        body = None if _has_no_body(exchange.request.method, code) else _decode(data)
-        _log_response(ctx, options.logs, response, body)
+        body = None if has_no_body(exchange.request.method, code) else _decode(data)
+        log_response(ctx, options.logs, response, body)
         check_status(options, code, body)
         if body is not None:
             check_unicode(body)
@@ -265,7 +265,7 @@ def _decode(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def _has_no_body(method: str, code: int) -> bool:
+def has_no_body(method: str, code: int) -> bool:
     return method == "HEAD" or code in _NO_BODY_CODES or 100 <= code < 200
 
 
@@ -472,7 +472,7 @@ def _log_request(
         ctx.logger.trace(_payload_entry("request", payload.description))
 
 
-def _log_response(
+def log_response(
     ctx: RunContext, logs: frozenset[LogType], response: httpx.Response, body: str | None
 ) -> None:
     if LogType.RESPONSE_HEADERS in logs:
