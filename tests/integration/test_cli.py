@@ -144,3 +144,11 @@ def test_ctrl_c_kills_the_execution_and_stores_it_killed(tmp_path: Path) -> None
     assert stored["state"]["current"] == "KILLED"
     states = {run["taskId"]: run["state"]["current"] for run in stored["taskRunList"]}
     assert states == {"started": "SUCCESS", "wait": "KILLED"}
+
+
+def test_the_summary_table_has_no_trailing_spaces(tmp_path: Path) -> None:
+    result = lanner(tmp_path, "run", str(REPO / "examples" / "hello.yml"))
+    assert result.returncode == 0, result.stderr
+    table = [line for line in result.stdout.splitlines() if line.startswith("  ")]
+    assert table
+    assert all(line == line.rstrip() for line in table)

@@ -159,10 +159,8 @@ def print_summary(execution: Execution, stream: TextIO) -> None:
         )
     widths = [max(len(row[col]) for row in rows) for col in range(len(rows[0]))]
     for row in rows:
-        print(
-            "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)),
-            file=stream,
-        )
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        print(("  " + "  ".join(cells)).rstrip(), file=stream)
     outputs = [(run, run.outputs) for run in execution.task_runs if run.outputs]
     if outputs:
         print("Outputs:", file=stream)
