@@ -8,47 +8,28 @@ jobs; worker results come back through `Executor.apply`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from lanner.clock import utcnow
-from lanner.context import Masker, base_variables, runtime_functions, task_variables
+from lanner.context import Masker, runtime_functions
 from lanner.durations import format_duration
 from lanner.exceptions import IllegalStateError, LannerError
-from lanner.executions import Attempt, Execution, Label, Level, LogEntry, TaskRun
-from lanner.expressions import is_truthy_text, render, render_typed, render_value, to_text
-from lanner.flowable import ExecutionIndex, FlowableRun, resolve
+from lanner.executions import Attempt, Execution, Level, TaskRun
+from lanner.expressions import is_truthy_text, render_value, to_text
+from lanner.flowable import ExecutionIndex, resolve
 from lanner.flows import ConcurrencyBehavior, Flow
 from lanner.inputs import CoercionError, coerce_value
-from lanner.jobs import WorkerJob, WorkerResult
+from lanner.jobs import WorkerResult
 from lanner.retry import RetryBehavior
 from lanner.settings import Settings
 from lanner.sla import ExecutionAssertionSla, MaxDurationSla
 from lanner.states import State, StateTrail
+from lanner.step import Decision, StepState
 from lanner.store.kv import KVStore
 from lanner.tasks.base import FlowableTask, PauseWindow, ResolvedTask, RunnableTask, Task
-
-
-@dataclass
-class Decision:
-    """What one executor step changed and what must happen next."""
-
-    execution: Execution
-    changed: dict[str, TaskRun] = field(default_factory=dict)
-    jobs: list[WorkerJob] = field(default_factory=list)
-    logs: list[LogEntry] = field(default_factory=list)
-    cancel: list[str] = field(default_factory=list)
-    """Ids of running task runs the worker must stop (the execution is being killed)."""
-    wake_at: datetime | None = None
-    execution_changed: bool = False
-    new_executions: list[Execution] = field(default_factory=list)
-    """Executions to start (a retry with `behavior: CREATE_NEW_EXECUTION`)."""
-
-    @property
-    def finished(self) -> bool:
-        return self.execution.current.is_terminated()
 
 
 class Executor:
@@ -123,111 +104,8 @@ class Executor:
         return step.decision()
 
 
-class _Step:
-    """One executor step over one execution (mutable scratch state, discarded afterwards)."""
-
-    def __init__(self, executor: Executor, flow: Flow, execution: Execution, now: datetime) -> None:
-        self.executor = executor
-        self.memo = executor.memo(execution.id)
-        self.settings = executor.settings
-        self.flow = flow
-        self.execution = execution
-        self.original = execution
-        self.now = now
-        self.changed: dict[str, TaskRun] = {}
-        self.to_dispatch: list[str] = []
-        self.logs: list[LogEntry] = []
-        self.cancel: list[str] = []
-        self.wake_at: datetime | None = None
-        self.new_executions: list[Execution] = []
-        self._shared: dict[str, Any] | None = None
-        self.tasks: dict[str, Task] = {task.id: task for task in flow.walk()}
-        # The index of the execution the previous step produced is reused when this step starts
-        # from that very execution (the usual case): rebuilding it costs O(task runs).
-        cached = self.memo.get("index")
-        if isinstance(cached, ExecutionIndex) and cached.execution is execution:
-            self.index = cached
-        else:
-            self.index = self.memo["index"] = ExecutionIndex(execution)
-
-    # -- bookkeeping ------------------------------------------------------------------------
-
-    def decision(self) -> Decision:
-        if self.execution.current.is_terminated():
-            self.executor.forget(self.execution.id)
-        jobs = []
-        final = self.memo.get("final")
-        for run_id in self.to_dispatch:
-            run = self.execution.task_run(run_id)
-            task = self.tasks[run.task_id]
-            assert isinstance(task, RunnableTask)
-            execution = self.execution
-            if isinstance(final, State) and run.task_id in self._after_ids:
-                # An afterExecution task reads the final state as `execution.state`.
-                execution = execution.with_state(final, self.now)
-            jobs.append(WorkerJob(execution, run, task))
-        return Decision(
-            execution=self.execution,
-            changed=self.changed,
-            jobs=jobs,
-            logs=self.logs,
-            cancel=self.cancel,
-            wake_at=self.wake_at,
-            execution_changed=self.execution is not self.original,
-            new_executions=self.new_executions,
-        )
-
-    def save(self, run: TaskRun) -> TaskRun:
-        self.execution = self.execution.with_task_run(run)
-        self.index.update(self.execution, run)
-        self.changed[run.id] = run
-        return run
-
-    def set_execution_state(self, state: State) -> None:
-        self.execution = self.execution.with_state(state, self.now)
-        self.index.execution = self.execution
-        self._shared = None
-
-    def log(self, run: TaskRun | None, level: Level, message: str) -> None:
-        self.logs.append(
-            LogEntry(
-                namespace=self.execution.namespace,
-                flow_id=self.execution.flow_id,
-                execution_id=self.execution.id,
-                timestamp=self.now,
-                level=level,
-                message=message,
-                task_id=run.task_id if run else None,
-                task_run_id=run.id if run else None,
-                attempt_number=len(run.attempts) if run and run.attempts else None,
-                thread="executor",
-            )
-        )
-
-    def wake(self, at: datetime) -> None:
-        if self.wake_at is None or at < self.wake_at:
-            self.wake_at = at
-
-    # -- rendering --------------------------------------------------------------------------
-
-    def _variables(self, task: Task, run: TaskRun | None) -> Any:
-        if self._shared is None:
-            self._shared = base_variables(self.flow, self.execution, self.settings)
-            final = self.memo.get("final")
-            if isinstance(final, State):
-                self._shared["execution"] = {**self._shared["execution"], "state": final.value}
-        return task_variables(self._shared, self.index, task, run)
-
-    def flowable_run(self, task: Task, run: TaskRun | None) -> FlowableRun:
-        variables = self._variables(task, run)
-        functions = runtime_functions(self.index, run, Masker(), kv=self.executor.kv)
-        return FlowableRun(
-            index=self.index,
-            task_run=run,
-            render=lambda text: render(text, variables, functions),
-            render_typed=lambda text: render_typed(text, variables, functions),
-            memo=self.memo,
-        )
+class _Step(StepState):
+    """One executor step over one execution: the decisions, on the step's scratch state."""
 
     # -- worker results ---------------------------------------------------------------------
 
@@ -356,22 +234,6 @@ class _Step:
         if sla.labels:
             self._merge_labels(sla.labels)
         return sla.behavior.end_state()
-
-    def _merge_labels(self, labels: Sequence[Label]) -> None:
-        """Add labels to the execution; a label replaces an existing one with the same key."""
-        known = {label.key for label in labels}
-        kept = tuple(label for label in self.execution.labels if label.key not in known)
-        self.execution = replace(self.execution, labels=(*kept, *labels))
-        self.index.execution = self.execution
-        self._shared = None
-
-    def _end_now(self, state: State) -> None:
-        """End the execution at once: unfinished task runs are killed."""
-        for run in self.index.unfinished():
-            if run.current is State.RUNNING and run.attempts:
-                self.cancel.append(run.id)
-            self.save(replace(run.with_state(State.KILLED, self.now), due_at=None))
-        self.set_execution_state(state)
 
     def _round(self) -> bool:
         if self.execution.current.is_terminated():
@@ -522,10 +384,6 @@ class _Step:
             return is_truthy_text(to_text(condition))
         return is_truthy_text(self.flowable_run(task, run).render(condition))
 
-    def _fail(self, run: TaskRun, message: str) -> None:
-        self.log(run, Level.ERROR, message)
-        self.save(run.with_state(State.FAILED, self.now))
-
     def _resolve_flowable(self, task: FlowableTask, run: TaskRun) -> bool:
         if run.current is not State.RUNNING:
             return False
@@ -603,10 +461,6 @@ class _Step:
         self.memo["final"] = state
         self._shared = None
         return state
-
-    @property
-    def _after_ids(self) -> set[str]:
-        return {task.id for top in self.flow.after_execution or () for task in top.walk()}
 
     def _retry_as_new_execution(self) -> bool:
         """Start a new execution when a failed task's retry says CREATE_NEW_EXECUTION."""

@@ -21,7 +21,7 @@ from lanner.context import error_logs_function
 from lanner.durations import format_duration
 from lanner.exceptions import IllegalStateError, NotFoundError
 from lanner.executions import Attempt, Execution, Label, Level, LogEntry
-from lanner.executor import Decision, Executor
+from lanner.executor import Executor
 from lanner.expressions import Function, render_typed
 from lanner.flow_parser import parse_flow
 from lanner.flows import Flow
@@ -29,6 +29,7 @@ from lanner.inputs import InputDeclaration, parse_input, resolve_inputs
 from lanner.jobs import WorkerJob, WorkerResult
 from lanner.settings import Settings
 from lanner.states import State
+from lanner.step import Decision
 from lanner.storage import LocalStorage, execution_prefix
 from lanner.store import Store
 from lanner.tasks.pause import Pause

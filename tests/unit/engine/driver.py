@@ -9,11 +9,12 @@ from typing import Any
 
 from lanner.clock import utcnow
 from lanner.executions import Execution, LogEntry
-from lanner.executor import Decision, Executor
+from lanner.executor import Executor
 from lanner.flow_parser import parse_flow
 from lanner.flows import Flow
 from lanner.jobs import WorkerJob
 from lanner.settings import Settings
+from lanner.step import Decision
 from lanner.storage import LocalStorage
 from lanner.store.kv import KVStore
 from lanner.worker import Worker
