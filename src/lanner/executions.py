@@ -75,15 +75,16 @@ class TaskRun:
         parent_task_run_id: str | None = None,
         value: str | None = None,
         iteration: int | None = None,
+        at: datetime | None = None,
     ) -> TaskRun:
-        """Create a task run in state CREATED."""
+        """Create a task run in state CREATED (at `at`, by default now)."""
         return cls(
             id=new_id(),
             execution_id=execution.id,
             namespace=execution.namespace,
             flow_id=execution.flow_id,
             task_id=task_id,
-            state=StateTrail.start(),
+            state=StateTrail.start(State.CREATED, at),
             parent_task_run_id=parent_task_run_id,
             value=value,
             iteration=iteration,

@@ -296,6 +296,7 @@ class _Step(StepState):
                 parent_task_run_id=parent.id if parent else None,
                 value=resolved.value,
                 iteration=resolved.iteration,
+                at=self.now,
             )
             self.save(run)
             self._start(run, resolved.task)

@@ -445,7 +445,9 @@ async def test_pause_with_a_delay_goes_on_by_itself(tmp_path: Path) -> None:
     pause = result.run("pause")
     histories = [h.state for h in pause.state.histories]
     assert histories == [State.CREATED, State.RUNNING, State.PAUSED, State.RUNNING, State.SUCCESS]
-    assert pause.state.last_date(State.RUNNING) - pause.state.start_date >= timedelta(seconds=30)
+    paused_at = pause.state.last_date(State.PAUSED)
+    assert paused_at is not None
+    assert pause.state.last_date(State.RUNNING) - paused_at >= timedelta(seconds=30)
     execution_states = [h.state for h in result.execution.state.histories]
     assert State.PAUSED in execution_states
     assert result.states() == {"pause": "SUCCESS", "inside": "SUCCESS", "last": "SUCCESS"}
