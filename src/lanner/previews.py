@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import base64
 import codecs
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from decimal import Decimal
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from lanner.clock import format_instant
 from lanner.exceptions import LannerError
 from lanner.expressions.ion import read_ion
+from lanner.jsonvalues import jsonable
 
 DEFAULT_ROWS = 100
 MAX_ROWS = 5000
@@ -81,7 +79,7 @@ def _ion_rows(path: Path, rows: int) -> Preview | None:
     try:
         with path.open(encoding="utf-8") as handle:
             lines = list(islice(_non_blank(handle), rows + 1))
-        values = [_jsonable(read_ion(line)) for line in lines[:rows]]
+        values = [jsonable(read_ion(line)) for line in lines[:rows]]
     except (UnicodeDecodeError, ValueError):
         return None
     return Preview("ion", "LIST", values, len(lines) > rows)
@@ -89,19 +87,3 @@ def _ion_rows(path: Path, rows: int) -> Preview | None:
 
 def _non_blank(lines: Iterator[str]) -> Iterator[str]:
     return (line for line in lines if line.strip())
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(key): _jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, datetime):
-        return format_instant(value)
-    if isinstance(value, date | time):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    return value

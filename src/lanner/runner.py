@@ -12,13 +12,12 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 from lanner import operations
-from lanner.clock import format_instant, utcnow
+from lanner.clock import utcnow
 from lanner.context import error_logs_function
-from lanner.durations import format_duration
 from lanner.exceptions import IllegalStateError, NotFoundError
 from lanner.executions import Attempt, Execution, Label, Level, LogEntry
 from lanner.executor import Executor
@@ -27,6 +26,7 @@ from lanner.flow_parser import parse_flow
 from lanner.flows import Flow
 from lanner.inputs import InputDeclaration, parse_input, resolve_inputs
 from lanner.jobs import WorkerJob, WorkerResult
+from lanner.jsonvalues import jsonable
 from lanner.settings import Settings
 from lanner.states import State
 from lanner.step import Decision
@@ -39,21 +39,6 @@ LogListener = Callable[[LogEntry], None]
 ExecutionListener = Callable[[Execution], None]
 
 _ACTIVE_STATES = (State.CREATED, State.RUNNING, State.KILLING, State.RESTARTED)
-
-
-def jsonable(value: Any) -> Any:
-    """Turn typed input values into the JSON Kestra stores (ISO dates and durations)."""
-    if isinstance(value, Mapping):
-        return {key: jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(item) for item in value]
-    if isinstance(value, datetime):
-        return format_instant(value)
-    if isinstance(value, date | time):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return format_duration(value)
-    return value
 
 
 @dataclass
@@ -529,4 +514,4 @@ def _requeue_running(execution: Execution) -> Execution:
     return execution
 
 
-__all__ = ["Runner", "jsonable"]
+__all__ = ["Runner"]
