@@ -245,6 +245,30 @@ class LazyVariables(Mapping[str, Any]):
         return len(self._values) + len(self._lazy)
 
 
+def label_variables(labels: Mapping[str, str]) -> dict[str, Any]:
+    """Return the `labels` variable: each label by key, dotted keys also as nested maps.
+
+    Kestra flows read `{{ labels.system.correlationId }}` as well as `labels['a.b']`; a nested
+    entry never hides a label whose key is the first part of the dotted one.
+    """
+    variables: dict[str, Any] = dict(labels)
+    for key, value in labels.items():
+        head, _, rest = key.partition(".")
+        if not rest or head in labels:
+            continue
+        node = variables.setdefault(head, {})
+        if not isinstance(node, dict):
+            continue
+        *middle, last = rest.split(".")
+        for part in middle:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                break
+        else:
+            node.setdefault(last, value)
+    return variables
+
+
 def base_variables(flow: Flow, execution: Execution, settings: Settings) -> dict[str, Any]:
     """Return the variables every task run of an execution shares."""
     variables: dict[str, Any] = {
@@ -261,7 +285,7 @@ def base_variables(flow: Flow, execution: Execution, settings: Settings) -> dict
             "state": execution.current.value,
         },
         "vars": dict(flow.variables or {}),
-        "labels": execution.labels_map(),
+        "labels": label_variables(execution.labels_map()),
         "envs": env_variables(settings.env_prefix),
         "globals": dict(settings.globals),
         "kestra": {"environment": {"name": settings.environment_name}, "url": settings.url},

@@ -8,11 +8,12 @@ jobs; worker results come back through `Executor.apply`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from lanner.children import ChildEvent, apply_child_event, start_children
 from lanner.clock import utcnow
 from lanner.context import Masker, runtime_functions
 from lanner.durations import format_duration
@@ -29,16 +30,30 @@ from lanner.sla import ExecutionAssertionSla, MaxDurationSla
 from lanner.states import State, StateTrail
 from lanner.step import Decision, StepState
 from lanner.store.kv import KVStore
-from lanner.tasks.base import FlowableTask, PauseWindow, ResolvedTask, RunnableTask, Task
+from lanner.tasks.base import (
+    ExecutableTask,
+    FlowableTask,
+    PauseWindow,
+    ResolvedTask,
+    RunnableTask,
+    Task,
+)
 
 
 class Executor:
     """Pure decisions over executions; one instance serves every execution of a process."""
 
-    def __init__(self, settings: Settings, kv: KVStore | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        kv: KVStore | None = None,
+        read_file: Callable[[str], bytes] | None = None,
+    ) -> None:
         self.settings = settings
         # Read by `kv()` in flowable properties, runIf and flow outputs.
         self.kv = kv
+        # Reads internal storage: ForEachItem's list of batches, as Kestra's executor does.
+        self.read_file = read_file
         # Per running execution: what its flowables computed once (see FlowableRun.memo).
         self._memos: dict[str, dict[Any, Any]] = {}
 
@@ -73,6 +88,21 @@ class Executor:
         """Record a worker result, then advance."""
         step = _Step(self, flow, execution, now or utcnow())
         step.record(result)
+        step.run(running)
+        return step.decision()
+
+    def child_event(
+        self,
+        flow: Flow,
+        execution: Execution,
+        event: ChildEvent,
+        now: datetime | None = None,
+        *,
+        running: int = 0,
+    ) -> Decision:
+        """Record what happened to a child execution (created, ended, refused), then advance."""
+        step = _Step(self, flow, execution, now or utcnow())
+        apply_child_event(step, event)
         step.run(running)
         return step.decision()
 
@@ -321,6 +351,9 @@ class _Step(StepState):
             self.save(run)
             self.to_dispatch.append(run.id)
             return
+        if isinstance(task, ExecutableTask):
+            start_children(self, run, task)
+            return
         assert isinstance(task, FlowableTask)
         try:
             outputs = task.outputs(self.flowable_run(task, run))
@@ -411,7 +444,7 @@ class _Step(StepState):
                 if all(child.current.is_terminated() for child in children):
                     self.save(run.with_state(State.KILLED, self.now))
                     progress = True
-            elif run.current is State.RUNNING:
+            elif run.current is State.RUNNING and isinstance(task, RunnableTask):
                 if run.id not in self.cancel:
                     self.cancel.append(run.id)
             else:

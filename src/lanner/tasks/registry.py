@@ -64,10 +64,12 @@ TASKS: TypeRegistry[type[Task]] = TypeRegistry(
         "lanner.tasks.core",
         "lanner.tasks.execution",
         "lanner.tasks.flow",
+        "lanner.tasks.foreach_item",
         "lanner.tasks.http",
         "lanner.tasks.http_download",
         "lanner.tasks.kv",
         "lanner.tasks.pause",
+        "lanner.tasks.subflow",
     ),
     canonical_type,
 )
