@@ -436,18 +436,23 @@ def kv_function(store: KVStore) -> Function:
 def file_functions(storage: LocalStorage, execution: Execution) -> dict[str, Function]:
     """Return `read`, `fileURI`, `fileSize` and `fileExists` for one execution.
 
-    A `kestra://` URI must name a file of this execution (or a namespace file of the flow's
-    namespace); any other argument is the path of a namespace file of the flow's namespace.
+    A `kestra://` URI must name a file of this execution, of the execution that started it
+    (a Subflow's or ForEachItem's parent, as Kestra allows), or a namespace file of the flow's
+    namespace; any other argument is the path of a namespace file of the flow's namespace.
     """
     namespace = execution.namespace
-    own = SCHEME + execution_prefix(namespace, execution.flow_id, execution.id) + "/"
+    own = (SCHEME + execution_prefix(namespace, execution.flow_id, execution.id) + "/",)
+    parent = (execution.trigger or {}).get("variables") or {}
+    if {"namespace", "flowId", "executionId"} <= parent.keys():
+        folder = execution_prefix(parent["namespace"], parent["flowId"], parent["executionId"])
+        own = (*own, SCHEME + folder + "/")
     files_root = f"{SCHEME}/namespaces/{namespace}/_files/"
 
     def uri_of(name: str, path: Any) -> str:
         if not isinstance(path, str) or not path:
             raise ExpressionError(f"The '{name}' function expects a file path or URI.")
         if path.startswith(SCHEME):
-            if not path.startswith((own, files_root)):
+            if not path.startswith((*own, files_root)):
                 raise ExpressionError(
                     f"Unable to read the file '{path}': it does not belong to this execution"
                 )
