@@ -162,7 +162,9 @@ def reuse_of(behavior: RestartBehavior, execution: Execution, run: TaskRun) -> s
 
 def start_children(step: StepState, run: TaskRun, task: ExecutableTask) -> None:
     """Start an executable task run: plan its children, then wait for their events."""
-    scope = ChildScope(step.execution, run, _renderer(step, task, run), step.executor.read_file)
+    storage = step.executor.storage
+    read_file = storage.read if storage is not None else None
+    scope = ChildScope(step.execution, run, _renderer(step, task, run), read_file)
     try:
         outputs, requests = task.plan_children(scope)
     except LannerError as exc:
@@ -207,7 +209,9 @@ def _end(step: StepState, run: TaskRun, state: State) -> None:
 
 def _renderer(step: StepState, task: ExecutableTask, run: TaskRun) -> Any:
     variables = step._variables(task, run)
-    functions = runtime_functions(step.index, run, Masker(), kv=step.executor.kv)
+    functions = runtime_functions(
+        step.index, run, Masker(), kv=step.executor.kv, storage=step.executor.storage
+    )
 
     def render_with(value: Any, extra: Mapping[str, Any]) -> Any:
         scoped: Mapping[str, Any] = variables

@@ -8,7 +8,7 @@ jobs; worker results come back through `Executor.apply`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -29,6 +29,7 @@ from lanner.settings import Settings
 from lanner.sla import ExecutionAssertionSla, MaxDurationSla
 from lanner.states import State, StateTrail
 from lanner.step import Decision, StepState
+from lanner.storage import LocalStorage
 from lanner.store.kv import KVStore
 from lanner.tasks.base import (
     ExecutableTask,
@@ -47,13 +48,13 @@ class Executor:
         self,
         settings: Settings,
         kv: KVStore | None = None,
-        read_file: Callable[[str], bytes] | None = None,
+        storage: LocalStorage | None = None,
     ) -> None:
         self.settings = settings
         # Read by `kv()` in flowable properties, runIf and flow outputs.
         self.kv = kv
-        # Reads internal storage: ForEachItem's list of batches, as Kestra's executor does.
-        self.read_file = read_file
+        # Read like Kestra's executor does: ForEachItem's batches, `read()` in a child's inputs.
+        self.storage = storage
         # Per running execution: what its flowables computed once (see FlowableRun.memo).
         self._memos: dict[str, dict[Any, Any]] = {}
 

@@ -71,7 +71,7 @@ class Runner:
         self.settings = settings
         self.store = store
         self.storage = storage or LocalStorage(settings.storage_dir)
-        self.executor = Executor(settings, kv=store.kv, read_file=self.storage.read)
+        self.executor = Executor(settings, kv=store.kv, storage=self.storage)
         self.worker = Worker(
             settings,
             self.storage,

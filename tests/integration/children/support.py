@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from lanner.executions import Execution, LogEntry
-from lanner.flowrepo import FlowRepository
+from lanner.flowrepo import FlowRepository, StoredFlow
 from lanner.runner import Runner
 from lanner.settings import Settings
 from lanner.states import State
@@ -26,6 +26,9 @@ class Engine:
         """Run the last revision of a saved flow (namespace `company.team`) to its end."""
         execution = await self.start(flow_id, inputs)
         return await self.runner.wait(execution.id, timeout=60)
+
+    async def save(self, source: str) -> StoredFlow:
+        return await FlowRepository(self.store).save(source)
 
     async def start(self, flow_id: str, inputs: dict[str, Any] | None = None) -> Execution:
         stored = await FlowRepository(self.store).get("company.team", flow_id)

@@ -84,11 +84,11 @@ async def test_each_batch_becomes_one_child(tmp_path: Path, batch: str, texts: l
     assert items.outputs["numberOfBatches"] == len(texts)
     assert items.outputs["iterations"] == {"CREATED": 0, "RUNNING": 0, "SUCCESS": len(texts)}
     by_iteration = sorted(
-        children, key=lambda child: child.trigger["variables"]["taskRunIteration"]
-    )  # type: ignore[index]
+        children, key=lambda child: (child.trigger or {})["variables"]["taskRunIteration"]
+    )
     assert [child.outputs for child in by_iteration] == [{"text": text} for text in texts]
     prefix = f"kestra:///company/team/parent/executions/{done.id}/tasks/each-split/"
-    assert all(str(child.inputs["items"]).startswith(prefix) for child in children)  # type: ignore[index]
+    assert all(str((child.inputs or {})["items"]).startswith(prefix) for child in children)
     assert all(child.labels_map()["system.correlationId"] == done.id for child in children)
 
 
@@ -188,3 +188,23 @@ tasks:
     outputs = done.task_runs[2].outputs
     assert outputs is not None
     assert outputs["iterations"]["SUCCESS"] == 2
+
+
+async def test_child_inputs_may_read_the_batch_file(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[3] / "examples"
+    child = (root / "subflow-child.yml").read_text()
+    example = (root / "subflow-parent.yml").read_text()
+    names = Upload("names.txt", (root / "names.txt").read_bytes())
+    async with engine(tmp_path, child) as lanner:
+        stored = await lanner.save(example)
+        started = await lanner.runner.submit(stored.flow, stored.revision, {"names": names})
+        done = await lanner.runner.wait(started.id, timeout=60)
+        greetings = sorted(
+            str((child.outputs or {}).get("greeting")) for child in await lanner.children("greet")
+        )
+    assert done.current is State.SUCCESS
+    assert greetings == [
+        "Hello, Ada and Grace!",
+        "Hello, Linus!",
+        "Hello, greet_everyone!",
+    ]
