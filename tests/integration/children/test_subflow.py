@@ -275,3 +275,21 @@ async def test_restarting_a_parent_restarts_or_replaces_its_failed_child(
         assert [child.current for child in children] == [State.FAILED, State.SUCCESS]
         assert done.task_runs[0].outputs is not None
         assert done.task_runs[0].outputs["executionId"] == children[1].id
+
+
+async def test_schedule_date_delays_the_child_and_a_bad_one_is_named(tmp_path: Path) -> None:
+    later = caller(
+        "later",
+        "    flowId: child\n    inputs:\n      who: x\n    wait: false\n"
+        '    scheduleDate: "{{ now() }}"\n',
+    )
+    bad = caller("bad", '    flowId: child\n    scheduleDate: "tomorrow"\n')
+    async with engine(tmp_path, CHILD, later, bad) as lanner:
+        done = await lanner.run("later")
+        [child] = await lanner.children("child")
+        failed = await lanner.run("bad")
+        logs = await lanner.logs(failed, "call")
+    assert done.current is State.SUCCESS
+    assert child.schedule_date is not None
+    assert failed.current is State.FAILED
+    assert logs == ["Task 'call': scheduleDate must be an ISO-8601 date-time, got 'tomorrow'"]
