@@ -441,7 +441,9 @@ def file_functions(storage: LocalStorage, execution: Execution) -> dict[str, Fun
     namespace; any other argument is the path of a namespace file of the flow's namespace.
     """
     namespace = execution.namespace
-    own = (SCHEME + execution_prefix(namespace, execution.flow_id, execution.id) + "/",)
+    own: tuple[str, ...] = (
+        SCHEME + execution_prefix(namespace, execution.flow_id, execution.id) + "/",
+    )
     parent = (execution.trigger or {}).get("variables") or {}
     if {"namespace", "flowId", "executionId"} <= parent.keys():
         folder = execution_prefix(parent["namespace"], parent["flowId"], parent["executionId"])
