@@ -273,6 +273,30 @@ class LazyVariables(Mapping[str, Any]):
         return len(self._values) + len(self._lazy)
 
 
+def label_variables(labels: Mapping[str, str]) -> dict[str, Any]:
+    """Return the `labels` variable: each label by key, dotted keys also as nested maps.
+
+    Kestra flows read `{{ labels.system.correlationId }}` as well as `labels['a.b']`; a nested
+    entry never hides a label whose key is the first part of the dotted one.
+    """
+    variables: dict[str, Any] = dict(labels)
+    for key, value in labels.items():
+        head, _, rest = key.partition(".")
+        if not rest or head in labels:
+            continue
+        node = variables.setdefault(head, {})
+        if not isinstance(node, dict):
+            continue
+        *middle, last = rest.split(".")
+        for part in middle:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                break
+        else:
+            node.setdefault(last, value)
+    return variables
+
+
 def base_variables(flow: Flow, execution: Execution, settings: Settings) -> dict[str, Any]:
     """Return the variables every task run of an execution shares."""
     variables: dict[str, Any] = {
@@ -289,7 +313,7 @@ def base_variables(flow: Flow, execution: Execution, settings: Settings) -> dict
             "state": execution.current.value,
         },
         "vars": dict(flow.variables or {}),
-        "labels": execution.labels_map(),
+        "labels": label_variables(execution.labels_map()),
         "envs": env_variables(settings.env_prefix),
         "globals": dict(settings.globals),
         "kestra": {"environment": {"name": settings.environment_name}, "url": settings.url},
@@ -440,18 +464,25 @@ def kv_function(store: KVStore) -> Function:
 def file_functions(storage: LocalStorage, execution: Execution) -> dict[str, Function]:
     """Return `read`, `fileURI`, `fileSize` and `fileExists` for one execution.
 
-    A `kestra://` URI must name a file of this execution (or a namespace file of the flow's
-    namespace); any other argument is the path of a namespace file of the flow's namespace.
+    A `kestra://` URI must name a file of this execution, of the execution that started it
+    (a Subflow's or ForEachItem's parent, as Kestra allows), or a namespace file of the flow's
+    namespace; any other argument is the path of a namespace file of the flow's namespace.
     """
     namespace = execution.namespace
-    own = SCHEME + execution_prefix(namespace, execution.flow_id, execution.id) + "/"
+    own: tuple[str, ...] = (
+        SCHEME + execution_prefix(namespace, execution.flow_id, execution.id) + "/",
+    )
+    parent = (execution.trigger or {}).get("variables") or {}
+    if {"namespace", "flowId", "executionId"} <= parent.keys():
+        folder = execution_prefix(parent["namespace"], parent["flowId"], parent["executionId"])
+        own = (*own, SCHEME + folder + "/")
     files_root = f"{SCHEME}/namespaces/{namespace}/_files/"
 
     def uri_of(name: str, path: Any) -> str:
         if not isinstance(path, str) or not path:
             raise ExpressionError(f"The '{name}' function expects a file path or URI.")
         if path.startswith(SCHEME):
-            if not path.startswith((own, files_root)):
+            if not path.startswith((*own, files_root)):
                 raise ExpressionError(
                     f"Unable to read the file '{path}': it does not belong to this execution"
                 )

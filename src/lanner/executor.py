@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from lanner.children import ChildEvent, apply_child_event, start_children
 from lanner.clock import utcnow
 from lanner.context import Masker, runtime_functions
 from lanner.durations import format_duration
@@ -28,17 +29,32 @@ from lanner.settings import Settings
 from lanner.sla import ExecutionAssertionSla, MaxDurationSla
 from lanner.states import State, StateTrail
 from lanner.step import Decision, StepState
+from lanner.storage import LocalStorage
 from lanner.store.kv import KVStore
-from lanner.tasks.base import FlowableTask, PauseWindow, ResolvedTask, RunnableTask, Task
+from lanner.tasks.base import (
+    ExecutableTask,
+    FlowableTask,
+    PauseWindow,
+    ResolvedTask,
+    RunnableTask,
+    Task,
+)
 
 
 class Executor:
     """Pure decisions over executions; one instance serves every execution of a process."""
 
-    def __init__(self, settings: Settings, kv: KVStore | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        kv: KVStore | None = None,
+        storage: LocalStorage | None = None,
+    ) -> None:
         self.settings = settings
         # Read by `kv()` in flowable properties, runIf and flow outputs.
         self.kv = kv
+        # Read like Kestra's executor does: ForEachItem's batches, `read()` in a child's inputs.
+        self.storage = storage
         # Per running execution: what its flowables computed once (see FlowableRun.memo).
         self._memos: dict[str, dict[Any, Any]] = {}
 
@@ -73,6 +89,21 @@ class Executor:
         """Record a worker result, then advance."""
         step = _Step(self, flow, execution, now or utcnow())
         step.record(result)
+        step.run(running)
+        return step.decision()
+
+    def child_event(
+        self,
+        flow: Flow,
+        execution: Execution,
+        event: ChildEvent,
+        now: datetime | None = None,
+        *,
+        running: int = 0,
+    ) -> Decision:
+        """Record what happened to a child execution (created, ended, refused), then advance."""
+        step = _Step(self, flow, execution, now or utcnow())
+        apply_child_event(step, event)
         step.run(running)
         return step.decision()
 
@@ -321,6 +352,9 @@ class _Step(StepState):
             self.save(run)
             self.to_dispatch.append(run.id)
             return
+        if isinstance(task, ExecutableTask):
+            start_children(self, run, task)
+            return
         assert isinstance(task, FlowableTask)
         try:
             outputs = task.outputs(self.flowable_run(task, run))
@@ -411,7 +445,7 @@ class _Step(StepState):
                 if all(child.current.is_terminated() for child in children):
                     self.save(run.with_state(State.KILLED, self.now))
                     progress = True
-            elif run.current is State.RUNNING:
+            elif run.current is State.RUNNING and isinstance(task, RunnableTask):
                 if run.id not in self.cancel:
                     self.cancel.append(run.id)
             else:

@@ -16,6 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from lanner import operations
+from lanner.child_runner import ChildExecutions, children_of, parent_of
+from lanner.children import ChildEvent
 from lanner.clock import utcnow
 from lanner.context import error_logs_function
 from lanner.exceptions import IllegalStateError, NotFoundError
@@ -47,6 +49,7 @@ class _Event:
     execution_id: str
     result: WorkerResult | None = None
     outputs: Mapping[str, Any] | None = None
+    child: ChildEvent | None = None
 
 
 @dataclass
@@ -68,7 +71,7 @@ class Runner:
         self.settings = settings
         self.store = store
         self.storage = storage or LocalStorage(settings.storage_dir)
-        self.executor = Executor(settings, kv=store.kv)
+        self.executor = Executor(settings, kv=store.kv, storage=self.storage)
         self.worker = Worker(
             settings,
             self.storage,
@@ -90,6 +93,7 @@ class Runner:
         self._closing = False
         self._handed_back: set[str] = set()
         self._flusher: asyncio.Task[None] | None = None
+        self._children = ChildExecutions(store, self.storage, settings, self.submit, self.restart)
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -328,7 +332,12 @@ class Runner:
             return self.executor.apply(
                 live.flow, live.execution, event.result, now, running=running
             )
+        if event.kind == "child" and event.child is not None:
+            return self.executor.child_event(
+                live.flow, live.execution, event.child, now, running=running
+            )
         if event.kind == "kill":
+            self._kill_children(live.execution.id)
             return self.executor.kill(live.flow, live.execution, now)
         if event.kind == "resume" and live.execution.current is State.PAUSED:
             return self.executor.resume(live.flow, live.execution, event.outputs, now)
@@ -374,6 +383,9 @@ class Runner:
                 self._live[fresh.id] = _Live(live.flow, fresh)
                 self._notify_execution(fresh)
                 self._events.put_nowait(_Event("advance", fresh.id))
+            for request in decision.children:
+                child = await self._children.start(request)
+                self._events.put_nowait(_Event("child", request.parent_id, child=child))
 
     def _follow_up(self, live: _Live, decisions: list[Decision]) -> None:
         execution = live.execution
@@ -399,6 +411,24 @@ class Runner:
                     waiter.set_result(execution)
             del self._live[execution.id]
             self._error_logs.pop(execution.id, None)
+            self._tell_parent(live)
+
+    # -- child executions (Subflow, ForEachItem) ---------------------------------------------
+
+    def _tell_parent(self, live: _Live) -> None:
+        """Report a child's end to its parent's task run, if the parent is still running."""
+        parent = parent_of(live.execution)
+        if parent is None or parent[0] not in self._live:
+            return
+        parent_flow = self._live[parent[0]].flow
+        event = self._children.ended(live.execution, live.flow, parent_flow)
+        self._events.put_nowait(_Event("child", parent[0], child=event))
+
+    def _kill_children(self, execution_id: str) -> None:
+        """Kill the running children of an execution being killed (theirs follow in turn)."""
+        running = [other.execution for other in self._live.values()]
+        for child_id in children_of(execution_id, running):
+            self._events.put_nowait(_Event("kill", child_id))
 
     def _schedule(self, live: _Live, at: datetime) -> None:
         if live.timer is not None:

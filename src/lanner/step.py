@@ -23,6 +23,7 @@ from lanner.states import State
 from lanner.tasks.base import RunnableTask, Task
 
 if TYPE_CHECKING:
+    from lanner.children import ChildRequest
     from lanner.executor import Executor
 
 
@@ -40,6 +41,8 @@ class Decision:
     execution_changed: bool = False
     new_executions: list[Execution] = field(default_factory=list)
     """Executions to start (a retry with `behavior: CREATE_NEW_EXECUTION`)."""
+    children: list[ChildRequest] = field(default_factory=list)
+    """Executions of other flows to start for task runs (Subflow, ForEachItem)."""
 
     @property
     def finished(self) -> bool:
@@ -63,6 +66,7 @@ class StepState:
         self.cancel: list[str] = []
         self.wake_at: datetime | None = None
         self.new_executions: list[Execution] = []
+        self.child_requests: list[ChildRequest] = []
         self._shared: dict[str, Any] | None = None
         self.tasks: dict[str, Task] = {task.id: task for task in flow.walk()}
         # The index of the execution the previous step produced is reused when this step starts
@@ -98,6 +102,7 @@ class StepState:
             wake_at=self.wake_at,
             execution_changed=self.execution is not self.original,
             new_executions=self.new_executions,
+            children=self.child_requests,
         )
 
     def save(self, run: TaskRun) -> TaskRun:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
@@ -13,6 +14,21 @@ SCHEME = "kestra://"
 def execution_prefix(namespace: str, flow_id: str, execution_id: str) -> str:
     """Return the storage folder of one execution, as Kestra lays it out."""
     return f"/{namespace.replace('.', '/')}/{flow_id}/executions/{execution_id}"
+
+
+def slugify(name: str) -> str:
+    """Turn an id into the folder name Kestra uses for it (`each_split` -> `each-split`)."""
+    slug = re.sub(r"[\s_]+", "-", name)
+    slug = re.sub(r"[^A-Za-z0-9-]", "", slug)
+    return re.sub(r"-{2,}", "-", slug).strip("-").lower()
+
+
+def task_prefix(
+    namespace: str, flow_id: str, execution_id: str, task_id: str, task_run_id: str
+) -> str:
+    """Return the storage folder of one task run, as Kestra lays it out."""
+    execution = execution_prefix(namespace, flow_id, execution_id)
+    return f"{execution}/tasks/{slugify(task_id)}/{task_run_id}"
 
 
 class LocalStorage:
@@ -49,6 +65,13 @@ class LocalStorage:
         if not path.is_file():
             raise NotFoundError(f"Unable to find file '{uri}'")
         return path.read_bytes()
+
+    def list_folders(self, uri: str) -> list[str]:
+        """Return the names of the folders directly under a `kestra://` folder URI."""
+        path = self.path_of(uri)
+        if not path.is_dir():
+            return []
+        return sorted(child.name for child in path.iterdir() if child.is_dir())
 
     def exists(self, uri: str) -> bool:
         return self.path_of(uri).is_file()

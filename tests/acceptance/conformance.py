@@ -29,6 +29,7 @@ from lanner.settings import Settings
 from lanner.states import State
 from lanner.store import Store
 from lanner.tasks import lookup
+from tests.acceptance.child_cases import check_child_of, run_child_case
 
 KIT = Path(__file__).resolve().parents[3] / "shared" / "kestra-conformance"
 JAVA_PREFIX = re.compile(r"^(?:[a-z]+\.)+[A-Z]\w*(?:Exception|Error): ")
@@ -36,7 +37,14 @@ JAVA_PREFIX = re.compile(r"^(?:[a-z]+\.)+[A-Z]\w*(?:Exception|Error): ")
 PEBBLE_LOCATION = re.compile(r" \([^(]*?\{\{.*:\d+\)?$", re.DOTALL)
 
 # Cases that need engine features outside what lanner runs today, with the reason.
-SCENARIOS_SUPPORTED = {"single", "scheduled", "retry-new-execution", "concurrent", "until-paused"}
+SCENARIOS_SUPPORTED = {
+    "single",
+    "scheduled",
+    "retry-new-execution",
+    "concurrent",
+    "until-paused",
+    "child-execution",
+}
 
 
 def kit_available() -> bool:
@@ -127,6 +135,8 @@ class Outcome:
     second: Execution | None = None
     paused: Execution | None = None
     follow_ups: list[FollowUp] = field(default_factory=list)
+    root: Execution | None = None
+    """For a `child-execution` case: the root execution that started the child."""
 
 
 def setup_environment(cases: list[dict[str, Any]]) -> dict[str, Any]:
@@ -167,6 +177,10 @@ async def run_case(runner: Runner, store: Store, case: Mapping[str, Any]) -> Out
         text = flow_text(case)
         flow = parse_flow(text, case["flow"])
         outcome.flow = flow
+        if case["scenario"] == "child-execution":
+            outcome.root, outcome.execution = await run_child_case(runner, store, case, text)
+            outcome.logs = await store.get_logs(outcome.execution.id)
+            return outcome
         record = await store.save_flow(flow.namespace, flow.id, text)
         inputs, validate = build_inputs(case, flow)
         scheduled = None
@@ -317,6 +331,8 @@ def check(case: Mapping[str, Any], outcome: Outcome) -> list[str]:
             problems.append(
                 f"executionStates: expected {sorted(expected_states)}, got {got_states}"
             )
+    if outcome.root is not None:
+        problems.extend(check_child_of(case, execution, outcome.root))
     for label in expect("labels") or ():
         if execution.labels_map().get(label["key"]) != label["value"]:
             problems.append(f"labels: missing {label['key']}={label['value']}")

@@ -25,7 +25,9 @@ from lanner.states import State
 from lanner.tasks import registry
 
 if TYPE_CHECKING:
+    from lanner.children import ChildEvent, ChildOutcome, ChildRequest, ChildScope
     from lanner.context import RunContext
+    from lanner.executions import TaskRun
     from lanner.flowable import FlowableRun
 
 TASK_ID_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$"
@@ -132,3 +134,22 @@ class FlowableTask(Task):
     def execution_labels(self, run: FlowableRun) -> tuple[Label, ...] | None:
         """Return the labels this task merges into the execution when it starts, or None."""
         return None
+
+
+class ExecutableTask(Task):
+    """A task that starts executions of other flows (Kestra's ExecutableTask: Subflow, ...).
+
+    The executor asks it which children to start when its task run starts, then hands it
+    every event about them (created, ended, could not start) until it says it is done. The
+    runner creates the children: see `lanner.children`.
+    """
+
+    def plan_children(
+        self, scope: ChildScope
+    ) -> tuple[Mapping[str, Any] | None, list[ChildRequest]]:
+        """Return the task run's first outputs and the children to start."""
+        raise NotImplementedError
+
+    def child_event(self, run: TaskRun, event: ChildEvent) -> ChildOutcome:
+        """Return how the task run changes after an event about one of its children."""
+        raise NotImplementedError

@@ -6,7 +6,7 @@ ends SUCCESS at once, and the execution record changes with it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import field_validator
@@ -71,35 +71,44 @@ class Labels(_ExecutionUpdate):
     labels: dict[str, Any] | list[dict[str, Any]] | str
 
     def execution_labels(self, run: FlowableRun) -> tuple[Label, ...] | None:
-        labels = self.labels
-        if isinstance(labels, str):
-            labels = run.render_typed(labels)
-        pairs: list[tuple[Any, Any]]
-        if isinstance(labels, Mapping):
-            pairs = list(labels.items())
-        elif isinstance(labels, list):
-            pairs = []
-            for item in labels:
-                if not isinstance(item, Mapping) or "key" not in item:
-                    raise LannerError("Each label must be a map with `key` and `value`")
-                pairs.append((item["key"], item.get("value")))
-        else:
-            raise LannerError("Labels must be a map or a list of {key, value}")
-        result = []
-        for key, value in pairs:
-            label = Label(_text(run, key), _text(run, value))
-            if label.key.startswith("system."):
-                raise LannerError(
-                    "System labels can only be set by Kestra itself, offending label: "
-                    f"{label.key}={label.value}"
-                )
-            result.append(label)
-        return tuple(result)
+        return render_labels(self.labels, run.render, run.render_typed)
 
 
-def _text(run: FlowableRun, value: Any) -> str:
+def render_labels(
+    labels: Any, render_text: Callable[[str], str], render_typed: Callable[[str], Any]
+) -> tuple[Label, ...]:
+    """Render labels given as a map, a list of {key, value} or a template giving either.
+
+    Labels named `system.*` are refused: only the engine sets them.
+    """
+    if isinstance(labels, str):
+        labels = render_typed(labels)
+    pairs: list[tuple[Any, Any]]
+    if isinstance(labels, Mapping):
+        pairs = list(labels.items())
+    elif isinstance(labels, list):
+        pairs = []
+        for item in labels:
+            if not isinstance(item, Mapping) or "key" not in item:
+                raise LannerError("Each label must be a map with `key` and `value`")
+            pairs.append((item["key"], item.get("value")))
+    else:
+        raise LannerError("Labels must be a map or a list of {key, value}")
+    result = []
+    for key, value in pairs:
+        label = Label(_text(render_text, key), _text(render_text, value))
+        if label.key.startswith("system."):
+            raise LannerError(
+                "System labels can only be set by Kestra itself, offending label: "
+                f"{label.key}={label.value}"
+            )
+        result.append(label)
+    return tuple(result)
+
+
+def _text(render_text: Callable[[str], str], value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
         return ""
-    return run.render(value) if isinstance(value, str) else str(value)
+    return render_text(value) if isinstance(value, str) else str(value)
