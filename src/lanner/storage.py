@@ -15,6 +15,13 @@ def execution_prefix(namespace: str, flow_id: str, execution_id: str) -> str:
     return f"/{namespace.replace('.', '/')}/{flow_id}/executions/{execution_id}"
 
 
+def task_run_folder(
+    namespace: str, flow_id: str, execution_id: str, task_id: str, task_run_id: str
+) -> str:
+    """Return the storage folder of the files one task run stores (downloads, script outputs)."""
+    return f"{execution_prefix(namespace, flow_id, execution_id)}/tasks/{task_id}/{task_run_id}"
+
+
 class LocalStorage:
     """Files under one root directory; a URI `kestra:///a/b` is the file `<root>/a/b`."""
 
