@@ -69,7 +69,14 @@ class Worker:
             state = ctx.final_state or State.SUCCESS
         except asyncio.CancelledError:
             ctx.logger.warn("Task was killed")
-            return WorkerResult(job.execution.id, job.task_run.id, State.KILLED, started, utcnow())
+            return WorkerResult(
+                job.execution.id,
+                job.task_run.id,
+                State.KILLED,
+                started,
+                utcnow(),
+                metrics=tuple(ctx.metrics),
+            )
         except Exception as exc:
             self._log_failure(ctx, exc)
             # A failed task may still have produced outputs (a script's exit code and vars).
@@ -82,6 +89,7 @@ class Worker:
             started,
             utcnow(),
             dict(outputs) if outputs is not None else None,
+            tuple(ctx.metrics),
         )
 
     async def _run_with_timeout(self, job: WorkerJob, ctx: RunContext) -> Mapping[str, Any] | None:

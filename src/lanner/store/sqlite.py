@@ -25,8 +25,9 @@ from typing import Any
 from lanner.clock import format_instant, utcnow
 from lanner.exceptions import StoreError
 from lanner.executions import Execution, Level, LogEntry, TaskRun
+from lanner.metrics import MetricEntry
 from lanner.states import State
-from lanner.store import codec, sqlite_triggers
+from lanner.store import codec, sqlite_metrics, sqlite_triggers
 from lanner.store.base import FlowRecord, Page, Store
 from lanner.store.kv import KVStore
 from lanner.store.sqlite_kv import SqliteKV
@@ -243,6 +244,7 @@ class SqliteStore(Store):
         with self._write(f"delete execution '{execution_id}'") as db:
             deleted = db.execute("DELETE FROM executions WHERE id = ?", (execution_id,))
             db.execute("DELETE FROM logs WHERE execution_id = ?", (execution_id,))
+            sqlite_metrics.delete_for_execution(db, execution_id)
         return deleted.rowcount > 0
 
     # -- logs -------------------------------------------------------------------------------
@@ -319,6 +321,49 @@ class SqliteStore(Store):
         with self._write(f"delete the logs of flow {namespace}.{flow_id}") as db:
             deleted = db.execute(f"DELETE FROM logs{where.clause}", where.params)
         return int(deleted.rowcount)
+
+    # -- metrics ----------------------------------------------------------------------------
+
+    async def append_metrics(self, entries: Sequence[MetricEntry]) -> None:
+        if entries:
+            with self._write("append metrics") as db:
+                sqlite_metrics.append(db, entries)
+
+    async def get_metrics(
+        self,
+        execution_id: str,
+        *,
+        task_id: str | None = None,
+        task_run_id: str | None = None,
+        page: int = 1,
+        size: int = 10,
+    ) -> Page[MetricEntry]:
+        with self._read(f"read the metrics of execution '{execution_id}'") as db:
+            found = sqlite_metrics.for_execution(db, execution_id, task_id, task_run_id, page, size)
+        return Page(*found)
+
+    async def metric_names(
+        self, namespace: str, flow_id: str, task_id: str | None = None
+    ) -> list[str]:
+        with self._read(f"read the metric names of flow {namespace}.{flow_id}") as db:
+            return sqlite_metrics.names(db, namespace, flow_id, task_id)
+
+    async def tasks_with_metrics(self, namespace: str, flow_id: str) -> list[str]:
+        with self._read(f"read the tasks with metrics of flow {namespace}.{flow_id}") as db:
+            return sqlite_metrics.tasks(db, namespace, flow_id)
+
+    async def flow_metrics(
+        self,
+        namespace: str,
+        flow_id: str,
+        name: str,
+        *,
+        task_id: str | None = None,
+        start: datetime,
+        end: datetime,
+    ) -> list[MetricEntry]:
+        with self._read(f"read metric '{name}' of flow {namespace}.{flow_id}") as db:
+            return sqlite_metrics.for_flow(db, namespace, flow_id, name, task_id, start, end)
 
     # -- trigger states ---------------------------------------------------------------------
 
