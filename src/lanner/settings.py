@@ -34,7 +34,7 @@ class Settings:
     storage_root: Path | None = None
     """Directory behind `kestra://` URIs; default: `storage` under the home directory."""
     python: str = "python3"
-    """The Python interpreter that runs Python Script tasks (a name looked up on PATH, or a path)."""
+    """The interpreter of Python Script tasks: a name looked up on PATH, or a path."""
 
     @classmethod
     def load(

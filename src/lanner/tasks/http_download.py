@@ -77,7 +77,9 @@ class Download(HttpTask):
 
 def _task_run_folder(ctx: RunContext) -> str:
     execution, run = ctx.execution, ctx.task_run
-    return task_run_folder(execution.namespace, execution.flow_id, execution.id, run.task_id, run.id)
+    return task_run_folder(
+        execution.namespace, execution.flow_id, execution.id, run.task_id, run.id
+    )
 
 
 def _check_length(response: httpx.Response, written: int) -> None:

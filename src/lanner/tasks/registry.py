@@ -69,6 +69,8 @@ TASKS: TypeRegistry[type[Task]] = TypeRegistry(
         "lanner.tasks.kv",
         "lanner.tasks.metric",
         "lanner.tasks.pause",
+        "lanner.tasks.scripts.python",
+        "lanner.tasks.scripts.shell",
     ),
     canonical_type,
 )
