@@ -162,7 +162,8 @@ async def test_input_files_from_text_and_from_storage(tmp_path: Path) -> None:
     consumer = shell(
         "use",
         "cat note.txt sub/copy.txt",
-        inputFiles="{note.txt: 'for {{ flow.id }}', sub/copy.txt: \"{{ outputs.make.outputFiles['made.txt'] }}\"}",
+        inputFiles="{note.txt: 'for {{ flow.id }}',"
+        " sub/copy.txt: \"{{ outputs.make.outputFiles['made.txt'] }}\"}",
     )
     result = await run(tmp_path, producer, consumer)
     assert result.states() == {"make": "SUCCESS", "use": "SUCCESS"}
