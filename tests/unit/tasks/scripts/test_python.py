@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -128,3 +129,16 @@ async def test_python_commands_with_before_commands_and_input_files(
     )
     result = await drive(HEADER + task, tmp_path)
     assert [m for _, m in logged(result, "p")] == ["setting up", "main 1"]
+
+
+async def test_the_documented_example_runs(tmp_path: Path, venv_python: str) -> None:
+    doc = Path(__file__).resolve().parents[4] / "docs" / "scripts.md"
+    example = re.findall(r"```yaml\n(.*?)```", doc.read_text(), flags=re.DOTALL)[0]
+    result = await drive(example, tmp_path)
+    assert result.states() == {"transform": "SUCCESS", "show": "SUCCESS"}
+    transform = result.run("transform").outputs
+    assert transform["vars"] == {"total": 8}
+    assert list(transform["outputFiles"]) == ["report.csv"]
+    assert [m for _, m in logged(result, "transform")] == ["wrote scripts_demo report"]
+    assert [m for _, m in logged(result, "show")] == ["total 8", "alice,3", "bob,5"]
+    assert [(m.name, m.value) for m in result.metrics] == [("rows", 2.0)]
