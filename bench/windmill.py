@@ -23,18 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.engine import run_flow
+from bench.engine import run_flow, sequential_flow
 
 FIBO = "def fibo(n):\n    return n if n <= 1 else fibo(n - 1) + fibo(n - 2)\n\nprint(fibo(10))\n"
-
-
-def return_flow(count: int) -> str:
-    tasks = "".join(
-        f"  - id: t{i}\n    type: io.kestra.plugin.core.debug.Return\n"
-        '    format: "{{ task.id }}"\n'
-        for i in range(count)
-    )
-    return f"id: light_return\nnamespace: bench\ntasks:\n{tasks}"
 
 
 def python_flow(count: int) -> str:
@@ -62,7 +53,7 @@ async def main(repeat: int, count: int) -> None:
     python = os.environ.setdefault("LANNER_PYTHON", sys.executable)
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        returns = [await run_flow(base / f"r{i}", return_flow(count)) for i in range(repeat)]
+        returns = [await run_flow(base / f"r{i}", sequential_flow(count)) for i in range(repeat)]
         print(summary(f"(a) {count} Return tasks", returns, 0.15))
         scripts, plains = [], []
         for i in range(repeat):

@@ -231,6 +231,15 @@ class ScriptTask(RunnableTask):
         return [ctx.render(item) for item in value]
 
 
+class CommandsTask(ScriptTask):
+    """A script task that runs a list of `commands` (Python and Shell `Commands`)."""
+
+    commands: StringList
+
+    def build(self, ctx: RunContext, workdir: Path) -> Commands:
+        return Commands(self._strings(ctx, self.commands, "commands"))
+
+
 def _extra_variables(workdir: files.WorkingDirectory, patterns: list[str]) -> dict[str, Any]:
     """Return `workingDir`, `outputDir` (when enabled) and `outputFiles` (plain names only)."""
     extra: dict[str, Any] = {"workingDir": str(workdir.path)}

@@ -17,7 +17,7 @@ from pydantic import Field
 from lanner.tasks.http_options import Text
 from lanner.tasks.registry import register
 from lanner.tasks.scripts.base import Commands as Built
-from lanner.tasks.scripts.base import ScriptTask, StringList, script_name
+from lanner.tasks.scripts.base import CommandsTask, ScriptTask, script_name
 
 if TYPE_CHECKING:
     from lanner.context import RunContext
@@ -30,13 +30,8 @@ PYTHON_ENV = {
 }
 
 
-class _PythonTask(ScriptTask):
-    def extra_env(self) -> dict[str, str]:
-        return dict(PYTHON_ENV)
-
-
 @register
-class Script(_PythonTask):
+class Script(ScriptTask):
     """Run an inline Python script."""
 
     TYPE = "io.kestra.plugin.scripts.python.Script"
@@ -50,14 +45,15 @@ class Script(_PythonTask):
             [f"{python} {shlex.quote(str(workdir / name))}"], {name: ctx.render(self.script)}
         )
 
+    def extra_env(self) -> dict[str, str]:
+        return dict(PYTHON_ENV)
+
 
 @register
-class Commands(_PythonTask):
-    """Run shell commands (`python main.py`...) with Python's environment variables."""
+class Commands(CommandsTask):
+    """Run shell commands (`python3 main.py`...) with Python's environment variables."""
 
     TYPE = "io.kestra.plugin.scripts.python.Commands"
 
-    commands: StringList
-
-    def build(self, ctx: RunContext, workdir: Path) -> Built:
-        return Built(self._strings(ctx, self.commands, "commands"))
+    def extra_env(self) -> dict[str, str]:
+        return dict(PYTHON_ENV)

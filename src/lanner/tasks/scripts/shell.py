@@ -10,7 +10,7 @@ from pydantic import Field
 from lanner.tasks.http_options import Text
 from lanner.tasks.registry import register
 from lanner.tasks.scripts.base import Commands as Built
-from lanner.tasks.scripts.base import ScriptTask, StringList
+from lanner.tasks.scripts.base import CommandsTask, ScriptTask
 
 if TYPE_CHECKING:
     from lanner.context import RunContext
@@ -29,12 +29,7 @@ class Script(ScriptTask):
 
 
 @register
-class Commands(ScriptTask):
+class Commands(CommandsTask):
     """Run shell commands one after the other."""
 
     TYPE = "io.kestra.plugin.scripts.shell.Commands"
-
-    commands: StringList
-
-    def build(self, ctx: RunContext, workdir: Path) -> Built:
-        return Built(self._strings(ctx, self.commands, "commands"))

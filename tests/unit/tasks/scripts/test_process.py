@@ -106,6 +106,16 @@ def group_members(pgid: int) -> list[int]:
     return members
 
 
+async def members_within(pgid: int, count: int, seconds: float) -> bool:
+    """Wait until a process group has `count` living processes (they start one by one)."""
+    deadline = time.monotonic() + seconds
+    while len(group_members(pgid)) != count:
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return True
+
+
 async def gone_within(pgid: int, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while group_members(pgid):
@@ -132,7 +142,7 @@ async def test_cancelling_kills_the_whole_process_group(tmp_path: Path, script: 
         run_process(["/bin/sh", "-c", script], tmp_path, {}, on_line, kill_grace=0.5)
     )
     await asyncio.wait_for(started.wait(), 5)
-    assert len(group_members(pids[0])) == 3  # sh and its two sleeps
+    assert await members_within(pids[0], 3, 5.0)  # sh and its two sleeps
     cancelled_at = time.monotonic()
     run.cancel()
     with pytest.raises(asyncio.CancelledError):
