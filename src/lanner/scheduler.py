@@ -1,4 +1,4 @@
-"""The scheduler: turns the Schedule triggers of stored flows into executions.
+"""The scheduler: turns the Schedule and polling triggers of stored flows into executions.
 
 Once a second (`tick`), it reads the latest revision of every flow and, for each Schedule
 trigger, starts one execution per date that came due, remembering in the store what it did
@@ -18,6 +18,8 @@ trigger, starts one execution per date that came due, remembering in the store w
   is disabled (for webhooks too); `enable` through the API turns it back on.
 * At most `max_per_tick` executions per trigger and tick, so a long catch-up does not starve
   the rest: the remaining dates follow on the next ticks.
+* **Polling triggers** (HTTP `Trigger`) are polled every `interval` by `lanner.polling`, in
+  background tasks: a tick starts the polls that are due and never waits for them.
 
 The clock is injectable, and `tick()` can be called directly, so tests need not wait.
 """
@@ -39,11 +41,13 @@ from lanner.executions import Execution, Label
 from lanner.expressions import CallContext, Function, render, render_value
 from lanner.flowrepo import FlowRepository, StoredFlow
 from lanner.flows import Flow
+from lanner.polling import Poller
 from lanner.runner import Runner
 from lanner.settings import Settings
 from lanner.store import FlowRecord, Store
 from lanner.store.triggers import Backfill, PendingDate, TriggerKey, TriggerState
 from lanner.triggers import RecoverMissedSchedules, Schedule, Trigger
+from lanner.triggers.http import HttpTrigger
 
 __all__ = ["Clock", "Scheduler", "TriggerRow", "start_execution", "trigger_context"]
 
@@ -150,7 +154,8 @@ class _Listing:
 
 
 class Scheduler:
-    """Evaluate the Schedule triggers of every flow, once a second, in the server process."""
+    """Evaluate the Schedule and polling triggers of every flow, once a second, in the server
+    process."""
 
     def __init__(
         self,
@@ -180,6 +185,9 @@ class Scheduler:
         self._loop: asyncio.Task[None] | None = None
         # A tick and a change through the API would otherwise overwrite each other's state.
         self._lock = asyncio.Lock()
+        self._poller = Poller(
+            store, runner, self._context, self.functions, self._lock, self._start_polled
+        )
         runner.add_execution_listener(self._on_execution)
 
     # -- life cycle -------------------------------------------------------------------------
@@ -194,6 +202,7 @@ class Scheduler:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop
             self._loop = None
+        await self._poller.close()
 
     async def _run(self) -> None:
         while True:
@@ -211,7 +220,8 @@ class Scheduler:
     # -- one tick ---------------------------------------------------------------------------
 
     async def tick(self) -> list[Execution]:
-        """Evaluate every Schedule trigger once; return the executions started."""
+        """Evaluate every Schedule trigger once and start the polls that are due; return the
+        executions the schedules started (`settle_polls` gives those of the polls)."""
         async with self._lock:
             return await self._tick()
 
@@ -223,13 +233,39 @@ class Scheduler:
         started: list[Execution] = []
         seen: set[TriggerKey] = set()
         for stored, trigger in listing.triggers():
+            key = _key(stored, trigger)
             if isinstance(trigger, Schedule):
-                key = (stored.flow.namespace, stored.flow.id, trigger.id)
                 seen.add(key)
                 started.extend(await self._evaluate(stored, trigger, states.get(key), now, key))
+            elif isinstance(trigger, HttpTrigger):
+                await self._poller.consider(stored, trigger, states.get(key), now)
         self._seen = seen
         await self._forget_removed(listing, states)
         return started
+
+    async def settle_polls(self) -> list[Execution]:
+        """Wait for the polls running now; return the executions they started since the last
+        call (ticks only start polls: their executions come later)."""
+        return await self._poller.settle()
+
+    def _context(self, stored: StoredFlow) -> dict[str, Any]:
+        return trigger_context(stored.flow, stored.revision, self.settings)
+
+    async def _start_polled(
+        self, stored: StoredFlow, trigger: HttpTrigger, variables: Mapping[str, Any]
+    ) -> Execution | None:
+        """Start the execution of a poll whose response condition held, if `conditions` hold."""
+        context = {**self._context(stored), "trigger": dict(variables)}
+        try:
+            if not trigger.conditions_hold(context, self.functions):
+                return None
+            return await start_execution(
+                self.runner, stored, trigger, variables, context, self.functions
+            )
+        except (InputError, ExpressionError) as exc:
+            what = ".".join(_key(stored, trigger))
+            log.warning("Trigger %s did not start an execution: %s", what, exc)
+            return None
 
     async def _evaluate(
         self,

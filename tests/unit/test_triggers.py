@@ -44,6 +44,8 @@ def problems(text: str) -> list[str]:
 
 def test_builtin_trigger_types_are_registered() -> None:
     assert known_types() == [
+        "io.kestra.plugin.core.http.Trigger",
+        "io.kestra.plugin.core.trigger.Flow",
         "io.kestra.plugin.core.trigger.Schedule",
         "io.kestra.plugin.core.trigger.Webhook",
     ]
@@ -118,9 +120,9 @@ def test_legacy_type_names_resolve_and_are_reported() -> None:
             id="unknown-type",
         ),
         pytest.param(
-            "  - id: poll\n    type: io.kestra.plugin.core.http.Trigger\n    uri: http://x\n",
-            "9:11: triggers[0].type: Invalid type: io.kestra.plugin.core.http.Trigger",
-            id="http-trigger-not-yet",
+            "  - id: poll\n    type: io.kestra.plugin.core.http.Trigger\n    interval: PT1M\n",
+            "8:5: triggers[0].uri: must not be null",
+            id="http-trigger-without-uri",
         ),
         pytest.param(
             "  - id: x\n    type: io.kestra.plugin.core.trigger.Schedule\n"

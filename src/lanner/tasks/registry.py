@@ -66,6 +66,7 @@ TASKS: TypeRegistry[type[Task]] = TypeRegistry(
         "lanner.tasks.flow",
         "lanner.tasks.http",
         "lanner.tasks.http_download",
+        "lanner.tasks.http_sse",
         "lanner.tasks.kv",
         "lanner.tasks.metric",
         "lanner.tasks.pause",

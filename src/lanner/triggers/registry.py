@@ -1,9 +1,8 @@
 """Trigger types by name, with the legacy aliases tasks use (`tasks.registry.canonical_type`).
 
 Built-in trigger modules register their classes the first time a type is looked up. A new
-trigger type (the HTTP polling `io.kestra.plugin.core.http.Trigger`, say) is one more module in
-`_BUILTIN_MODULES` whose class is decorated with `@register`; until then, a flow naming it is
-refused at validation with `Invalid type: <type>`.
+trigger type is one more module in the list below whose class is decorated with `@register`;
+until then, a flow naming it is refused at validation with `Invalid type: <type>`.
 """
 
 from __future__ import annotations
@@ -19,7 +18,14 @@ if TYPE_CHECKING:
 __all__ = ["TRIGGERS", "known_types", "lookup", "register", "suggest"]
 
 TRIGGERS: TypeRegistry[type[Trigger]] = TypeRegistry(
-    "trigger", ("lanner.triggers.schedule", "lanner.triggers.webhook"), canonical_type
+    "trigger",
+    (
+        "lanner.triggers.flow",
+        "lanner.triggers.http",
+        "lanner.triggers.schedule",
+        "lanner.triggers.webhook",
+    ),
+    canonical_type,
 )
 register = TRIGGERS.register
 lookup = TRIGGERS.lookup
