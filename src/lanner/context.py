@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -184,7 +185,20 @@ class RunContext:
         self.settings = settings
         self.http = http
         self.kv = kv
+        # A task that ends without failing may still end WARNING (a script that wrote to
+        # stderr); it says so here, as Kestra's outputs do with their final state.
+        self.final_state: State | None = None
         self.metrics: list[MetricEntry] = []
+
+    def with_variables(self, extra: Mapping[str, Any]) -> RunContext:
+        """Return a context that renders with `extra` variables over this one's.
+
+        Logging, storage and everything else are shared; `final_state` is not, so a task
+        reads it from the context it was given.
+        """
+        scoped = copy.copy(self)
+        scoped.variables = Overlay(extra, self.variables)
+        return scoped
 
     def metric(
         self,
@@ -295,6 +309,29 @@ def label_variables(labels: Mapping[str, str]) -> dict[str, Any]:
         else:
             node.setdefault(last, value)
     return variables
+
+
+class Overlay(Mapping[str, Any]):
+    """Variables of `top` over those of `base`, without copying `base` (its entries stay lazy)."""
+
+    def __init__(self, top: Mapping[str, Any], base: Mapping[str, Any]) -> None:
+        self._top = dict(top)
+        self._base = base
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._top:
+            return self._top[key]
+        return self._base[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._top or key in self._base
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._top
+        yield from (key for key in self._base if key not in self._top)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def base_variables(flow: Flow, execution: Execution, settings: Settings) -> dict[str, Any]:

@@ -25,8 +25,9 @@ line:column, task id, input id, expression) in their message. Kill and pause are
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 class LannerError(Exception):
@@ -108,6 +109,11 @@ class UndefinedVariableError(ExpressionError):
 
 class TaskError(LannerError):
     """The task failed."""
+
+    def __init__(self, message: str | None = None, outputs: Mapping[str, Any] | None = None):
+        super().__init__(message)
+        # What the task produced before failing, kept on the task run as Kestra keeps it.
+        self.outputs = outputs
 
 
 class TaskTimeoutError(TaskError):

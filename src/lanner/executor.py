@@ -161,6 +161,8 @@ class _Step(StepState):
                 return
             if task.allow_failure:
                 state = State.SUCCESS if task.allow_warning else State.WARNING
+        elif state is State.WARNING and task.allow_warning:
+            state = State.SUCCESS
         elif state is State.SUCCESS and len(attempts) > 1:
             policy = self._retry_policy(run, task)
             if policy is not None and policy.warning_on_retry:

@@ -33,6 +33,8 @@ class Settings:
     """Origins allowed to call the API from a browser; empty: CORS is off."""
     storage_root: Path | None = None
     """Directory behind `kestra://` URIs; default: `storage` under the home directory."""
+    python: str = "python3"
+    """The interpreter of Python Script tasks: a name looked up on PATH, or a path."""
 
     @classmethod
     def load(
@@ -58,6 +60,7 @@ class Settings:
             max_request_bytes=int(env.get("LANNER_MAX_REQUEST_BYTES", str(100 * 1024 * 1024))),
             cors_origins=origins,
             url=env.get("LANNER_URL"),
+            python=env.get("LANNER_PYTHON") or "python3",
         )
 
     @property

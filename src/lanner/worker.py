@@ -23,7 +23,7 @@ from lanner.context import (
     task_variables,
 )
 from lanner.durations import format_duration
-from lanner.exceptions import LannerError
+from lanner.exceptions import LannerError, TaskError
 from lanner.executions import Level, LogEntry
 from lanner.expressions import Function
 from lanner.flowable import ExecutionIndex
@@ -66,7 +66,7 @@ class Worker:
         ctx = self.context(job)
         try:
             outputs = await self._run_with_timeout(job, ctx)
-            state = State.SUCCESS
+            state = ctx.final_state or State.SUCCESS
         except asyncio.CancelledError:
             ctx.logger.warn("Task was killed")
             return WorkerResult(
@@ -79,7 +79,9 @@ class Worker:
             )
         except Exception as exc:
             self._log_failure(ctx, exc)
-            outputs, state = None, State.FAILED
+            # A failed task may still have produced outputs (a script's exit code and vars).
+            outputs = exc.outputs if isinstance(exc, TaskError) else None
+            state = State.FAILED
         return WorkerResult(
             job.execution.id,
             job.task_run.id,

@@ -71,6 +71,8 @@ TASKS: TypeRegistry[type[Task]] = TypeRegistry(
         "lanner.tasks.kv",
         "lanner.tasks.metric",
         "lanner.tasks.pause",
+        "lanner.tasks.scripts.python",
+        "lanner.tasks.scripts.shell",
         "lanner.tasks.subflow",
     ),
     canonical_type,

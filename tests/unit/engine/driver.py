@@ -13,6 +13,7 @@ from lanner.executor import Executor
 from lanner.flow_parser import parse_flow
 from lanner.flows import Flow
 from lanner.jobs import WorkerJob
+from lanner.metrics import MetricEntry
 from lanner.settings import Settings
 from lanner.step import Decision
 from lanner.storage import LocalStorage
@@ -28,6 +29,7 @@ class Drive:
     logs: list[LogEntry]
     decisions: list[Decision] = field(default_factory=list)
     clock: datetime | None = None
+    metrics: list[MetricEntry] = field(default_factory=list)
 
     def run(self, task_id: str, value: str | None = None) -> Any:
         for run in self.execution.task_runs:
@@ -77,6 +79,7 @@ async def drive(
             if pending:
                 job = pending.pop(0)
                 outcome = await worker.run(job)
+                result.metrics.extend(outcome.metrics)
                 jobs_done += 1
                 decision = executor.apply(flow, result.execution, outcome, now)
             elif result.execution.current.is_terminated():
