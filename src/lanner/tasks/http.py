@@ -36,6 +36,7 @@ from lanner.tasks.http_options import (
     Text,
     resolve_options,
 )
+from lanner.tasks.http_retry import send_with_retry
 from lanner.tasks.registry import register
 
 if TYPE_CHECKING:
@@ -102,7 +103,14 @@ class HttpTask(RunnableTask):
             request = self.build_request(ctx, options, client, uri, payload)
             _log_request(ctx, options.logs, request, payload)
             with _transport_errors(uri, options):
-                response = await client.send(request, auth=_digest(options), stream=True)
+                response = await send_with_retry(
+                    client,
+                    request,
+                    auth=_digest(options),
+                    retry=options.retry,
+                    accepts=options.accepts,
+                    logger=ctx.logger,
+                )
                 try:
                     yield Exchange(uri, request, response, payload)
                 finally:
