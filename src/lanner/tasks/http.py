@@ -289,17 +289,13 @@ def _remote_address(response: httpx.Response) -> str:
 
 
 def _client(ctx: RunContext, options: ResolvedOptions) -> httpx.AsyncClient:
-    try:
-        return ctx.http.get(
-            verify=options.verify,
-            follow_redirects=options.follow_redirects,
-            proxy=options.proxy,
-            connect_timeout=_seconds(options.connect_timeout.total_seconds()),
-            read_timeout=_seconds(options.read_idle_timeout.total_seconds()),
-        )
-    except ImportError as exc:
-        # httpx needs the optional `socksio` package for SOCKS proxies.
-        raise TaskError(f"SOCKS proxies need the 'socksio' package: {exc}") from exc
+    return ctx.http.get(
+        verify=options.verify,
+        follow_redirects=options.follow_redirects,
+        proxy=options.proxy,
+        connect_timeout=_seconds(options.connect_timeout.total_seconds()),
+        read_timeout=_seconds(options.read_idle_timeout.total_seconds()),
+    )
 
 
 def _seconds(value: float) -> float | None:

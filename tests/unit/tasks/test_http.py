@@ -594,11 +594,6 @@ async def test_deprecated_proxy_options(harness: TaskHarness, mock_server: Serve
     ("proxy", "message"),
     [
         pytest.param(
-            {"type": "SOCKS", "address": "127.0.0.1", "port": 1080},
-            "SOCKS proxies need the 'socksio' package",
-            id="socks-without-socksio",
-        ),
-        pytest.param(
             {"type": "HTTP", "address": "127.0.0.1"},
             "options.proxy.port is required with options.proxy.address",
             id="no-port",
