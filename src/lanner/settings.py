@@ -33,6 +33,8 @@ class Settings:
     """Origins allowed to call the API from a browser; empty: CORS is off."""
     storage_root: Path | None = None
     """Directory behind `kestra://` URIs; default: `storage` under the home directory."""
+    encryption_key: str | None = None
+    """Base64 of the 32-byte AES key of encrypted outputs (Kestra's `encryption.secret-key`)."""
 
     @classmethod
     def load(
@@ -58,6 +60,7 @@ class Settings:
             max_request_bytes=int(env.get("LANNER_MAX_REQUEST_BYTES", str(100 * 1024 * 1024))),
             cors_origins=origins,
             url=env.get("LANNER_URL"),
+            encryption_key=env.get("LANNER_ENCRYPTION_KEY") or None,
         )
 
     @property

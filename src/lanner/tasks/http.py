@@ -20,9 +20,10 @@ from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 import httpx
-from pydantic import field_validator
+from pydantic import TypeAdapter
 
 from lanner.durations import format_duration
+from lanner.encryption import encrypted_output
 from lanner.exceptions import HttpRequestError, HttpResponseError, TaskError
 from lanner.expressions.values import to_text
 from lanner.properties import Dynamic, Expr
@@ -34,6 +35,7 @@ from lanner.tasks.http_options import (
     ResolvedOptions,
     SslOptions,
     Text,
+    resolve,
     resolve_options,
 )
 from lanner.tasks.http_retry import send_with_retry
@@ -49,6 +51,7 @@ _NO_BODY_CODES = frozenset({204, 304})
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization"})
 
 FilePart = tuple[str | None, bytes | IO[bytes], str]
+_BOOL: TypeAdapter[bool] = TypeAdapter(bool)
 
 
 @dataclass
@@ -175,16 +178,8 @@ class Request(HttpTask):
 
     encrypt_body: Dynamic[bool] = False
 
-    @field_validator("encrypt_body")
-    @classmethod
-    def _no_encryption_yet(cls, value: bool | Expr) -> bool | Expr:
-        if value is True:
-            raise ValueError("encryptBody: true is not supported yet; remove it or set it false")
-        return value
-
     async def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
-        if isinstance(self.encrypt_body, Expr) and ctx.render_typed(self.encrypt_body) is True:
-            raise TaskError("encryptBody: true is not supported yet")
+        encrypt = resolve(ctx, self.encrypt_body, _BOOL, "encryptBody")
         options = self.resolve_options(ctx)
         async with self.exchange(ctx, options) as exchange:
             remote = _remote_address(exchange.response)
@@ -198,19 +193,17 @@ class Request(HttpTask):
         check_status(options, code, body)
         if body is not None:
             check_unicode(body)
-        return _outputs(exchange.uri, response, body)
+        outputs = _outputs(exchange.uri, response)
+        if body is not None and encrypt:
+            outputs["encryptedBody"] = encrypted_output(ctx.encrypt(body))
+        elif body is not None:
+            outputs["body"] = body
+        return outputs
 
 
-def _outputs(uri: str, response: httpx.Response, body: str | None) -> dict[str, Any]:
+def _outputs(uri: str, response: httpx.Response) -> dict[str, Any]:
     # A missing body is left out, as Kestra leaves null outputs out of their JSON.
-    outputs: dict[str, Any] = {
-        "uri": uri,
-        "code": response.status_code,
-        "headers": header_map(response.headers),
-    }
-    if body is not None:
-        outputs["body"] = body
-    return outputs
+    return {"uri": uri, "code": response.status_code, "headers": header_map(response.headers)}
 
 
 # -- responses -----------------------------------------------------------------------------

@@ -76,7 +76,6 @@ def test_legacy_type_name_resolves_to_request() -> None:
         ),
         pytest.param({"options": {"logs": ["EVERYTHING"]}}, "logs", id="log-type"),
         pytest.param({"options": {"maxContentLength": 3 * 1024**3}}, "maxContentLength", id="cap"),
-        pytest.param({"encryptBody": True}, "not supported yet", id="encrypt-body"),
     ],
 )
 def test_invalid_properties_are_rejected(properties: dict[str, Any], where: str) -> None:
