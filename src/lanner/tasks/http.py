@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
@@ -26,6 +27,7 @@ from lanner.durations import format_duration
 from lanner.encryption import encrypted_output
 from lanner.exceptions import HttpRequestError, HttpResponseError, TaskError
 from lanner.expressions.values import to_text
+from lanner.httpclient import GUARD
 from lanner.properties import Dynamic, Expr
 from lanner.storage import SCHEME
 from lanner.tasks.base import RunnableTask
@@ -104,6 +106,10 @@ class HttpTask(RunnableTask):
             uri = self.request_uri(ctx)
             payload = self.payload(ctx, options, files)
             request = self.build_request(ctx, options, client, uri, payload)
+            if ctx.settings.http_hosts.active:
+                request.extensions[GUARD] = partial(
+                    ctx.settings.http_hosts.check, first=str(request.url)
+                )
             _log_request(ctx, options.logs, request, payload)
             with _transport_errors(uri, options):
                 response = await send_with_retry(
