@@ -40,6 +40,7 @@ from lanner.tasks.http_options import (
     resolve,
     resolve_options,
 )
+from lanner.tasks.http_pagination import Page, Pagination, paginate
 from lanner.tasks.http_retry import send_with_retry
 from lanner.tasks.registry import register
 
@@ -98,12 +99,15 @@ class HttpTask(RunnableTask):
         )
 
     @asynccontextmanager
-    async def exchange(self, ctx: RunContext, options: ResolvedOptions) -> AsyncIterator[Exchange]:
-        """Send the request and yield its response, streamed; transport errors become
-        HttpRequestError. The response is closed when the block ends."""
+    async def exchange(
+        self, ctx: RunContext, options: ResolvedOptions, uri: str | None = None
+    ) -> AsyncIterator[Exchange]:
+        """Send the request (to `uri` when given, else to the task's) and yield its response,
+        streamed; transport errors become HttpRequestError. The response is closed when the
+        block ends."""
         client = _client(ctx, options)
         with ExitStack() as files:
-            uri = self.request_uri(ctx)
+            uri = self.request_uri(ctx) if uri is None else uri
             payload = self.payload(ctx, options, files)
             request = self.build_request(ctx, options, client, uri, payload)
             if ctx.settings.http_hosts.active:
@@ -184,10 +188,26 @@ class Request(HttpTask):
 
     encrypt_body: Dynamic[bool] = False
 
+    pagination: Pagination | None = None
+
     async def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
         encrypt = resolve(ctx, self.encrypt_body, _BOOL, "encryptBody")
         options = self.resolve_options(ctx)
-        async with self.exchange(ctx, options) as exchange:
+        if self.pagination is None:
+            return _outputs(ctx, await self.fetch(ctx, options), encrypt)
+        pages = await paginate(
+            ctx, self.pagination, self.request_uri(ctx), partial(self.fetch, ctx, options)
+        )
+        outputs = _outputs(ctx, pages[-1], encrypt)
+        outputs["pages"] = [_outputs(ctx, page, encrypt) for page in pages]
+        outputs["pageCount"] = len(pages)
+        return outputs
+
+    async def fetch(
+        self, ctx: RunContext, options: ResolvedOptions, uri: str | None = None
+    ) -> Page:
+        """Send the request (to `uri` instead of the task's own when given), read the answer."""
+        async with self.exchange(ctx, options, uri) as exchange:
             remote = _remote_address(exchange.response)
             data = await read_body(exchange.response, options.max_content_length)
         response, code = exchange.response, exchange.response.status_code
@@ -199,17 +219,20 @@ class Request(HttpTask):
         check_status(options, code, body)
         if body is not None:
             check_unicode(body)
-        outputs = _outputs(exchange.uri, response)
-        if body is not None and encrypt:
-            outputs["encryptedBody"] = encrypted_output(ctx.encrypt(body))
-        elif body is not None:
-            outputs["body"] = body
-        return outputs
+        links = {
+            str(rel): link["url"] for rel, link in response.links.items() if rel and "url" in link
+        }
+        return Page(exchange.uri, code, header_map(response.headers), body, links)
 
 
-def _outputs(uri: str, response: httpx.Response) -> dict[str, Any]:
+def _outputs(ctx: RunContext, page: Page, encrypt: bool) -> dict[str, Any]:
     # A missing body is left out, as Kestra leaves null outputs out of their JSON.
-    return {"uri": uri, "code": response.status_code, "headers": header_map(response.headers)}
+    outputs: dict[str, Any] = {"uri": page.uri, "code": page.code, "headers": page.headers}
+    if page.body is not None and encrypt:
+        outputs["encryptedBody"] = encrypted_output(ctx.encrypt(page.body))
+    elif page.body is not None:
+        outputs["body"] = page.body
+    return outputs
 
 
 # -- responses -----------------------------------------------------------------------------
