@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import ssl
+import time
 import unicodedata
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import ExitStack, asynccontextmanager, contextmanager
@@ -31,6 +32,7 @@ from lanner.httpclient import GUARD
 from lanner.properties import Dynamic, Expr
 from lanner.storage import SCHEME
 from lanner.tasks.base import RunnableTask
+from lanner.tasks.http_metrics import report_exchange
 from lanner.tasks.http_options import (
     HttpOptions,
     LogType,
@@ -115,6 +117,7 @@ class HttpTask(RunnableTask):
                     ctx.settings.http_hosts.check, first=str(request.url)
                 )
             _log_request(ctx, options.logs, request, payload)
+            started = time.perf_counter()
             with _transport_errors(uri, options):
                 response = await send_with_retry(
                     client,
@@ -128,6 +131,7 @@ class HttpTask(RunnableTask):
                     yield Exchange(uri, request, response, payload)
                 finally:
                     await response.aclose()
+                    report_exchange(ctx, response, time.perf_counter() - started)
 
     # -- building the request -------------------------------------------------------------
 
