@@ -980,8 +980,8 @@ def test_documented_flows_are_valid(flow: dict[str, Any]) -> None:
 
 
 async def test_documented_json_example_runs(harness: TaskHarness, mock_server: Server) -> None:
-    flow = next(p.values[0] for p in documented_flows() if p.id == "example-2")
-    assert isinstance(flow, dict)
+    flows = [p.values[0] for p in documented_flows()]
+    flow = next(f for f in flows if isinstance(f, dict) and f["id"] == "parse_json_response")
     flow["tasks"][0]["uri"] = f"{mock_server.url}/api/users"
     create_user, show_id = await harness.run_flow(flow)
     assert create_user.outputs["code"] == 201

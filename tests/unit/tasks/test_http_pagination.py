@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pydantic import ValidationError
 from werkzeug.wrappers import Request, Response
 
+from lanner.executions import Level
 from lanner.states import State
 from lanner.tasks.http import Request as RequestTask
 from lanner.tasks.http_pagination import is_empty
@@ -249,3 +253,18 @@ def test_unknown_pagination_key_is_refused() -> None:
 )
 def test_empty_pages(body: str | None, empty: bool) -> None:
     assert is_empty(body) is empty
+
+
+DOC = Path(__file__).resolve().parents[3] / "docs" / "http.md"
+
+
+async def test_documented_pagination_example_runs(
+    harness: TaskHarness, api: tuple[PagedApi, Server]
+) -> None:
+    _, server = api
+    blocks = re.findall(r"```yaml\n(.*?)```", DOC.read_text(), flags=re.DOTALL)
+    flow = next(f for f in map(yaml.safe_load, blocks) if f["id"] == "all_items")
+    flow["tasks"][0]["uri"] = f"{server.url}/pages"
+    items, count = await harness.run_flow(flow)
+    assert items.state is State.SUCCESS, items.error
+    assert count.messages(Level.INFO) == ["3 pages"]

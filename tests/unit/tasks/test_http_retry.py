@@ -3,14 +3,17 @@ a given number of times before they answer."""
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from werkzeug.wrappers import Request, Response
 
 from lanner.executions import Level
@@ -289,3 +292,18 @@ def test_kestra_tcp_keep_alive_option_is_accepted() -> None:
         }
     )
     assert task.options is not None
+
+
+DOC = Path(__file__).resolve().parents[3] / "docs" / "http.md"
+
+
+async def test_documented_retry_example_runs(
+    harness: TaskHarness, flaky: tuple[FlakyApp, Server]
+) -> None:
+    app, server = flaky
+    blocks = re.findall(r"```yaml\n(.*?)```", DOC.read_text(), flags=re.DOTALL)
+    flow = next(f for f in map(yaml.safe_load, blocks) if f["id"] == "flaky_api")
+    flow["tasks"][0]["uri"] = f"{server.url}/documented?fails=1&code=429"
+    (report,) = await harness.run_flow(flow)
+    assert report.state is State.SUCCESS, report.error
+    assert app.calls["documented"] == 2
