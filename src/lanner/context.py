@@ -15,11 +15,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from lanner.clock import utcnow
 from lanner.durations import format_duration
+from lanner.encryption import decrypt_outputs, seal, unseal
 from lanner.exceptions import ExpressionError, LannerError, NotFoundError
 from lanner.executions import Execution, Level, LogEntry, TaskRun
 from lanner.expressions import CallContext, Function, render, render_typed, render_value
@@ -226,6 +224,17 @@ class RunContext:
         )
         self.metrics.append(metric_entry(base, name, value, type, tags))
 
+    def encrypt(self, plaintext: str) -> str:
+        """Encrypt a text with the server's key; without a key, warn and keep it as it is."""
+        key = self.settings.encryption_key
+        if key is None:
+            self.logger.warn("Unable to encrypt the output as encryption is not configured")
+            return plaintext
+        try:
+            return seal(key, plaintext)
+        except ExpressionError as exc:
+            raise LannerError(f"LANNER_ENCRYPTION_KEY is not usable: {exc.message}") from exc
+
     def render(self, template: str | Expr | None) -> str:
         """Render a template as text; None renders as the empty string."""
         if template is None:
@@ -359,7 +368,9 @@ def base_variables(flow: Flow, execution: Execution, settings: Settings) -> dict
         # Like Kestra, an execution without inputs has no `inputs` variable at all.
         variables["inputs"] = dict(execution.inputs)
     if execution.trigger is not None:
-        variables["trigger"] = dict(execution.trigger.get("variables") or {})
+        # A trigger's encrypted body (HTTP Trigger, `encryptBody`) reads decrypted, as outputs do.
+        found = dict(execution.trigger.get("variables") or {})
+        variables["trigger"] = decrypt_outputs(found, settings.encryption_key, "trigger")
     return variables
 
 
@@ -368,12 +379,16 @@ def task_variables(
     index: ExecutionIndex,
     task: Task,
     task_run: TaskRun | None,
+    encryption_key: str | None = None,
 ) -> LazyVariables:
-    """Return the variables of one task run: the shared ones plus task, taskrun, outputs..."""
+    """Return the variables of one task run: the shared ones plus task, taskrun, outputs...
+
+    Encrypted outputs are read decrypted with `encryption_key`.
+    """
     variables = dict(shared)
     variables["task"] = {"id": task.id, "type": task.type}
     lazy: dict[str, Callable[[], Any]] = {
-        "outputs": lambda: loop_outputs(index),
+        "outputs": lambda: decrypt_outputs(loop_outputs(index), encryption_key),
         "tasks": lambda: _task_states(index),
     }
     if task_run is None:
@@ -575,44 +590,16 @@ def file_functions(storage: LocalStorage, execution: Execution) -> dict[str, Fun
 
 # -- encrypt / decrypt: AES-256-GCM, base64 key, base64 of nonce + ciphertext ------------------
 
-_NONCE_BYTES = 12
-
-
-def _aes_key(key: Any) -> AESGCM:
-    try:
-        raw = base64.b64decode(str(key), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise ExpressionError("The encryption key must be base64 text.") from exc
-    if len(raw) != 32:
-        raise ExpressionError(
-            f"The encryption key must be 32 bytes (AES-256) once base64-decoded, not {len(raw)}."
-        )
-    return AESGCM(raw)
-
 
 def encrypt_function(call: CallContext, key: Any = None, plaintext: Any = None, *_: Any) -> str:
     """`encrypt(key, plaintext)`: the base64 of a random nonce followed by the ciphertext."""
     if key is None or plaintext is None:
         raise ExpressionError("The 'encrypt' function expects a key and a plaintext.")
-    cipher = _aes_key(key)
-    nonce = os.urandom(_NONCE_BYTES)
-    sealed = cipher.encrypt(nonce, str(plaintext).encode("utf-8"), None)
-    return base64.b64encode(nonce + sealed).decode("ascii")
+    return seal(key, str(plaintext))
 
 
 def decrypt_function(call: CallContext, key: Any = None, encrypted: Any = None, *_: Any) -> str:
     """`decrypt(key, encrypted)`: the plaintext `encrypt` sealed with the same key."""
     if key is None or encrypted is None:
         raise ExpressionError("The 'decrypt' function expects a key and an encrypted text.")
-    cipher = _aes_key(key)
-    try:
-        data = base64.b64decode(str(encrypted), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise ExpressionError("Unable to decrypt: the encrypted text is not base64.") from exc
-    if len(data) <= _NONCE_BYTES:
-        raise ExpressionError("Unable to decrypt: the encrypted text is too short.")
-    try:
-        plain = cipher.decrypt(data[:_NONCE_BYTES], data[_NONCE_BYTES:], None)
-        return plain.decode("utf-8")
-    except (InvalidTag, UnicodeDecodeError) as exc:
-        raise ExpressionError("Unable to decrypt: wrong key or corrupt encrypted text.") from exc
+    return unseal(key, str(encrypted))

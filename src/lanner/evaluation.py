@@ -84,7 +84,8 @@ def _context(
     index = ExecutionIndex(execution)
     # Without a task run, the execution's own variables, as flow outputs are rendered with.
     task = flow.find_task(task_run.task_id) if task_run is not None else flow.tasks[0]
-    variables = task_variables(base_variables(flow, execution, settings), index, task, task_run)
+    shared = base_variables(flow, execution, settings)
+    variables = task_variables(shared, index, task, task_run, settings.encryption_key)
     extra = {
         "secret": _masked_secret,
         "errorLogs": error_logs_function(execution, scope.error_logs),

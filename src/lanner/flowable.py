@@ -20,22 +20,36 @@ T = TypeVar("T")
 
 
 class ExecutionIndex:
-    """Task runs of one execution by id and by parent, kept up to date as they change."""
+    """Task runs of one execution by id and by parent, kept up to date as they change.
+
+    Only the map by id is built at once: the worker builds an index for every task run it
+    starts and mostly needs a task run's ancestors, so the per-parent lists are built on the
+    first question that needs them (a wide ForEach would otherwise pay for every sibling).
+    """
 
     def __init__(self, execution: Execution) -> None:
         self.execution = execution
+        self._by_id: dict[str, TaskRun] = {run.id: run for run in execution.task_runs}
         self._by_parent: dict[str | None, list[TaskRun]] = defaultdict(list)
-        self._by_id: dict[str, TaskRun] = {}
         self._position: dict[str, int] = {}
         self._open: dict[str, None] = {}
         self._failed: dict[str | None, dict[str, None]] = defaultdict(dict)
-        for run in execution.task_runs:
+        self._built = False
+
+    def _build(self) -> None:
+        if self._built:
+            return
+        self._built = True
+        for run in self.execution.task_runs:
             self._put(run)
 
     def update(self, execution: Execution, run: TaskRun) -> None:
         """Take a task run that was added to or replaced in `execution`."""
         self.execution = execution
-        self._put(run)
+        if self._built:
+            self._put(run)
+        else:
+            self._by_id[run.id] = run
 
     def _put(self, run: TaskRun) -> None:
         siblings = self._by_parent[run.parent_task_run_id]
@@ -58,6 +72,7 @@ class ExecutionIndex:
 
     def children(self, parent_id: str | None) -> list[TaskRun]:
         """Return the task runs directly under a parent (None: top level), oldest first."""
+        self._build()
         return self._by_parent.get(parent_id, [])
 
     def get(self, task_run_id: str) -> TaskRun:
@@ -65,10 +80,12 @@ class ExecutionIndex:
 
     def failed_children(self, parent_id: str | None) -> list[TaskRun]:
         """Return the FAILED task runs directly under a parent."""
+        self._build()
         return [self._by_id[run_id] for run_id in self._failed.get(parent_id, ())]
 
     def unfinished(self) -> list[TaskRun]:
         """Return the task runs not yet terminated, oldest first (a snapshot)."""
+        self._build()
         return [self._by_id[run_id] for run_id in self._open]
 
     def ancestors(self, task_run: TaskRun) -> list[TaskRun]:

@@ -10,6 +10,7 @@ flow's request (Kestra builds a fresh client for each task run, so its cookies n
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from importlib import metadata
@@ -98,6 +99,7 @@ class ClientPool:
             cookies=_no_cookies(),
             # Proxies come from the flow's options only, as in Kestra, not from the environment.
             trust_env=False,
+            event_hooks={"request": [_check_request]},
         )
 
     def __len__(self) -> int:
@@ -120,6 +122,19 @@ class ClientPool:
         traceback: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+GUARD = "lanner.guard"
+"""The request extension holding a check to await before each request, redirects included."""
+
+RequestCheck = Callable[[httpx.URL], Awaitable[None]]
+
+
+async def _check_request(request: httpx.Request) -> None:
+    # httpx runs request hooks again for every redirect it follows, with the extensions kept.
+    check: RequestCheck | None = request.extensions.get(GUARD)
+    if check is not None:
+        await check(request.url)
 
 
 def _no_cookies() -> CookieJar:

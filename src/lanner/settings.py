@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lanner.http_hosts import ALLOW_VARIABLE, DENY_VARIABLE, HostPolicy, parse_rules
+
 DEFAULT_HOME = Path("~/.lanner")
 
 
@@ -35,6 +37,10 @@ class Settings:
     """Directory behind `kestra://` URIs; default: `storage` under the home directory."""
     python: str = "python3"
     """The interpreter of Python Script tasks: a name looked up on PATH, or a path."""
+    encryption_key: str | None = None
+    """Base64 of the 32-byte AES key of encrypted outputs (Kestra's `encryption.secret-key`)."""
+    http_hosts: HostPolicy = field(default_factory=HostPolicy)
+    """Where HTTP tasks may connect (`LANNER_HTTP_ALLOW`, `LANNER_HTTP_DENY`)."""
 
     @classmethod
     def load(
@@ -61,6 +67,11 @@ class Settings:
             cors_origins=origins,
             url=env.get("LANNER_URL"),
             python=env.get("LANNER_PYTHON") or "python3",
+            encryption_key=env.get("LANNER_ENCRYPTION_KEY") or None,
+            http_hosts=HostPolicy(
+                allow=parse_rules(env.get(ALLOW_VARIABLE, ""), ALLOW_VARIABLE),
+                deny=parse_rules(env.get(DENY_VARIABLE, ""), DENY_VARIABLE),
+            ),
         )
 
     @property

@@ -144,7 +144,7 @@ class StepState:
             final = self.memo.get("final")
             if isinstance(final, State):
                 self._shared["execution"] = {**self._shared["execution"], "state": final.value}
-        return task_variables(self._shared, self.index, task, run)
+        return task_variables(self._shared, self.index, task, run, self.settings.encryption_key)
 
     def flowable_run(self, task: Task, run: TaskRun | None) -> FlowableRun:
         variables = self._variables(task, run)

@@ -129,7 +129,11 @@ class Worker:
         logger = TaskLogger(base, self.sink, masker, job.task.log_level or Level.TRACE)
         extra = self.extra_functions(job) if self.extra_functions else None
         variables = task_variables(
-            base_variables(flow, execution, self.settings), index, job.task, job.task_run
+            base_variables(flow, execution, self.settings),
+            index,
+            job.task,
+            job.task_run,
+            self.settings.encryption_key,
         )
         return RunContext(
             flow=flow,

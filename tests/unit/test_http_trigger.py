@@ -4,12 +4,14 @@ answer the tests change (spec http-tasks.md §4, cases T1 and T3)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +21,7 @@ from lanner.exceptions import FlowError
 from lanner.executions import Execution
 from lanner.flow_parser import parse_flow
 from lanner.runner import Runner
+from lanner.settings import Settings
 from lanner.states import State
 from lanner.store import Store
 from lanner.triggers import lookup
@@ -262,16 +265,44 @@ async def test_a_disabled_trigger_or_flow_is_not_polled(
     ("extra", "message"),
     [
         ("    interval: PT0S\n", "11:15: triggers[0].interval: expected a positive duration"),
-        ("    encryptBody: true\n", "11:18: triggers[0].encryptBody: Value error, encryptBody"),
         ("    allowFailed: true\n", "11:5: triggers[0].allowFailed: Unrecognized field"),
         ("    options: {allowFailed: maybe}\n", "triggers[0].options.allowFailed: expected a bool"),
     ],
-    ids=["interval", "encrypt-body", "allow-failed", "options"],
+    ids=["interval", "allow-failed", "options"],
 )
 def test_invalid_properties_are_refused_where_they_are(extra: str, message: str) -> None:
     with pytest.raises(FlowError) as raised:
         parse_flow(http_flow("http://127.0.0.1:1/x", extra))
     assert message in str(raised.value)
+
+
+KEY = base64.b64encode(bytes(range(32))).decode()
+
+
+async def test_t2_an_encrypted_body_is_read_in_clear_by_the_condition_and_kept_encrypted(
+    store: Store, tmp_path: Path, clock: FakeClock, server: Server
+) -> None:
+    settings = Settings.load(home=tmp_path / "home", environ={"LANNER_ENCRYPTION_KEY": KEY})
+    async with Runner(settings, store) as runner:
+        extra = (
+            "    encryptBody: true\n"
+            "    responseCondition: '{{ fromJson(response.body).price is not null }}'\n"
+            "    interval: PT10S\n"
+        )
+        tasks = (
+            "  - id: price\n"
+            "    type: io.kestra.plugin.core.debug.Return\n"
+            "    format: '{{ json(trigger.encryptedBody).price }}'\n"
+        )
+        await save(store, http_flow(f"{server.url}/price", extra, tasks))
+        [execution] = await poll(scheduler(store, runner, clock))
+        variables = dict((execution.trigger or {})["variables"])
+        encrypted = variables["encryptedBody"]
+        assert encrypted["type"] == "io.kestra.datatype:aes_encrypted"
+        assert "price" not in encrypted["value"]
+        assert variables.get("body") is None
+        ended = await runner.wait(execution.id, 10)
+        assert ended.current is State.SUCCESS
 
 
 async def _until(check: Any) -> None:

@@ -12,30 +12,38 @@ import json
 import os
 import socket
 import ssl
+import time
 import unicodedata
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 import httpx
-from pydantic import field_validator
+from pydantic import TypeAdapter
 
 from lanner.durations import format_duration
+from lanner.encryption import encrypted_output
 from lanner.exceptions import HttpRequestError, HttpResponseError, TaskError
 from lanner.expressions.values import to_text
+from lanner.httpclient import GUARD
 from lanner.properties import Dynamic, Expr
 from lanner.storage import SCHEME
 from lanner.tasks.base import RunnableTask
+from lanner.tasks.http_metrics import report_exchange
 from lanner.tasks.http_options import (
     HttpOptions,
     LogType,
     ResolvedOptions,
     SslOptions,
     Text,
+    resolve,
     resolve_options,
 )
+from lanner.tasks.http_pagination import Page, Pagination, paginate
+from lanner.tasks.http_retry import send_with_retry
 from lanner.tasks.registry import register
 
 if TYPE_CHECKING:
@@ -48,6 +56,7 @@ _NO_BODY_CODES = frozenset({204, 304})
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization"})
 
 FilePart = tuple[str | None, bytes | IO[bytes], str]
+_BOOL: TypeAdapter[bool] = TypeAdapter(bool)
 
 
 @dataclass
@@ -92,21 +101,37 @@ class HttpTask(RunnableTask):
         )
 
     @asynccontextmanager
-    async def exchange(self, ctx: RunContext, options: ResolvedOptions) -> AsyncIterator[Exchange]:
-        """Send the request and yield its response, streamed; transport errors become
-        HttpRequestError. The response is closed when the block ends."""
+    async def exchange(
+        self, ctx: RunContext, options: ResolvedOptions, uri: str | None = None
+    ) -> AsyncIterator[Exchange]:
+        """Send the request (to `uri` when given, else to the task's) and yield its response,
+        streamed; transport errors become HttpRequestError. The response is closed when the
+        block ends."""
         client = _client(ctx, options)
         with ExitStack() as files:
-            uri = self.request_uri(ctx)
+            uri = self.request_uri(ctx) if uri is None else uri
             payload = self.payload(ctx, options, files)
             request = self.build_request(ctx, options, client, uri, payload)
+            if ctx.settings.http_hosts.active:
+                request.extensions[GUARD] = partial(
+                    ctx.settings.http_hosts.check, first=str(request.url)
+                )
             _log_request(ctx, options.logs, request, payload)
+            started = time.perf_counter()
             with _transport_errors(uri, options):
-                response = await client.send(request, auth=_digest(options), stream=True)
+                response = await send_with_retry(
+                    client,
+                    request,
+                    auth=_digest(options),
+                    retry=options.retry,
+                    accepts=options.accepts,
+                    logger=ctx.logger,
+                )
                 try:
                     yield Exchange(uri, request, response, payload)
                 finally:
                     await response.aclose()
+                    report_exchange(ctx, response, time.perf_counter() - started)
 
     # -- building the request -------------------------------------------------------------
 
@@ -167,18 +192,26 @@ class Request(HttpTask):
 
     encrypt_body: Dynamic[bool] = False
 
-    @field_validator("encrypt_body")
-    @classmethod
-    def _no_encryption_yet(cls, value: bool | Expr) -> bool | Expr:
-        if value is True:
-            raise ValueError("encryptBody: true is not supported yet; remove it or set it false")
-        return value
+    pagination: Pagination | None = None
 
     async def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
-        if isinstance(self.encrypt_body, Expr) and ctx.render_typed(self.encrypt_body) is True:
-            raise TaskError("encryptBody: true is not supported yet")
+        encrypt = resolve(ctx, self.encrypt_body, _BOOL, "encryptBody")
         options = self.resolve_options(ctx)
-        async with self.exchange(ctx, options) as exchange:
+        if self.pagination is None:
+            return _outputs(ctx, await self.fetch(ctx, options), encrypt)
+        pages = await paginate(
+            ctx, self.pagination, self.request_uri(ctx), partial(self.fetch, ctx, options)
+        )
+        outputs = _outputs(ctx, pages[-1], encrypt)
+        outputs["pages"] = [_outputs(ctx, page, encrypt) for page in pages]
+        outputs["pageCount"] = len(pages)
+        return outputs
+
+    async def fetch(
+        self, ctx: RunContext, options: ResolvedOptions, uri: str | None = None
+    ) -> Page:
+        """Send the request (to `uri` instead of the task's own when given), read the answer."""
+        async with self.exchange(ctx, options, uri) as exchange:
             remote = _remote_address(exchange.response)
             data = await read_body(exchange.response, options.max_content_length)
         response, code = exchange.response, exchange.response.status_code
@@ -190,18 +223,19 @@ class Request(HttpTask):
         check_status(options, code, body)
         if body is not None:
             check_unicode(body)
-        return _outputs(exchange.uri, response, body)
+        links = {
+            str(rel): link["url"] for rel, link in response.links.items() if rel and "url" in link
+        }
+        return Page(exchange.uri, code, header_map(response.headers), body, links)
 
 
-def _outputs(uri: str, response: httpx.Response, body: str | None) -> dict[str, Any]:
+def _outputs(ctx: RunContext, page: Page, encrypt: bool) -> dict[str, Any]:
     # A missing body is left out, as Kestra leaves null outputs out of their JSON.
-    outputs: dict[str, Any] = {
-        "uri": uri,
-        "code": response.status_code,
-        "headers": header_map(response.headers),
-    }
-    if body is not None:
-        outputs["body"] = body
+    outputs: dict[str, Any] = {"uri": page.uri, "code": page.code, "headers": page.headers}
+    if page.body is not None and encrypt:
+        outputs["encryptedBody"] = encrypted_output(ctx.encrypt(page.body))
+    elif page.body is not None:
+        outputs["body"] = page.body
     return outputs
 
 
@@ -281,17 +315,13 @@ def _remote_address(response: httpx.Response) -> str:
 
 
 def _client(ctx: RunContext, options: ResolvedOptions) -> httpx.AsyncClient:
-    try:
-        return ctx.http.get(
-            verify=options.verify,
-            follow_redirects=options.follow_redirects,
-            proxy=options.proxy,
-            connect_timeout=_seconds(options.connect_timeout.total_seconds()),
-            read_timeout=_seconds(options.read_idle_timeout.total_seconds()),
-        )
-    except ImportError as exc:
-        # httpx needs the optional `socksio` package for SOCKS proxies.
-        raise TaskError(f"SOCKS proxies need the 'socksio' package: {exc}") from exc
+    return ctx.http.get(
+        verify=options.verify,
+        follow_redirects=options.follow_redirects,
+        proxy=options.proxy,
+        connect_timeout=_seconds(options.connect_timeout.total_seconds()),
+        read_timeout=_seconds(options.read_idle_timeout.total_seconds()),
+    )
 
 
 def _seconds(value: float) -> float | None:

@@ -9,7 +9,7 @@ deprecated keys into one `ResolvedOptions` record, so the tasks never look at bo
 from __future__ import annotations
 
 import codecs
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
@@ -21,6 +21,8 @@ from pydantic.alias_generators import to_camel
 from lanner.exceptions import TaskError
 from lanner.expressions.values import to_text
 from lanner.properties import Dynamic, DynamicDuration, Expr
+from lanner.retry import RetryPolicy
+from lanner.tasks.http_retry import DEFAULT_RETRY_CODES, IDEMPOTENT_METHODS, RetrySettings
 
 if TYPE_CHECKING:
     from lanner.context import RunContext
@@ -156,6 +158,12 @@ class HttpOptions(_Options):
     default_charset: Text | None = "UTF-8"
     logs: list[LogType] | None = None
     max_content_length: Dynamic[ContentLength] | None = None
+    retry: RetryPolicy | None = None
+    retry_on_status_codes: Dynamic[list[int]] | None = None
+    retry_on_status_codes_by_method: Dynamic[dict[str, list[int]]] | None = None
+    retryable_transport_failure_methods: Dynamic[list[str]] | None = None
+    # A JVM socket setting of Kestra's (TCP keep-alive probes): accepted so flows load, ignored.
+    enabled_tcp_extended_keep_alive: Dynamic[bool] | None = None
 
     # Deprecated flat keys, folded into the nested ones by `resolve_options`.
     connect_timeout: DynamicDuration | None = None
@@ -198,6 +206,7 @@ class ResolvedOptions:
     logs: frozenset[LogType]
     max_content_length: int
     auth: AuthSettings | None
+    retry: RetrySettings = field(default_factory=RetrySettings)
 
     def accepts(self, code: int) -> bool:
         """Say whether a response code is a success (spec http-tasks.md §2.1)."""
@@ -211,6 +220,8 @@ _INT: TypeAdapter[int] = TypeAdapter(int)
 _CODES: TypeAdapter[list[int]] = TypeAdapter(list[int])
 _LENGTH: TypeAdapter[ContentLength] = TypeAdapter(ContentLength)
 _PROXY_TYPE: TypeAdapter[ProxyType] = TypeAdapter(ProxyType)
+_METHODS: TypeAdapter[list[str]] = TypeAdapter(list[str])
+_CODES_BY_METHOD: TypeAdapter[dict[str, list[int]]] = TypeAdapter(dict[str, list[int]])
 
 
 def resolve(ctx: RunContext, value: T | Expr, adapter: TypeAdapter[T], name: str) -> T:
@@ -262,7 +273,28 @@ def resolve_options(
         logs=_logs(options),
         max_content_length=_max_content_length(ctx, options),
         auth=_auth(ctx, options),
+        retry=_retry(ctx, options),
     )
+
+
+def _retry(ctx: RunContext, options: HttpOptions) -> RetrySettings:
+    codes: tuple[int, ...] = DEFAULT_RETRY_CODES
+    if options.retry_on_status_codes is not None:
+        listed_codes = resolve(
+            ctx, options.retry_on_status_codes, _CODES, "options.retryOnStatusCodes"
+        )
+        codes = tuple(listed_codes)
+    by_method: dict[str, tuple[int, ...]] = {}
+    if options.retry_on_status_codes_by_method is not None:
+        name = "options.retryOnStatusCodesByMethod"
+        rendered = resolve(ctx, options.retry_on_status_codes_by_method, _CODES_BY_METHOD, name)
+        by_method = {method.upper(): tuple(listed) for method, listed in rendered.items()}
+    methods = IDEMPOTENT_METHODS
+    if options.retryable_transport_failure_methods is not None:
+        name = "options.retryableTransportFailureMethods"
+        listed = resolve(ctx, options.retryable_transport_failure_methods, _METHODS, name)
+        methods = frozenset(method.upper() for method in listed)
+    return RetrySettings(options.retry, codes, by_method, methods)
 
 
 def _codes(ctx: RunContext, options: HttpOptions) -> tuple[int, ...]:

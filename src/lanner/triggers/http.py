@@ -18,6 +18,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from lanner.durations import format_duration
+from lanner.encryption import decrypt_outputs
 from lanner.expressions import is_truthy_text, render
 from lanner.properties import Duration, Dynamic
 from lanner.tasks.http import Request
@@ -111,15 +112,24 @@ class HttpTrigger(Trigger):
         outputs = dict(await self._request.run(ctx) or {})
         code = outputs.get("code")
         ctx.logger.debug(f"{outputs.get('uri')} respond with status code '{code}'")
-        return outputs if self.accepts(outputs, ctx.variables, ctx.functions) else None
+        body = outputs.get("body")
+        if "encryptedBody" in outputs:
+            # The condition reads the plaintext; the execution keeps `trigger.encryptedBody`.
+            key = ctx.settings.encryption_key
+            body = decrypt_outputs(outputs["encryptedBody"], key, "response.body")
+        return outputs if self.accepts(outputs, body, ctx.variables, ctx.functions) else None
 
     def accepts(
-        self, outputs: Mapping[str, Any], variables: Mapping[str, Any], functions: Mapping[str, Any]
+        self,
+        outputs: Mapping[str, Any],
+        body: Any,
+        variables: Mapping[str, Any],
+        functions: Mapping[str, Any],
     ) -> bool:
         """Render `responseCondition` with `response` = {statusCode, body, headers}."""
         response = {
             "statusCode": outputs.get("code"),
-            "body": outputs.get("body"),
+            "body": body,
             "headers": outputs.get("headers"),
         }
         text = render(self.response_condition, {**variables, "response": response}, functions)
