@@ -15,6 +15,11 @@ def execution_prefix(namespace: str, flow_id: str, execution_id: str) -> str:
     return f"/{namespace.replace('.', '/')}/{flow_id}/executions/{execution_id}"
 
 
+def task_run_prefix(execution_folder: str, task_id: str, task_run_id: str) -> str:
+    """Return the storage folder of one task run, inside its execution's folder."""
+    return f"{execution_folder}/tasks/{task_id}/{task_run_id}"
+
+
 class LocalStorage:
     """Files under one root directory; a URI `kestra:///a/b` is the file `<root>/a/b`."""
 

@@ -28,6 +28,7 @@ from lanner.expressions.values import to_text
 from lanner.properties import Dynamic, Expr
 from lanner.storage import SCHEME
 from lanner.tasks.base import RunnableTask
+from lanner.tasks.http_exchange import HAR_OUTPUT, ExchangeRecorder, masked_header
 from lanner.tasks.http_options import (
     HttpOptions,
     LogType,
@@ -45,7 +46,6 @@ MULTIPART = "multipart/form-data"
 URLENCODED = "application/x-www-form-urlencoded"
 # Responses that never carry a body, whatever bytes the server may have sent.
 _NO_BODY_CODES = frozenset({204, 304})
-_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization"})
 
 FilePart = tuple[str | None, bytes | IO[bytes], str]
 
@@ -92,18 +92,26 @@ class HttpTask(RunnableTask):
         )
 
     @asynccontextmanager
-    async def exchange(self, ctx: RunContext, options: ResolvedOptions) -> AsyncIterator[Exchange]:
+    async def exchange(
+        self, ctx: RunContext, options: ResolvedOptions, recorder: ExchangeRecorder | None = None
+    ) -> AsyncIterator[Exchange]:
         """Send the request and yield its response, streamed; transport errors become
-        HttpRequestError. The response is closed when the block ends."""
+        HttpRequestError. The response is closed when the block ends. A recorder, when given,
+        follows the exchange and saves it when the block ends, even on failure."""
         client = _client(ctx, options)
         with ExitStack() as files:
             uri = self.request_uri(ctx)
             payload = self.payload(ctx, options, files)
             request = self.build_request(ctx, options, client, uri, payload)
             _log_request(ctx, options.logs, request, payload)
+            if recorder is not None:
+                recorder.attach(request, payload, client.headers)
+                files.enter_context(recorder.saved())
             with _transport_errors(uri, options):
                 response = await client.send(request, auth=_digest(options), stream=True)
                 try:
+                    if recorder is not None:
+                        recorder.received(response)
                     yield Exchange(uri, request, response, payload)
                 finally:
                     await response.aclose()
@@ -178,9 +186,11 @@ class Request(HttpTask):
         if isinstance(self.encrypt_body, Expr) and ctx.render_typed(self.encrypt_body) is True:
             raise TaskError("encryptBody: true is not supported yet")
         options = self.resolve_options(ctx)
-        async with self.exchange(ctx, options) as exchange:
+        recorder = ExchangeRecorder(ctx, options)
+        async with self.exchange(ctx, options, recorder) as exchange:
             remote = _remote_address(exchange.response)
             data = await read_body(exchange.response, options.max_content_length)
+            recorder.body_read(len(data))
         response, code = exchange.response, exchange.response.status_code
         ctx.logger.debug(
             f"Request '{exchange.uri}' from '{remote}' with the response code '{code}'"
@@ -190,7 +200,7 @@ class Request(HttpTask):
         check_status(options, code, body)
         if body is not None:
             check_unicode(body)
-        return _outputs(exchange.uri, response, body)
+        return {**_outputs(exchange.uri, response, body), HAR_OUTPUT: recorder.uri}
 
 
 def _outputs(uri: str, response: httpx.Response, body: str | None) -> dict[str, Any]:
@@ -494,11 +504,7 @@ def _headers_entry(kind: str, headers: httpx.Headers) -> str:
 
 def _shown_value(name: bytes, value: bytes) -> str:
     """Return a header value for the logs, credentials hidden."""
-    text = value.decode("utf-8", errors="replace")
-    if name.lower().decode("latin-1") in _SECRET_HEADERS:
-        scheme = text.split(" ", 1)[0] if " " in text else ""
-        return f"{scheme} ********".strip()
-    return text
+    return masked_header(name.decode("latin-1"), value.decode("utf-8", errors="replace"))
 
 
 def _payload_entry(kind: str, text: str | None) -> str:

@@ -17,7 +17,7 @@ from pydantic import TypeAdapter
 
 from lanner.exceptions import TaskError
 from lanner.properties import Dynamic
-from lanner.storage import execution_prefix
+from lanner.storage import execution_prefix, task_run_prefix
 from lanner.tasks.http import HttpTask, check_status, has_no_body, header_map, log_response
 from lanner.tasks.http_options import Text, resolve
 from lanner.tasks.registry import register
@@ -78,7 +78,7 @@ class Download(HttpTask):
 def _task_run_folder(ctx: RunContext) -> str:
     execution = ctx.execution
     prefix = execution_prefix(execution.namespace, execution.flow_id, execution.id)
-    return f"{prefix}/tasks/{ctx.task_run.task_id}/{ctx.task_run.id}"
+    return task_run_prefix(prefix, ctx.task_run.task_id, ctx.task_run.id)
 
 
 def _check_length(response: httpx.Response, written: int) -> None:
