@@ -197,7 +197,7 @@ class ExchangeRecorder:
             "headersSize": -1,
             "bodySize": -1,
         }
-        if self._payload is not None and _has_body(request):
+        if self._payload is not None and _has_body(request, self._payload):
             record["postData"], record["bodySize"] = _post_data(self._payload, request)
         return record
 
@@ -310,8 +310,10 @@ def _headers(headers: httpx.Headers) -> list[dict[str, str]]:
     ]
 
 
-def _has_body(request: httpx.Request) -> bool:
-    return "content-length" in request.headers or "transfer-encoding" in request.headers
+def _has_body(request: httpx.Request, payload: Payload) -> bool:
+    """Say whether this request carried the task's body (a redirect may drop it)."""
+    sent = "content-length" in request.headers or "transfer-encoding" in request.headers
+    return sent and (payload.content is not None or payload.parts is not None)
 
 
 def _read_size(response: httpx.Response) -> int | None:
