@@ -122,7 +122,8 @@ class ExchangeRecorder:
 
     def _save(self, error: BaseException | None) -> None:
         document = self._mask(self.document(error))
-        data = json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")
+        # Compact: the C encoder writes it, about ten times faster than an indented dump.
+        data = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         execution, run = self._ctx.execution, self._ctx.task_run
         folder = execution_prefix(execution.namespace, execution.flow_id, execution.id)
         self.uri = self._ctx.storage.put(
