@@ -25,6 +25,7 @@ class CurlModel(BaseModel):
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorModel, "description": "Unknown execution or task run, or no exchange"},
+    422: {"model": ErrorModel, "description": "Invalid request"},
 }
 
 
