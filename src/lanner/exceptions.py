@@ -15,6 +15,7 @@
     ├── IllegalStateError         an operation the object's state does not allow (kill a
     │                             finished execution, run a disabled flow)
     ├── AuthenticationError       missing or wrong credentials
+    ├── CurlError                 a cURL command that cannot be translated to a Request task
     └── StoreError                the database refused an operation
         ├── KVKeyError            a KV key that breaks Kestra's key rule
         └── KVConflictError       a KV write that may not replace an existing key
@@ -146,6 +147,10 @@ class IllegalStateError(LannerError):
 
 class AuthenticationError(LannerError):
     """Authentication required."""
+
+
+class CurlError(LannerError):
+    """The cURL command cannot be translated."""
 
 
 class StoreError(LannerError):

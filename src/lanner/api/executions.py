@@ -1,7 +1,7 @@
 """Executions: create (with inputs), read, search, follow live, kill, label, delete.
 
-Files of an execution (`execution_files`) and expression evaluation (`eval`) have their own
-modules; their routes are included in this router.
+Files of an execution (`execution_files`), expression evaluation (`eval`) and the cURL command
+of a task run (`execution_curl`) have their own modules; their routes are included here.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from lanner.api import eval as eval_routes
-from lanner.api import execution_files
+from lanner.api import execution_curl, execution_files
 from lanner.api import execution_ops as ops
 from lanner.api.deps import ServicesDep
 from lanner.api.execution_forms import base_url, execution_url, parse_labels, read_inputs
@@ -241,6 +241,7 @@ async def set_labels(
 
 router.include_router(eval_routes.router)
 router.include_router(execution_files.router)
+router.include_router(execution_curl.router)
 
 
 # Any two segments but `{executionId}/<action verb>` (see execution_paths): those are actions.

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from lanner import __version__
-from lanner.cli import executions, run, server, validate
+from lanner.cli import curl, executions, run, server, validate
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_parser(subparsers)
     executions.add_parser(subparsers)
     server.add_parser(subparsers)
+    curl.add_parser(subparsers)
     return parser
 
 
@@ -29,6 +30,7 @@ _COMMANDS = {
     "validate": validate.command,
     "executions": executions.command,
     "server": server.command,
+    "curl": curl.command,
 }
 
 

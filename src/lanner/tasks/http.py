@@ -32,6 +32,7 @@ from lanner.httpclient import GUARD
 from lanner.properties import Dynamic, Expr
 from lanner.storage import SCHEME
 from lanner.tasks.base import RunnableTask
+from lanner.tasks.http_exchange import HAR_OUTPUT, ExchangeRecorder, masked_header
 from lanner.tasks.http_metrics import report_exchange
 from lanner.tasks.http_options import (
     HttpOptions,
@@ -53,7 +54,6 @@ MULTIPART = "multipart/form-data"
 URLENCODED = "application/x-www-form-urlencoded"
 # Responses that never carry a body, whatever bytes the server may have sent.
 _NO_BODY_CODES = frozenset({204, 304})
-_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization"})
 
 FilePart = tuple[str | None, bytes | IO[bytes], str]
 _BOOL: TypeAdapter[bool] = TypeAdapter(bool)
@@ -102,11 +102,16 @@ class HttpTask(RunnableTask):
 
     @asynccontextmanager
     async def exchange(
-        self, ctx: RunContext, options: ResolvedOptions, uri: str | None = None
+        self,
+        ctx: RunContext,
+        options: ResolvedOptions,
+        uri: str | None = None,
+        recorder: ExchangeRecorder | None = None,
     ) -> AsyncIterator[Exchange]:
         """Send the request (to `uri` when given, else to the task's) and yield its response,
         streamed; transport errors become HttpRequestError. The response is closed when the
-        block ends."""
+        block ends. A recorder, when given, follows the exchange and saves it when the block
+        ends, even on failure."""
         client = _client(ctx, options)
         with ExitStack() as files:
             uri = self.request_uri(ctx) if uri is None else uri
@@ -118,6 +123,9 @@ class HttpTask(RunnableTask):
                 )
             _log_request(ctx, options.logs, request, payload)
             started = time.perf_counter()
+            if recorder is not None:
+                recorder.attach(request, payload, client.headers)
+                files.enter_context(recorder.saved())
             with _transport_errors(uri, options):
                 response = await send_with_retry(
                     client,
@@ -128,6 +136,8 @@ class HttpTask(RunnableTask):
                     logger=ctx.logger,
                 )
                 try:
+                    if recorder is not None:
+                        recorder.received(response)
                     yield Exchange(uri, request, response, payload)
                 finally:
                     await response.aclose()
@@ -211,9 +221,11 @@ class Request(HttpTask):
         self, ctx: RunContext, options: ResolvedOptions, uri: str | None = None
     ) -> Page:
         """Send the request (to `uri` instead of the task's own when given), read the answer."""
-        async with self.exchange(ctx, options, uri) as exchange:
+        recorder = ExchangeRecorder(ctx, options)
+        async with self.exchange(ctx, options, uri, recorder) as exchange:
             remote = _remote_address(exchange.response)
             data = await read_body(exchange.response, options.max_content_length)
+            recorder.body_read(len(data))
         response, code = exchange.response, exchange.response.status_code
         ctx.logger.debug(
             f"Request '{exchange.uri}' from '{remote}' with the response code '{code}'"
@@ -226,7 +238,7 @@ class Request(HttpTask):
         links = {
             str(rel): link["url"] for rel, link in response.links.items() if rel and "url" in link
         }
-        return Page(exchange.uri, code, header_map(response.headers), body, links)
+        return Page(exchange.uri, code, header_map(response.headers), body, links, recorder.uri)
 
 
 def _outputs(ctx: RunContext, page: Page, encrypt: bool) -> dict[str, Any]:
@@ -236,6 +248,8 @@ def _outputs(ctx: RunContext, page: Page, encrypt: bool) -> dict[str, Any]:
         outputs["encryptedBody"] = encrypted_output(ctx.encrypt(page.body))
     elif page.body is not None:
         outputs["body"] = page.body
+    if page.har is not None:
+        outputs[HAR_OUTPUT] = page.har
     return outputs
 
 
@@ -524,11 +538,7 @@ def _headers_entry(kind: str, headers: httpx.Headers) -> str:
 
 def _shown_value(name: bytes, value: bytes) -> str:
     """Return a header value for the logs, credentials hidden."""
-    text = value.decode("utf-8", errors="replace")
-    if name.lower().decode("latin-1") in _SECRET_HEADERS:
-        scheme = text.split(" ", 1)[0] if " " in text else ""
-        return f"{scheme} ********".strip()
-    return text
+    return masked_header(name.decode("latin-1"), value.decode("utf-8", errors="replace"))
 
 
 def _payload_entry(kind: str, text: str | None) -> str:

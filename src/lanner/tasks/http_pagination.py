@@ -74,6 +74,8 @@ class Page:
     headers: dict[str, list[str]]
     body: str | None
     links: dict[str, str] = field(default_factory=dict)
+    har: str | None = None
+    """The `kestra://` URI of the recorded exchange (HAR 1.2)."""
 
     def variables(self, number: int) -> dict[str, Any]:
         """Return what `nextUri` and `stopWhen` see: `response` and `page`."""
