@@ -38,7 +38,16 @@ from lanner.worker import Worker
 LogListener = Callable[[LogEntry], None]
 ExecutionListener = Callable[[Execution], None]
 
-_ACTIVE_STATES = (State.CREATED, State.RUNNING, State.KILLING, State.RESTARTED)
+# Every state an execution can be left in by a process that stops: paused and queued ones
+# included, or their timers (Pause delay, WaitFor interval) and concurrency slots are lost.
+_ACTIVE_STATES = (
+    State.CREATED,
+    State.RUNNING,
+    State.KILLING,
+    State.RESTARTED,
+    State.PAUSED,
+    State.QUEUED,
+)
 
 
 @dataclass
