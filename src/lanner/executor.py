@@ -200,13 +200,14 @@ class _Step(StepState):
         """Apply MAX_DURATION SLAs; return True when one ended the execution."""
         started = self.execution.state.last_date(State.RUNNING) or self.execution.state.start_date
         for sla in self.flow.sla or ():
-            if not isinstance(sla, MaxDurationSla) or ("sla", sla.id) in self.memo:
+            if not isinstance(sla, MaxDurationSla) or sla.id in self.execution.reported_slas:
                 continue
             deadline = sla.deadline(started)
             if deadline > self.now:
                 self.wake(deadline)
                 continue
-            self.memo["sla", sla.id] = True  # a violation is reported once
+            # A violation is reported once, a restarted engine included.
+            self.update_execution(reported_slas=(*self.execution.reported_slas, sla.id))
             end = self._violate(sla, f"ran longer than {format_duration(sla.duration)}")
             if end is not None:
                 self._end_now(end)
@@ -323,8 +324,13 @@ class _Step(StepState):
             return
         assert isinstance(task, FlowableTask)
         try:
-            outputs = task.outputs(self.flowable_run(task, run))
-            run = self.save(replace(run.with_state(State.RUNNING, self.now), outputs=outputs))
+            started = self.flowable_run(task, run)
+            outputs = task.outputs(started)
+            values = run.loop_values
+            if values is None:
+                values = task.frozen_values(started)
+            running = run.with_state(State.RUNNING, self.now)
+            run = self.save(replace(running, outputs=outputs, loop_values=values))
             flowable = self.flowable_run(task, run)
             exit_state = task.exit_state(flowable)
             labels = task.execution_labels(flowable)
@@ -437,13 +443,13 @@ class _Step(StepState):
         """Return the state the execution ends in once its main branches are done, else None.
 
         It is computed once (flow outputs, SLA assertions, a retry as a new execution) and
-        remembered. A flow's `afterExecution` tasks then run, one after another, while the
-        execution is still RUNNING but their templates already read this state as
-        `execution.state`; the execution takes it when they are all done, whatever their own
-        outcome, so they cannot change it.
+        kept on the execution, in the store. A flow's `afterExecution` tasks then run, one after
+        another, while the execution is still RUNNING but their templates already read this
+        state as `execution.state`; the execution takes it when they are all done, whatever
+        their own outcome, so they cannot change it.
         """
-        known = self.memo.get("final")
-        if isinstance(known, State):
+        known = self.execution.final_state
+        if known is not None:
             return known
         top = self.flowable_run(self.flow.tasks[0], None)
         state = top.resolve_state(
@@ -459,8 +465,7 @@ class _Step(StepState):
             state = self._assertions(state)
         if state is State.FAILED and self._retry_as_new_execution():
             state = State.RETRIED
-        self.memo["final"] = state
-        self._shared = None
+        self.update_execution(final_state=state)
         return state
 
     def _retry_as_new_execution(self) -> bool:

@@ -150,3 +150,87 @@ async def test_a_queued_execution_starts_after_a_restart(tmp_path: Path) -> None
     assert first.current is State.SUCCESS
     assert second.current is State.SUCCESS
     assert State.QUEUED in [history.state for history in second.state.histories]
+
+
+def task_running(task_id: str) -> Callable[[Store, str], Awaitable[bool]]:
+    async def check(store: Store, execution_id: str) -> bool:
+        stored = await store.get_execution(execution_id)
+        return stored is not None and any(
+            run.task_id == task_id and run.current is State.RUNNING for run in stored.task_runs
+        )
+
+    return check
+
+
+RETRY_AS_NEW = """id: again
+namespace: company.team
+tasks:
+  - id: fail
+    type: io.kestra.plugin.core.execution.Fail
+    retry:
+      type: constant
+      interval: PT0.1S
+      maxAttempt: 2
+      behavior: CREATE_NEW_EXECUTION
+afterExecution:
+  - id: nap
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: PT0.5S
+  - id: seen
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ execution.state }}"
+"""
+
+
+async def test_the_final_state_is_decided_once_across_a_restart(tmp_path: Path) -> None:
+    engine = Engine(tmp_path)
+    # Stopped while the afterExecution tasks run: the final state (RETRIED, which started a
+    # new execution) was decided before; deciding it again would start another one.
+    ids = await engine.first(RETRY_AS_NEW, task_running("nap"))
+    states: list[str] = []
+
+    async def every_execution_ends(runner: Runner) -> None:
+        await runner.wait(ids[0], timeout=30)
+        for _ in range(300):
+            page = await runner.store.search_executions(flow_id="again", size=10)
+            if len(page.results) > 1 and all(e.current.is_terminated() for e in page.results):
+                states.extend(sorted(item.current.value for item in page.results))
+                return
+            await asyncio.sleep(0.05)
+
+    [done] = await engine.second(ids, every_execution_ends)
+    assert done.current is State.RETRIED
+    seen = next(run for run in done.task_runs if run.task_id == "seen")
+    assert seen.outputs == {"value": "RETRIED"}
+    assert states == ["FAILED", "RETRIED"]
+
+
+LOOP = """id: loop
+namespace: company.team
+tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: "{{ kv('items') }}"
+    tasks:
+      - id: nap
+        type: io.kestra.plugin.core.flow.Sleep
+        duration: PT0.3S
+      - id: seen
+        type: io.kestra.plugin.core.debug.Return
+        format: "{{ taskrun.value }}"
+"""
+
+
+async def test_loop_values_are_rendered_once_across_a_restart(tmp_path: Path) -> None:
+    engine = Engine(tmp_path)
+    store = await open_store(engine.url)
+    store.kv.put("company.team", "items", ["a", "b"])
+    await store.close()
+    ids = await engine.first(LOOP, task_running("nap"))
+    store = await open_store(engine.url)
+    store.kv.put("company.team", "items", ["x"])  # what a new rendering would give
+    await store.close()
+    [done] = await engine.second(ids)
+    assert done.current is State.SUCCESS
+    seen = sorted(run.outputs["value"] for run in done.task_runs if run.outputs)
+    assert seen == ["a", "b"]
