@@ -22,6 +22,7 @@ from lanner.expressions import is_truthy_text, render_value, to_text
 from lanner.flowable import ExecutionIndex, resolve
 from lanner.flows import ConcurrencyBehavior, Flow
 from lanner.inputs import CoercionError, coerce_value
+from lanner.iterations import start_next_iteration, wait_for_next_iteration
 from lanner.jobs import WorkerResult
 from lanner.retry import RetryBehavior
 from lanner.settings import Settings
@@ -370,7 +371,9 @@ class _Step(StepState):
         except LannerError as exc:
             self._fail(run, str(exc))
             return
-        if window is not None and window.delay is None and window.timeout is not None:
+        if window is None:  # not a Pause: a loop waiting for its next iteration
+            start_next_iteration(self, run)
+        elif window.delay is None and window.timeout is not None:
             timeout = format_duration(window.timeout)
             self._fail(replace(run, due_at=None), f"Paused task timed out after {timeout}")
         else:
@@ -399,6 +402,10 @@ class _Step(StepState):
             nexts = task.resolve_nexts(flowable)
             if nexts:
                 return self._create(run, nexts)
+            again = task.again_after(flowable)
+            if again is not None:
+                wait_for_next_iteration(self, run, again)
+                return True
             state = task.resolve_state(flowable)
         except LannerError as exc:
             self._fail(run, str(exc))

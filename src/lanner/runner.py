@@ -373,8 +373,12 @@ class Runner:
             changed.update(decision.changed)
         await self._flush_logs()
         execution = live.execution
-        latest = [execution.task_run(run_id) for run_id in changed]
-        await self.store.save_execution(execution, latest)
+        if any(decision.removed for decision in decisions):
+            # Task runs left the execution (a loop's previous iteration): store it whole.
+            await self.store.save_execution(execution)
+        else:
+            latest = [execution.task_run(run_id) for run_id in changed]
+            await self.store.save_execution(execution, latest)
         for decision in decisions:
             for fresh in decision.new_executions:
                 await self.store.save_execution(fresh)

@@ -40,6 +40,8 @@ class Decision:
     execution_changed: bool = False
     new_executions: list[Execution] = field(default_factory=list)
     """Executions to start (a retry with `behavior: CREATE_NEW_EXECUTION`)."""
+    removed: set[str] = field(default_factory=set)
+    """Ids of task runs removed from the execution (a loop's previous iteration)."""
 
     @property
     def finished(self) -> bool:
@@ -63,6 +65,7 @@ class StepState:
         self.cancel: list[str] = []
         self.wake_at: datetime | None = None
         self.new_executions: list[Execution] = []
+        self.removed: set[str] = set()
         self._shared: dict[str, Any] | None = None
         self.tasks: dict[str, Task] = {task.id: task for task in flow.walk()}
         # The index of the execution the previous step produced is reused when this step starts
@@ -98,6 +101,7 @@ class StepState:
             wake_at=self.wake_at,
             execution_changed=self.execution is not self.original,
             new_executions=self.new_executions,
+            removed=self.removed,
         )
 
     def save(self, run: TaskRun) -> TaskRun:
@@ -150,6 +154,8 @@ class StepState:
             render=lambda text: render(text, variables, functions),
             render_typed=lambda text: render_typed(text, variables, functions),
             memo=self.memo,
+            now=self.now,
+            log=lambda level, message: self.log(run, level, message),
         )
 
     def update_execution(self, **changes: Any) -> None:

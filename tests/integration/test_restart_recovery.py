@@ -234,3 +234,32 @@ async def test_loop_values_are_rendered_once_across_a_restart(tmp_path: Path) ->
     assert done.current is State.SUCCESS
     seen = sorted(run.outputs["value"] for run in done.task_runs if run.outputs)
     assert seen == ["a", "b"]
+
+
+WAIT_FOR = """id: poll
+namespace: company.team
+tasks:
+  - id: loop
+    type: io.kestra.plugin.core.flow.WaitFor
+    condition: "{{ outputs.count.values.count == '3' }}"
+    checkFrequency:
+      interval: PT0.4S
+    tasks:
+      - id: count
+        type: io.kestra.plugin.core.output.OutputValues
+        values:
+          count: "{{ outputs.loop.iterationCount }}"
+"""
+
+
+async def test_a_waitfor_interval_fires_after_a_restart(tmp_path: Path) -> None:
+    engine = Engine(tmp_path)
+    ids = await engine.first(WAIT_FOR, in_state(State.PAUSED))
+    [done] = await engine.second(ids)
+    assert done.current is State.SUCCESS
+    # The store holds the last iteration only: earlier ones were removed from it.
+    assert [(run.task_id, run.iteration) for run in done.task_runs] == [
+        ("loop", 3),
+        ("count", 3),
+    ]
+    assert done.task_runs[1].outputs == {"values": {"count": "3"}}

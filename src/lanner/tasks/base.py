@@ -129,6 +129,14 @@ class FlowableTask(Task):
         """
         return None
 
+    def again_after(self, run: FlowableRun) -> timedelta | None:
+        """Return after how long this task run's children run again as a new iteration.
+
+        None (most flowables): the task run does not loop, or its loop is over and its state
+        is resolved. Asked once no child is left to create.
+        """
+        return None
+
     def pause_window(self, run: FlowableRun) -> PauseWindow | None:
         """Return how this task run pauses when it starts, or None if it does not (most)."""
         return None

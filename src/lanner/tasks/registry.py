@@ -68,6 +68,7 @@ TASKS: TypeRegistry[type[Task]] = TypeRegistry(
         "lanner.tasks.http_download",
         "lanner.tasks.kv",
         "lanner.tasks.pause",
+        "lanner.tasks.waitfor",
     ),
     canonical_type,
 )
