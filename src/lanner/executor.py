@@ -24,6 +24,7 @@ from lanner.flows import ConcurrencyBehavior, Flow
 from lanner.inputs import CoercionError, coerce_value
 from lanner.iterations import start_next_iteration, wait_for_next_iteration
 from lanner.jobs import WorkerResult
+from lanner.limits import ExecutionSizes, too_big
 from lanner.retry import RetryBehavior
 from lanner.settings import Settings
 from lanner.sla import ExecutionAssertionSla, MaxDurationSla
@@ -126,6 +127,8 @@ class _Step(StepState):
         run = replace(run, attempts=attempts, outputs=result.outputs)
         task = self.tasks[run.task_id]
         state = result.state
+        if result.outputs and not self._fits(run):
+            run, state = replace(run, outputs=None), State.FAILED
         if state is State.FAILED and self.execution.current is not State.KILLING:
             if self._schedule_retry(run, task):
                 return
@@ -136,6 +139,16 @@ class _Step(StepState):
             if policy is not None and policy.warning_on_retry:
                 state = State.WARNING
         self.save(run.with_state(state, result.ended_at))
+
+    def _fits(self, run: TaskRun) -> bool:
+        """Say whether the execution stays within `max_message_bytes` with this result."""
+        sizes = self.memo.setdefault("sizes", ExecutionSizes())
+        size = sizes.with_run(self.execution, run)
+        limit = self.settings.max_message_bytes
+        if size <= limit:
+            return True
+        self.log(run, Level.ERROR, f"Task '{run.task_id}' result refused: {too_big(size, limit)}")
+        return False
 
     def _retry_policy(self, run: TaskRun, task: Task) -> Any:
         if task.retry is not None:

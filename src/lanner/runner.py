@@ -27,6 +27,7 @@ from lanner.flows import Flow
 from lanner.inputs import InputDeclaration, parse_input, resolve_inputs
 from lanner.jobs import WorkerJob, WorkerResult
 from lanner.jsonvalues import jsonable
+from lanner.limits import check_submission
 from lanner.settings import Settings
 from lanner.states import State
 from lanner.step import Decision
@@ -159,6 +160,8 @@ class Runner:
     ) -> Execution:
         """Resolve inputs (raising InputError before anything runs), then start an execution.
 
+        MessageTooBigError when the execution is over `max_message_bytes` before it starts.
+
         `validate_inputs=False` stores `inputs` as given, unchecked (triggers and tests that
         replay a recorded execution). `trigger` is `{id, type, variables}` of the trigger that
         started it; its variables are the flow's `trigger.*`.
@@ -175,6 +178,7 @@ class Runner:
                 store_file=self._input_file_store(execution),
             )
         execution = replace(execution, inputs=jsonable(resolved), schedule_date=schedule_date)
+        check_submission(execution, self.settings.max_message_bytes)
         await self.store.save_execution(execution)
         self._live[execution.id] = _Live(flow, execution)
         self._notify_execution(execution)

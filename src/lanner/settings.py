@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_HOME = Path("~/.lanner")
+DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ class Settings:
     """Origins allowed to call the API from a browser; empty: CORS is off."""
     storage_root: Path | None = None
     """Directory behind `kestra://` URIs; default: `storage` under the home directory."""
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    """Largest execution (its JSON, task runs and outputs included) the engine keeps, as
+    Kestra's JDBC queue does: a bigger submission is refused, a bigger task result fails."""
 
     @classmethod
     def load(
@@ -58,12 +62,28 @@ class Settings:
             max_request_bytes=int(env.get("LANNER_MAX_REQUEST_BYTES", str(100 * 1024 * 1024))),
             cors_origins=origins,
             url=env.get("LANNER_URL"),
+            max_message_bytes=_positive_int(
+                env, "LANNER_MAX_MESSAGE_BYTES", DEFAULT_MAX_MESSAGE_BYTES
+            ),
         )
 
     @property
     def storage_dir(self) -> Path:
         """Return the directory behind `kestra://` URIs."""
         return self.storage_root or self.home / "storage"
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"{name} must be a positive number of bytes, got '{text}'")
+    return value
 
 
 def parse_users(text: str) -> dict[str, str]:
