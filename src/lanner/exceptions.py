@@ -18,7 +18,8 @@
     ├── CurlError                 a cURL command that cannot be translated to a Request task
     └── StoreError                the database refused an operation
         ├── KVKeyError            a KV key that breaks Kestra's key rule
-        └── KVConflictError       a KV write that may not replace an existing key
+        ├── KVConflictError       a KV write that may not replace an existing key
+        └── MessageTooBigError    an execution larger than `max_message_bytes`
 
 Each class's docstring is its default message. Errors a user can cause say where (file,
 line:column, task id, input id, expression) in their message. Kill and pause are not errors.
@@ -163,3 +164,7 @@ class KVKeyError(StoreError):
 
 class KVConflictError(StoreError):
     """The KV key already exists."""
+
+
+class MessageTooBigError(StoreError):
+    """The execution is larger than the largest message the engine keeps."""

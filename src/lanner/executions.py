@@ -65,6 +65,9 @@ class TaskRun:
     # When a waiting task run (retry backoff, Pause delay, Sleep) is due again, in seconds
     # since the epoch. Engine bookkeeping: kept by the store, not part of Kestra's JSON.
     due_at: float | None = None
+    # A loop's values as rendered when it started. Engine bookkeeping too: a restarted engine
+    # must not render them again (a template may give other values by then).
+    loop_values: tuple[str, ...] | None = None
 
     @classmethod
     def create(
@@ -153,6 +156,13 @@ class Execution:
     attempt_number: int = 1
     original_created_date: datetime = field(default_factory=utcnow)
     schedule_date: datetime | None = None
+    # Engine bookkeeping, kept by the store but not part of Kestra's JSON: what the executor
+    # decided once and must not decide again after a restart.
+    final_state: State | None = None
+    """The state the execution ends in, set when its main branches are done; it takes it once
+    its `afterExecution` tasks are done too."""
+    reported_slas: tuple[str, ...] = ()
+    """The MAX_DURATION SLAs already reported as violated."""
 
     @classmethod
     def create(

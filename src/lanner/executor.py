@@ -23,7 +23,9 @@ from lanner.expressions import is_truthy_text, render_value, to_text
 from lanner.flowable import ExecutionIndex, resolve
 from lanner.flows import ConcurrencyBehavior, Flow
 from lanner.inputs import CoercionError, coerce_value
+from lanner.iterations import start_next_iteration, wait_for_next_iteration
 from lanner.jobs import WorkerResult
+from lanner.limits import ExecutionSizes, too_big
 from lanner.retry import RetryBehavior
 from lanner.settings import Settings
 from lanner.sla import ExecutionAssertionSla, MaxDurationSla
@@ -156,6 +158,8 @@ class _Step(StepState):
         run = replace(run, attempts=attempts, outputs=result.outputs)
         task = self.tasks[run.task_id]
         state = result.state
+        if result.outputs and not self._fits(run):
+            run, state = replace(run, outputs=None), State.FAILED
         if state is State.FAILED and self.execution.current is not State.KILLING:
             if self._schedule_retry(run, task):
                 return
@@ -168,6 +172,16 @@ class _Step(StepState):
             if policy is not None and policy.warning_on_retry:
                 state = State.WARNING
         self.save(run.with_state(state, result.ended_at))
+
+    def _fits(self, run: TaskRun) -> bool:
+        """Say whether the execution stays within `max_message_bytes` with this result."""
+        sizes = self.memo.setdefault("sizes", ExecutionSizes())
+        size = sizes.with_run(self.execution, run)
+        limit = self.settings.max_message_bytes
+        if size <= limit:
+            return True
+        self.log(run, Level.ERROR, f"Task '{run.task_id}' result refused: {too_big(size, limit)}")
+        return False
 
     def _retry_policy(self, run: TaskRun, task: Task) -> Any:
         if task.retry is not None:
@@ -233,13 +247,14 @@ class _Step(StepState):
         """Apply MAX_DURATION SLAs; return True when one ended the execution."""
         started = self.execution.state.last_date(State.RUNNING) or self.execution.state.start_date
         for sla in self.flow.sla or ():
-            if not isinstance(sla, MaxDurationSla) or ("sla", sla.id) in self.memo:
+            if not isinstance(sla, MaxDurationSla) or sla.id in self.execution.reported_slas:
                 continue
             deadline = sla.deadline(started)
             if deadline > self.now:
                 self.wake(deadline)
                 continue
-            self.memo["sla", sla.id] = True  # a violation is reported once
+            # A violation is reported once, a restarted engine included.
+            self.update_execution(reported_slas=(*self.execution.reported_slas, sla.id))
             end = self._violate(sla, f"ran longer than {format_duration(sla.duration)}")
             if end is not None:
                 self._end_now(end)
@@ -359,8 +374,13 @@ class _Step(StepState):
             return
         assert isinstance(task, FlowableTask)
         try:
-            outputs = task.outputs(self.flowable_run(task, run))
-            run = self.save(replace(run.with_state(State.RUNNING, self.now), outputs=outputs))
+            started = self.flowable_run(task, run)
+            outputs = task.outputs(started)
+            values = run.loop_values
+            if values is None:
+                values = task.frozen_values(started)
+            running = run.with_state(State.RUNNING, self.now)
+            run = self.save(replace(running, outputs=outputs, loop_values=values))
             flowable = self.flowable_run(task, run)
             exit_state = task.exit_state(flowable)
             labels = task.execution_labels(flowable)
@@ -400,7 +420,9 @@ class _Step(StepState):
         except LannerError as exc:
             self._fail(run, str(exc))
             return
-        if window is not None and window.delay is None and window.timeout is not None:
+        if window is None:  # not a Pause: a loop waiting for its next iteration
+            start_next_iteration(self, run)
+        elif window.delay is None and window.timeout is not None:
             timeout = format_duration(window.timeout)
             self._fail(replace(run, due_at=None), f"Paused task timed out after {timeout}")
         else:
@@ -429,6 +451,10 @@ class _Step(StepState):
             nexts = task.resolve_nexts(flowable)
             if nexts:
                 return self._create(run, nexts)
+            again = task.again_after(flowable)
+            if again is not None:
+                wait_for_next_iteration(self, run, again)
+                return True
             state = task.resolve_state(flowable)
         except LannerError as exc:
             self._fail(run, str(exc))
@@ -473,13 +499,13 @@ class _Step(StepState):
         """Return the state the execution ends in once its main branches are done, else None.
 
         It is computed once (flow outputs, SLA assertions, a retry as a new execution) and
-        remembered. A flow's `afterExecution` tasks then run, one after another, while the
-        execution is still RUNNING but their templates already read this state as
-        `execution.state`; the execution takes it when they are all done, whatever their own
-        outcome, so they cannot change it.
+        kept on the execution, in the store. A flow's `afterExecution` tasks then run, one after
+        another, while the execution is still RUNNING but their templates already read this
+        state as `execution.state`; the execution takes it when they are all done, whatever
+        their own outcome, so they cannot change it.
         """
-        known = self.memo.get("final")
-        if isinstance(known, State):
+        known = self.execution.final_state
+        if known is not None:
             return known
         top = self.flowable_run(self.flow.tasks[0], None)
         state = top.resolve_state(
@@ -495,8 +521,7 @@ class _Step(StepState):
             state = self._assertions(state)
         if state is State.FAILED and self._retry_as_new_execution():
             state = State.RETRIED
-        self.memo["final"] = state
-        self._shared = None
+        self.update_execution(final_state=state)
         return state
 
     def _retry_as_new_execution(self) -> bool:

@@ -9,14 +9,19 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from typing import Any, TypeVar
 
-from lanner.executions import Execution, TaskRun
+from lanner.executions import Execution, Level, TaskRun
 from lanner.states import State
 from lanner.tasks.base import ResolvedTask, Task
 
 T = TypeVar("T")
+
+
+def _no_log(level: Level, message: str) -> None:
+    """Drop a log line (a FlowableRun made outside an executor step)."""
 
 
 class ExecutionIndex:
@@ -121,8 +126,12 @@ class FlowableRun:
     """Render a template in the context of this task run."""
     render_typed: Callable[[str], Any]
     memo: dict[Any, Any] = field(default_factory=dict)
-    """Values a flowable computes once per task run (a loop's rendered values), kept by the
+    """Values a flowable computes once per task run (a loop's expanded children), kept by the
     executor for as long as the execution runs; a missing entry is simply computed again."""
+    now: datetime | None = None
+    """The executor step's clock."""
+    log: Callable[[Level, str], None] = _no_log
+    """Log a line on this task run."""
 
     def remember(self, key: str, compute: Callable[[], T]) -> T:
         """Return the value memoised under `key` for this task run, computing it once."""

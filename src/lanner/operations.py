@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from lanner.exceptions import IllegalStateError, LannerError
 from lanner.executions import Execution, Label, TaskRun
@@ -87,6 +88,7 @@ def restart(
         task_runs=tuple(runs),
         labels=_with_label(execution.labels, RESTARTED_LABEL),
         attempt_number=execution.attempt_number + 1,
+        **_NOTHING_DECIDED,
     ).with_state(State.RESTARTED, now)
     if revision is None:
         return restarted
@@ -182,6 +184,7 @@ def change_task_run_state(
         task_runs=tuple(runs),
         labels=_with_label(execution.labels, RESTARTED_LABEL),
         attempt_number=execution.attempt_number + 1,
+        **_NOTHING_DECIDED,
     ).with_state(State.RESTARTED, now)
 
 
@@ -198,6 +201,10 @@ def change_execution_status(execution: Execution, state: State, now: datetime) -
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+# What the engine decided once about the previous run (its final state, the SLAs it reported)
+# no longer holds for an execution that runs again.
+_NOTHING_DECIDED: dict[str, Any] = {"final_state": None, "reported_slas": ()}
 
 
 def _task_run(execution: Execution, task_run_id: str) -> TaskRun:
@@ -325,4 +332,5 @@ def _as_new_execution(execution: Execution, revision: int, *, parent: Execution)
         attempt_number=parent.attempt_number + 1,
         schedule_date=None,
         deleted=False,
+        **_NOTHING_DECIDED,
     )

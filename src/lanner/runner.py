@@ -29,6 +29,7 @@ from lanner.flows import Flow
 from lanner.inputs import InputDeclaration, parse_input, resolve_inputs
 from lanner.jobs import WorkerJob, WorkerResult
 from lanner.jsonvalues import jsonable
+from lanner.limits import check_submission
 from lanner.settings import Settings
 from lanner.states import State
 from lanner.step import Decision
@@ -40,7 +41,16 @@ from lanner.worker import Worker
 LogListener = Callable[[LogEntry], None]
 ExecutionListener = Callable[[Execution], None]
 
-_ACTIVE_STATES = (State.CREATED, State.RUNNING, State.KILLING, State.RESTARTED)
+# Every state an execution can be left in by a process that stops: paused and queued ones
+# included, or their timers (Pause delay, WaitFor interval) and concurrency slots are lost.
+_ACTIVE_STATES = (
+    State.CREATED,
+    State.RUNNING,
+    State.KILLING,
+    State.RESTARTED,
+    State.PAUSED,
+    State.QUEUED,
+)
 
 
 @dataclass
@@ -154,6 +164,8 @@ class Runner:
     ) -> Execution:
         """Resolve inputs (raising InputError before anything runs), then start an execution.
 
+        MessageTooBigError when the execution is over `max_message_bytes` before it starts.
+
         `validate_inputs=False` stores `inputs` as given, unchecked (triggers and tests that
         replay a recorded execution). `trigger` is `{id, type, variables}` of the trigger that
         started it; its variables are the flow's `trigger.*`.
@@ -170,6 +182,7 @@ class Runner:
                 store_file=self._input_file_store(execution),
             )
         execution = replace(execution, inputs=jsonable(resolved), schedule_date=schedule_date)
+        check_submission(execution, self.settings.max_message_bytes)
         await self.store.save_execution(execution)
         self._live[execution.id] = _Live(flow, execution)
         self._notify_execution(execution)
@@ -375,8 +388,12 @@ class Runner:
             changed.update(decision.changed)
         await self._flush_logs()
         execution = live.execution
-        latest = [execution.task_run(run_id) for run_id in changed]
-        await self.store.save_execution(execution, latest)
+        if any(decision.removed for decision in decisions):
+            # Task runs left the execution (a loop's previous iteration): store it whole.
+            await self.store.save_execution(execution)
+        else:
+            latest = [execution.task_run(run_id) for run_id in changed]
+            await self.store.save_execution(execution, latest)
         for decision in decisions:
             for fresh in decision.new_executions:
                 await self.store.save_execution(fresh)

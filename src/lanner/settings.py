@@ -11,6 +11,7 @@ from typing import Any
 from lanner.http_hosts import ALLOW_VARIABLE, DENY_VARIABLE, HostPolicy, parse_rules
 
 DEFAULT_HOME = Path("~/.lanner")
+DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,9 @@ class Settings:
     """Base64 of the 32-byte AES key of encrypted outputs (Kestra's `encryption.secret-key`)."""
     http_hosts: HostPolicy = field(default_factory=HostPolicy)
     """Where HTTP tasks may connect (`LANNER_HTTP_ALLOW`, `LANNER_HTTP_DENY`)."""
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    """Largest execution (its JSON, task runs and outputs included) the engine keeps, as
+    Kestra's JDBC queue does: a bigger submission is refused, a bigger task result fails."""
 
     @classmethod
     def load(
@@ -72,12 +76,28 @@ class Settings:
                 allow=parse_rules(env.get(ALLOW_VARIABLE, ""), ALLOW_VARIABLE),
                 deny=parse_rules(env.get(DENY_VARIABLE, ""), DENY_VARIABLE),
             ),
+            max_message_bytes=_positive_int(
+                env, "LANNER_MAX_MESSAGE_BYTES", DEFAULT_MAX_MESSAGE_BYTES
+            ),
         )
 
     @property
     def storage_dir(self) -> Path:
         """Return the directory behind `kestra://` URIs."""
         return self.storage_root or self.home / "storage"
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"{name} must be a positive number of bytes, got '{text}'")
+    return value
 
 
 def parse_users(text: str) -> dict[str, str]:

@@ -43,6 +43,8 @@ class Decision:
     """Executions to start (a retry with `behavior: CREATE_NEW_EXECUTION`)."""
     children: list[ChildRequest] = field(default_factory=list)
     """Executions of other flows to start for task runs (Subflow, ForEachItem)."""
+    removed: set[str] = field(default_factory=set)
+    """Ids of task runs removed from the execution (a loop's previous iteration)."""
 
     @property
     def finished(self) -> bool:
@@ -67,6 +69,7 @@ class StepState:
         self.wake_at: datetime | None = None
         self.new_executions: list[Execution] = []
         self.child_requests: list[ChildRequest] = []
+        self.removed: set[str] = set()
         self._shared: dict[str, Any] | None = None
         self.tasks: dict[str, Task] = {task.id: task for task in flow.walk()}
         # The index of the execution the previous step produced is reused when this step starts
@@ -83,13 +86,13 @@ class StepState:
         if self.execution.current.is_terminated():
             self.executor.forget(self.execution.id)
         jobs = []
-        final = self.memo.get("final")
+        final = self.execution.final_state
         for run_id in self.to_dispatch:
             run = self.execution.task_run(run_id)
             task = self.tasks[run.task_id]
             assert isinstance(task, RunnableTask)
             execution = self.execution
-            if isinstance(final, State) and run.task_id in self._after_ids:
+            if final is not None and run.task_id in self._after_ids:
                 # An afterExecution task reads the final state as `execution.state`.
                 execution = execution.with_state(final, self.now)
             jobs.append(WorkerJob(execution, run, task))
@@ -103,6 +106,7 @@ class StepState:
             execution_changed=self.execution is not self.original,
             new_executions=self.new_executions,
             children=self.child_requests,
+            removed=self.removed,
         )
 
     def save(self, run: TaskRun) -> TaskRun:
@@ -141,8 +145,8 @@ class StepState:
     def _variables(self, task: Task, run: TaskRun | None) -> Any:
         if self._shared is None:
             self._shared = base_variables(self.flow, self.execution, self.settings)
-            final = self.memo.get("final")
-            if isinstance(final, State):
+            final = self.execution.final_state
+            if final is not None:
                 self._shared["execution"] = {**self._shared["execution"], "state": final.value}
         return task_variables(self._shared, self.index, task, run, self.settings.encryption_key)
 
@@ -155,15 +159,21 @@ class StepState:
             render=lambda text: render(text, variables, functions),
             render_typed=lambda text: render_typed(text, variables, functions),
             memo=self.memo,
+            now=self.now,
+            log=lambda level, message: self.log(run, level, message),
         )
+
+    def update_execution(self, **changes: Any) -> None:
+        """Change fields of the execution (labels, bookkeeping) other than its task runs."""
+        self.execution = replace(self.execution, **changes)
+        self.index.execution = self.execution
+        self._shared = None
 
     def _merge_labels(self, labels: Sequence[Label]) -> None:
         """Add labels to the execution; a label replaces an existing one with the same key."""
         known = {label.key for label in labels}
         kept = tuple(label for label in self.execution.labels if label.key not in known)
-        self.execution = replace(self.execution, labels=(*kept, *labels))
-        self.index.execution = self.execution
-        self._shared = None
+        self.update_execution(labels=(*kept, *labels))
 
     def _end_now(self, state: State) -> None:
         """End the execution at once: unfinished task runs are killed."""

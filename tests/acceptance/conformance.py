@@ -44,7 +44,10 @@ SCENARIOS_SUPPORTED = {
     "concurrent",
     "until-paused",
     "child-execution",
+    "backend-limit",
 }
+# What lanner says when a submission is over `max_message_bytes` (Kestra's wording).
+TOO_BIG = "has exceeded the configured limit of 1048576"
 
 
 def kit_available() -> bool:
@@ -296,6 +299,12 @@ async def run_all(cases: list[dict[str, Any]], home: Path, store: Store) -> dict
 
 def check(case: Mapping[str, Any], outcome: Outcome) -> list[str]:
     """Return every way the outcome differs from the case's expectations."""
+    if case.get("scenario") == "backend-limit" and case.get("state") is None:
+        # No execution: the submission itself must be refused as too big.
+        if outcome.error is not None and TOO_BIG in outcome.error:
+            return []
+        ran = outcome.execution.current.value if outcome.execution else None
+        return [f"expected the submission to be refused as too big, got {outcome.error or ran}"]
     if outcome.error is not None or outcome.execution is None:
         return [f"the run failed: {outcome.error}"]
     execution = outcome.execution

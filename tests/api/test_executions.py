@@ -483,3 +483,16 @@ def test_openapi_describes_the_execution_routes() -> None:
                 error = operation["responses"].get(status, {}).get("content", {})
                 assert set(error) <= {"application/json"}
                 assert "HTTPValidationError" not in json.dumps(error)
+
+
+async def test_an_execution_over_max_message_bytes_is_refused(client: httpx.AsyncClient) -> None:
+    big = "a" * 1_100_000  # Kestra's own case: over its 1 MiB queue message limit
+    response = await create(client, "hello", files={"name": (None, big)})
+    assert response.status_code == 422
+    message = response.json()["message"]
+    assert message.startswith(
+        "Illegal argument: Unable to start an execution of company.team.hello: Message of size "
+    )
+    assert message.endswith(
+        "has exceeded the configured limit of 1048576 (max_message_bytes, LANNER_MAX_MESSAGE_BYTES)"
+    )

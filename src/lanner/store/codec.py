@@ -16,6 +16,7 @@ from typing import Any
 from lanner.exceptions import StoreError
 from lanner.executions import Execution, LogEntry, TaskRun
 from lanner.metrics import MetricEntry
+from lanner.states import State
 
 __all__ = [
     "ascii_lower",
@@ -48,10 +49,22 @@ def _dumps(data: Any, what: str) -> str:
         raise StoreError(f"Unable to store {what}: {exc}") from exc
 
 
+# The key under which records keep the engine's bookkeeping beside Kestra's JSON.
+_ENGINE = "lannerEngine"
+
+
 def encode_execution(execution: Execution) -> str:
     """Return the execution's JSON without its task runs, which are stored apart."""
     bare = replace(execution, task_runs=()) if execution.task_runs else execution
-    return _dumps(bare.to_json(), f"execution '{execution.id}'")
+    data = bare.to_json()
+    notes: dict[str, Any] = {}
+    if execution.final_state is not None:
+        notes["finalState"] = execution.final_state.value
+    if execution.reported_slas:
+        notes["reportedSlas"] = list(execution.reported_slas)
+    if notes:
+        data[_ENGINE] = notes
+    return _dumps(data, f"execution '{execution.id}'")
 
 
 def encode_labels(execution: Execution) -> str:
@@ -59,7 +72,10 @@ def encode_labels(execution: Execution) -> str:
 
 
 def encode_task_run(task_run: TaskRun) -> str:
-    return _dumps(task_run.to_json(), f"task run '{task_run.id}' ({task_run.task_id})")
+    data = task_run.to_json()
+    if task_run.loop_values is not None:
+        data[_ENGINE] = {"loopValues": list(task_run.loop_values)}
+    return _dumps(data, f"task run '{task_run.id}' ({task_run.task_id})")
 
 
 def encode_log(entry: LogEntry) -> str:
@@ -67,12 +83,25 @@ def encode_log(entry: LogEntry) -> str:
 
 
 def decode_task_run(value: str, due_at: float | None) -> TaskRun:
-    task_run = TaskRun.from_json(json.loads(value))
+    data = json.loads(value)
+    notes = data.pop(_ENGINE, None)
+    task_run = TaskRun.from_json(data)
+    if notes is not None and notes.get("loopValues") is not None:
+        task_run = replace(task_run, loop_values=tuple(notes["loopValues"]))
     return task_run if due_at is None else replace(task_run, due_at=due_at)
 
 
 def decode_execution(value: str, task_runs: Iterable[TaskRun] = ()) -> Execution:
-    execution = Execution.from_json(json.loads(value))
+    data = json.loads(value)
+    notes = data.pop(_ENGINE, None) or {}
+    execution = Execution.from_json(data)
+    final = notes.get("finalState")
+    if final is not None or notes.get("reportedSlas"):
+        execution = replace(
+            execution,
+            final_state=State(final) if final is not None else None,
+            reported_slas=tuple(notes.get("reportedSlas") or ()),
+        )
     runs = tuple(task_runs)
     return replace(execution, task_runs=runs) if runs else execution
 

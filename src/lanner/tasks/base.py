@@ -123,6 +123,22 @@ class FlowableTask(Task):
         """Return the outputs stored on this task run when it ends."""
         return None
 
+    def frozen_values(self, run: FlowableRun) -> tuple[str, ...] | None:
+        """Return the loop values to render once, when this task run starts (loops), or None.
+
+        The executor keeps them on the task run, in the store, so that every later step, in
+        this process or after a restart, sees the same values.
+        """
+        return None
+
+    def again_after(self, run: FlowableRun) -> timedelta | None:
+        """Return after how long this task run's children run again as a new iteration.
+
+        None (most flowables): the task run does not loop, or its loop is over and its state
+        is resolved. Asked once no child is left to create.
+        """
+        return None
+
     def pause_window(self, run: FlowableRun) -> PauseWindow | None:
         """Return how this task run pauses when it starts, or None if it does not (most)."""
         return None

@@ -238,12 +238,17 @@ class _Loop(_ListFlowable):
     def values_source(self) -> Any:
         raise NotImplementedError
 
+    def frozen_values(self, run: FlowableRun) -> tuple[str, ...] | None:
+        return tuple(loop_values(run, self.values_source()))
+
     def branches(self, run: FlowableRun) -> tuple[list[ResolvedTask], ...]:
-        # The values are rendered once, when the loop starts, and reused at every step.
+        # The values are rendered once, when the loop starts, and kept on its task run; their
+        # expansion into child tasks is cached for the next steps.
         return run.remember("branches", lambda: self._expand(run))
 
     def _expand(self, run: FlowableRun) -> tuple[list[ResolvedTask], ...]:
-        values = loop_values(run, self.values_source())
+        stored = run.task_run.loop_values if run.task_run is not None else None
+        values = stored if stored is not None else loop_values(run, self.values_source())
         each = [ResolvedTask(task, value) for value in values for task in self.tasks]
         return each, resolve(self.errors), resolve(self.finally_)
 

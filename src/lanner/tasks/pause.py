@@ -38,8 +38,8 @@ class Pause(FlowableTask):
 
     def pause_window(self, run: FlowableRun) -> PauseWindow | None:
         return PauseWindow(
-            delay=_duration(run, self.delay),
-            timeout=_duration(run, self.timeout),
+            delay=render_duration(run, self.delay),
+            timeout=render_duration(run, self.timeout),
         )
 
     def resolve_nexts(self, run: FlowableRun) -> list[ResolvedTask]:
@@ -61,7 +61,8 @@ class Pause(FlowableTask):
         return [ResolvedTask(task) for task in tasks or ()]
 
 
-def _duration(run: FlowableRun, value: Any) -> timedelta | None:
+def render_duration(run: FlowableRun, value: Any) -> timedelta | None:
+    """Resolve a duration property of a flowable that may be a template."""
     if value is None or isinstance(value, timedelta):
         return value
     return coerce_duration(run.render_typed(str(value)))

@@ -74,6 +74,7 @@ TASKS: TypeRegistry[type[Task]] = TypeRegistry(
         "lanner.tasks.scripts.python",
         "lanner.tasks.scripts.shell",
         "lanner.tasks.subflow",
+        "lanner.tasks.waitfor",
     ),
     canonical_type,
 )

@@ -51,10 +51,11 @@ async def drive(
     *,
     kill_after_jobs: int | None = None,
     kv: KVStore | None = None,
+    settings: Settings | None = None,
 ) -> Drive:
     """Run a flow to its end: jobs run for real, timers jump the clock instead of waiting."""
     flow: Flow = parse_flow(source)
-    settings = Settings.load(home=tmp_path)
+    settings = settings or Settings.load(home=tmp_path)
     executor = Executor(settings, kv=kv)
     logs: list[LogEntry] = []
     storage = LocalStorage(tmp_path / "storage")

@@ -98,6 +98,23 @@ async def test_due_at_round_trips(store: Store, due_at: float | None) -> None:
     assert stored.task_runs[0].due_at == due_at
 
 
+async def test_engine_bookkeeping_round_trips_outside_kestras_json(store: Store) -> None:
+    base = records.execution(task_runs=1)
+    loop = replace(base.task_runs[0], loop_values=("a", '{"b":1}'))
+    decided = replace(base.with_task_run(loop), final_state=State.RETRIED, reported_slas=("slow",))
+
+    await store.save_execution(decided)
+
+    stored = await store.get_execution(base.id)
+    assert stored is not None
+    assert stored.final_state is State.RETRIED
+    assert stored.reported_slas == ("slow",)
+    assert stored.task_runs[0].loop_values == ("a", '{"b":1}')
+    # The API shows Kestra's JSON: the bookkeeping is not part of it.
+    assert "finalState" not in str(stored.to_json())
+    assert "loopValues" not in str(stored.task_runs[0].to_json())
+
+
 async def test_due_at_can_be_cleared(store: Store) -> None:
     base = records.execution(task_runs=1)
     waiting = replace(base.task_runs[0], due_at=1767323045.5)
