@@ -44,23 +44,24 @@ function TaskNode({ placed, options }: { placed: PlacedNode; options: Options })
   const isTrigger = placed.kind === "trigger";
   const state = isTrigger ? undefined : options.states[id];
   const branch = placed.node.branchType ? ` branch-${placed.node.branchType.toLowerCase()}` : "";
+  const shownId = clip(id, 24);
+  const shownType = `${clip(shortType(type), state ? 14 : 26)}${state ? ` · ${state}` : ""}`;
   return (
     <g
       class={`node${isTrigger ? " trigger" : ""}${branch}${stateClass(state)}${options.selected === id ? " selected" : ""}`}
       transform={`translate(${placed.x},${placed.y})`}
       data-task={isTrigger ? undefined : id}
       data-trigger={isTrigger ? id : undefined}
-      aria-label={`${isTrigger ? "Trigger " : ""}${id} (${shortType(type)})${state ? `, ${state}` : ""}`}
       {...(isTrigger ? { role: "img" as const } : activation(id, options))}
     >
-      <title>{`${id}\n${type}${state ? `\n${state}` : ""}`}</title>
+      {/* The accessible name, and the tooltip with the full type. */}
+      <title>{`${isTrigger ? "Trigger " : ""}${id}, ${type}${state ? `, ${state}` : ""}`}</title>
       <rect width={placed.w} height={placed.h} rx={6} />
       <text x={10} y={21} class="node-id">
-        {clip(id, 24)}
+        {shownId}
       </text>
       <text x={10} y={40} class="node-type">
-        {clip(shortType(type), state ? 14 : 26)}
-        {state ? ` · ${state}` : ""}
+        {shownType}
       </text>
     </g>
   );
