@@ -2,7 +2,7 @@
 import { h } from "preact";
 import { ApiError } from "../api";
 import { CodeEditor } from "./CodeEditor";
-import { Field } from "./common";
+import { ErrorBox, Field } from "./common";
 import type { FlowInput } from "../types";
 
 export type Value = string | boolean | string[] | File | null;
@@ -280,4 +280,36 @@ export function buildForm(inputs: FlowInput[], values: Record<string, Value>, vi
     else form.append(id, serialized);
   }
   return form;
+}
+
+/** The fields of a list of inputs, each with the server's error about it. */
+export function InputFields({ inputs, values, onChange, errors }: {
+  inputs: FlowInput[];
+  values: Record<string, Value>;
+  onChange: (id: string, value: Value) => void;
+  errors: Record<string, string>;
+}) {
+  return (
+    <>
+      {inputs.map((input) => (
+        <InputField
+          key={inputIdOf(input)}
+          input={input}
+          value={values[inputIdOf(input)] ?? null}
+          error={errors[inputIdOf(input)]}
+          onChange={(value) => onChange(inputIdOf(input), value)}
+        />
+      ))}
+    </>
+  );
+}
+
+/** A refusal that no field shows: one not about an input, or about none of those shown. */
+export function FormError({ error, errors, title }: {
+  error: unknown;
+  errors: { byId: Record<string, string>; rest: string[] };
+  title: string;
+}) {
+  if (error === null || (errors.rest.length === 0 && Object.keys(errors.byId).length > 0)) return null;
+  return <ErrorBox error={error} title={title} />;
 }

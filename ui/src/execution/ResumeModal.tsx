@@ -2,7 +2,7 @@
 import { useMemo, useState } from "preact/hooks";
 import { api } from "../api";
 import { ErrorBox, Spinner } from "../components/common";
-import { buildForm, errorsByInput, initialValue, InputField, inputIdOf, type Value } from "../components/InputField";
+import { buildForm, errorsByInput, FormError, initialValue, InputFields, inputIdOf, type Value } from "../components/InputField";
 import { Modal } from "../components/Modal";
 import { useLoad } from "../hooks";
 import type { Execution, FlowInput } from "../types";
@@ -67,16 +67,8 @@ function ResumeForm({ execution, inputs, onClose, onDone }: {
   return (
     <form class="execute-form" onSubmit={submit} noValidate data-testid="resume-form">
       {inputs.length === 0 && <p class="muted">The paused task asks for no inputs.</p>}
-      {inputs.map((input) => (
-        <InputField
-          key={inputIdOf(input)}
-          input={input}
-          value={values[inputIdOf(input)] ?? null}
-          error={fieldErrors.byId[inputIdOf(input)]}
-          onChange={(value) => setValues((old) => ({ ...old, [inputIdOf(input)]: value }))}
-        />
-      ))}
-      {error !== null && (fieldErrors.rest.length > 0 || !Object.keys(fieldErrors.byId).length) && <ErrorBox error={error} title="Not resumed" />}
+      <InputFields inputs={inputs} values={values} errors={fieldErrors.byId} onChange={(id, value) => setValues((old) => ({ ...old, [id]: value }))} />
+      <FormError error={error} errors={fieldErrors} title="Not resumed" />
       <div class="modal-actions">
         <button type="button" class="button" onClick={onClose}>
           Cancel

@@ -1,8 +1,8 @@
 /** U7: the Execute form, generated from the flow's inputs; submits multipart to the API. */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api } from "../api";
-import { ErrorBox, Field } from "../components/common";
-import { buildForm, errorsByInput, initialValue, InputField, inputIdOf, type Value } from "../components/InputField";
+import { Field } from "../components/common";
+import { buildForm, errorsByInput, FormError, initialValue, InputFields, inputIdOf, type Value } from "../components/InputField";
 import { Modal } from "../components/Modal";
 import { href, navigate } from "../router";
 import type { Flow, FlowInput } from "../types";
@@ -83,15 +83,12 @@ export function ExecuteModal({ flow, onClose }: { flow: Flow; onClose: () => voi
     <Modal title={`Execute ${flow.namespace}.${flow.id}`} onClose={onClose} wide>
       <form class="execute-form" onSubmit={submit} noValidate>
         {inputs.length === 0 && <p class="muted">This flow has no inputs.</p>}
-        {inputs.filter(visible).map((input) => (
-          <InputField
-            key={inputIdOf(input)}
-            input={input}
-            value={values[inputIdOf(input)] ?? null}
-            error={fieldErrors.byId[inputIdOf(input)]}
-            onChange={(value) => setValues((old) => ({ ...old, [inputIdOf(input)]: value }))}
-          />
-        ))}
+        <InputFields
+          inputs={inputs.filter(visible)}
+          values={values}
+          errors={fieldErrors.byId}
+          onChange={(id, value) => setValues((old) => ({ ...old, [id]: value }))}
+        />
         <details class="advanced">
           <summary>Labels and schedule</summary>
           <fieldset>
@@ -123,7 +120,7 @@ export function ExecuteModal({ flow, onClose }: { flow: Flow; onClose: () => voi
             <input id="schedule-date" type="datetime-local" step={1} value={scheduleDate} onInput={(event) => setScheduleDate((event.target as HTMLInputElement).value)} />
           </Field>
         </details>
-        {error !== null && (fieldErrors.rest.length > 0 || !Object.keys(fieldErrors.byId).length) && <ErrorBox error={error} title="Not executed" />}
+        <FormError error={error} errors={fieldErrors} title="Not executed" />
         <div class="modal-actions">
           <button type="button" class="button" onClick={onClose}>
             Cancel
