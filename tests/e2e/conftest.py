@@ -55,6 +55,7 @@ class LannerServer:
 
     url: str
     process: subprocess.Popen[bytes]
+    home: Path
     api: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
@@ -73,7 +74,7 @@ def lanner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LannerServer]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    server = LannerServer(f"http://127.0.0.1:{port}", process)
+    server = LannerServer(f"http://127.0.0.1:{port}", process, home)
     deadline = time.monotonic() + 30
     while True:
         try:

@@ -66,7 +66,19 @@ def test_executions_list(ui: UI, execution_id: str) -> None:
     audit(ui, "/executions", "table[aria-label=Executions] tbody tr")
 
 
-@pytest.mark.parametrize("tab", ["overview", "logs", "outputs"])
+@pytest.mark.parametrize(
+    ("tab", "ready"),
+    [
+        ("overview", ".topology [data-task=hello]"),
+        ("dependencies", "[aria-label='This flow']"),
+        ("triggers", ".filters button"),
+    ],
+)
+def test_flow_tabs(ui: UI, execution_id: str, tab: str, ready: str) -> None:
+    audit(ui, f"/flows/edit/e2e/with_inputs/{tab}", ready)
+
+
+@pytest.mark.parametrize("tab", ["overview", "logs", "topology", "outputs"])
 def test_execution_page(ui: UI, execution_id: str, tab: str) -> None:
     audit(ui, f"/executions/e2e/with_inputs/{execution_id}/{tab}", ".execution-title .badge")
 

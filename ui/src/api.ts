@@ -4,9 +4,12 @@ import type {
   Execution,
   FilePreview,
   Flow,
+  FlowDependencies,
+  FlowGraph,
   KvEntry,
   LogEntry,
   Paged,
+  TriggerState,
   ValidateItem,
 } from "./types";
 
@@ -179,6 +182,18 @@ export const api = {
     request<ValidateItem[]>("POST", "/flows/validate", { body: yaml, contentType: "application/x-yaml", signal }),
   pluginDoc: (type: string) => request<{ markdown?: string; schema?: unknown }>("GET", `/plugins/${enc(type)}`),
   flowSchema: () => request<Record<string, unknown>>("GET", "/plugins/schemas/flow"),
+  flowGraph: (ns: string, id: string, revision?: number) =>
+    request<FlowGraph>("GET", `/flows/${enc(ns)}/${enc(id)}/graph`, { query: { revision } }),
+  graphOfSource: (yaml: string, signal?: AbortSignal) =>
+    request<FlowGraph>("POST", "/flows/graph", { body: yaml, contentType: "application/x-yaml", signal }),
+  dependencies: (ns: string, id: string) => request<FlowDependencies>("GET", `/flows/${enc(ns)}/${enc(id)}/dependencies`),
+  flowTriggers: (ns: string, id: string) =>
+    request<Paged<TriggerState>>("GET", "/triggers/search", { query: { namespace: ns, flowId: id, size: 100 } }),
+  setTriggerDisabled: (trigger: TriggerState, disabled: boolean) =>
+    request<TriggerState>(
+      "POST",
+      `/triggers/${enc(trigger.namespace)}/${enc(trigger.flowId)}/${enc(trigger.triggerId)}/${disabled ? "disable" : "enable"}`,
+    ),
   setFlowsDisabled: (disabled: boolean, ids: { namespace: string; id: string }[]) =>
     request<unknown>("POST", `/flows/${disabled ? "disable" : "enable"}/by-ids`, { json: ids }),
 
@@ -199,7 +214,8 @@ export const api = {
     request<Execution>("POST", `/executions/${enc(id)}/replay`, { query: { taskRunId } }),
   kill: (id: string) => request<unknown>("DELETE", `/executions/${enc(id)}/kill`),
   pause: (id: string) => request<unknown>("POST", `/executions/${enc(id)}/pause`),
-  resume: (id: string) => request<unknown>("POST", `/executions/${enc(id)}/resume`, { body: new FormData() }),
+  resume: (id: string, form: FormData = new FormData()) =>
+    request<unknown>("POST", `/executions/${enc(id)}/resume`, { body: form }),
   changeStatus: (id: string, status: string) =>
     request<Execution>("POST", `/executions/${enc(id)}/change-status`, { query: { status } }),
   changeTaskRunState: (id: string, taskRunId: string, state: string) =>
@@ -219,6 +235,12 @@ export const api = {
         await request<unknown>("DELETE", `/executions/kill/by-ids`, { json: ids });
       } else throw error;
     }
+  },
+  /** Act on every execution a search matches (`filters` as for `searchExecutions`). */
+  bulkByQuery: (verb: "kill" | "restart" | "delete", filters: ExecutionSearch) => {
+    const query = { ...filters, page: undefined, size: undefined, sort: undefined };
+    if (verb === "delete") return request<{ count: number }>("DELETE", "/executions/by-query", { query });
+    return request<{ count: number }>("POST", `/executions/${verb}/by-query`, { query });
   },
   eval: (id: string, taskRunId: string, expression: string) =>
     request<EvalResult>("POST", `/executions/${enc(id)}/eval/${enc(taskRunId)}`, {

@@ -111,3 +111,9 @@ export async function copyText(text: string): Promise<void> {
 export function pluralize(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? "" : "s"}`;
 }
+
+/** The last part of a dotted plugin type: `io.kestra.plugin.core.log.Log` is `Log`. */
+export function shortType(type: string): string {
+  const parts = type.split(".");
+  return parts[parts.length - 1] ?? type;
+}

@@ -151,3 +151,53 @@ export interface KvEntry {
   updateDate?: string;
   expirationDate?: string;
 }
+
+/** A node of a flow's topology (`GET /flows/{ns}/{id}/graph`). */
+export interface GraphNode {
+  uid: string;
+  type: string;
+  task?: { id: string; type: string; [key: string]: unknown };
+  triggerDeclaration?: { id: string; type: string; [key: string]: unknown };
+  relationType?: string;
+  branchType?: string;
+}
+
+export interface GraphEdge {
+  source: string;
+  target: string;
+  relation?: { relationType?: string; value?: string };
+}
+
+export interface GraphCluster {
+  cluster: { uid: string; type: string; relationType?: string; taskNode?: GraphNode; branchType?: string };
+  nodes: string[];
+  parents?: string[];
+  start?: string;
+  end?: string;
+}
+
+export interface FlowGraph {
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+  clusters: GraphCluster[];
+}
+
+/** Kestra's flow dependency graph (`GET /flows/{ns}/{id}/dependencies`). */
+export interface FlowDependencies {
+  nodes: { uid: string; namespace: string; id: string; tenantId?: string }[];
+  edges: { source: string; target: string; relation: "FLOW_TASK" | "FLOW_TRIGGER" }[];
+}
+
+/** A trigger with its state (`GET /triggers/search`). */
+export interface TriggerState {
+  namespace: string;
+  flowId: string;
+  triggerId: string;
+  type?: string;
+  disabled?: boolean;
+  date?: string;
+  nextExecutionDate?: string;
+  executionId?: string;
+  updatedDate?: string;
+  abstractTrigger?: Record<string, unknown>;
+}

@@ -2,8 +2,9 @@
 
 Each answers at once with the execution as the operation left it (RESTARTED, or the new
 execution of a replay); the engine then drives it. Kestra 2.0's `/actions/<verb>` paths are
-served too. The bulk forms take a JSON list of execution ids, check them all first (400 with
-one entry per invalid id, nothing done) and answer `{"count": n}`.
+served too. The bulk forms take a JSON list of execution ids (`by-ids`) or the filters of a
+search (`by-query`, every page of it), check them all first (400 with one entry per invalid id,
+nothing done) and answer `{"count": n}`.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from lanner import operations
+from lanner.api import execution_ops
 from lanner.api.deps import ServicesDep
 from lanner.api.errors import error_body
+from lanner.api.execution_filters import SearchQuery
 from lanner.api.execution_forms import read_inputs
 from lanner.api.execution_paths import EXECUTION, ExecutionId
+from lanner.api.execution_search import matching_ids
 from lanner.api.models import ErrorModel, ExecutionModel
 from lanner.exceptions import NotFoundError
 from lanner.executions import Execution
@@ -185,6 +189,62 @@ async def kill_by_ids(request: Request, services: ServicesDep, ids: ExecutionIds
     return await _bulk(request, services, ids, "kill", _kill_problem, services.runner.kill)
 
 
+@router.post(
+    "/executions/restart/by-query",
+    summary="Restart the executions a search matches",
+    response_model=BulkResponseModel,
+    responses=_BULK_ERRORS,
+)
+async def restart_by_query(
+    request: Request, services: ServicesDep, query: SearchQuery
+) -> JSONResponse:
+    ids = await matching_ids(services.store, query)
+    return await _bulk(
+        request, services, ids, "restart", operations.restart_problem, services.runner.restart
+    )
+
+
+# Kestra's clients send the bulk kill as DELETE; its UI and lanner's as POST.
+@router.post(
+    "/executions/kill/by-query",
+    summary="Kill the executions a search matches",
+    response_model=BulkResponseModel,
+    responses=_BULK_ERRORS,
+)
+@router.delete(
+    "/executions/kill/by-query",
+    summary="Kill the executions a search matches",
+    response_model=BulkResponseModel,
+    responses=_BULK_ERRORS,
+)
+async def kill_by_query(
+    request: Request, services: ServicesDep, query: SearchQuery
+) -> JSONResponse:
+    ids = await matching_ids(services.store, query)
+    return await _bulk(request, services, ids, "kill", _kill_problem, services.runner.kill)
+
+
+@router.delete(
+    "/executions/by-query",
+    summary="Delete the ended executions a search matches, with their logs",
+    response_model=BulkResponseModel,
+    responses=_BULK_ERRORS,
+)
+async def delete_by_query(
+    request: Request,
+    services: ServicesDep,
+    query: SearchQuery,
+    deleteStorage: Annotated[
+        bool, Query(description="Also delete the executions' files in the internal storage")
+    ] = True,
+) -> JSONResponse:
+    async def delete(execution_id: str) -> None:
+        await execution_ops.delete(services, execution_id, delete_storage=deleteStorage)
+
+    ids = await matching_ids(services.store, query)
+    return await _bulk(request, services, ids, "delete", _delete_problem, delete)
+
+
 def _always_fine(execution: Execution) -> str | None:
     return None
 
@@ -192,6 +252,13 @@ def _always_fine(execution: Execution) -> str | None:
 def _kill_problem(execution: Execution) -> str | None:
     if execution.current.is_terminated():
         return f"Execution '{execution.id}' is already finished, can't kill it"
+    return None
+
+
+def _delete_problem(execution: Execution) -> str | None:
+    current = execution.current
+    if not current.is_terminated():
+        return f"Execution '{execution.id}' is {current.value}: kill it before deleting it"
     return None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -138,6 +138,18 @@ async def search(store: Store, query: ExecutionQuery) -> Page[Execution]:
         chunk_page += 1
     start = (query.page - 1) * query.size
     return Page(matches[start : start + query.size], len(matches))
+
+
+async def matching_ids(store: Store, query: ExecutionQuery) -> list[str]:
+    """Return the ids of every execution a search matches, on all its pages."""
+    ids: list[str] = []
+    page = 1
+    while True:
+        chunk = await search(store, replace(query, page=page, size=_SCAN_CHUNK))
+        ids.extend(execution.id for execution in chunk.results)
+        if page * _SCAN_CHUNK >= chunk.total:
+            return ids
+        page += 1
 
 
 async def _store_page(store: Store, query: ExecutionQuery, page: int, size: int) -> Page[Execution]:

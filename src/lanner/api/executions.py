@@ -18,21 +18,14 @@ from lanner.api import eval as eval_routes
 from lanner.api import execution_curl, execution_files
 from lanner.api import execution_ops as ops
 from lanner.api.deps import ServicesDep
+from lanner.api.execution_filters import INT_MAX, LABELS, Count, SearchQuery
 from lanner.api.execution_forms import base_url, execution_url, parse_labels, read_inputs
 from lanner.api.execution_paths import EXECUTION, ExecutionId, FlowId, Namespace
-from lanner.api.execution_search import (
-    ExecutionQuery,
-    apply_filters,
-    search,
-    sort_descending,
-    time_window,
-)
+from lanner.api.execution_search import ExecutionQuery, search
 from lanner.api.execution_watch import follow, load
 from lanner.api.flow_models import FlowModel
-from lanner.api.flow_search import label_filter
 from lanner.api.models import ErrorModel, ExecutionModel, LabelModel, PageModel
 from lanner.executions import Execution, Label
-from lanner.states import State
 from lanner.store import Page
 
 router = APIRouter(tags=["Executions"])
@@ -67,12 +60,6 @@ def _json_error(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-_LABELS = Query(description="Labels as `key:value`, repeatable")
-# Kestra's numbers are Java ints: larger ones would overflow the store's integers.
-INT_MAX = 2**31 - 1
-Count = Annotated[int, Query(ge=1, le=INT_MAX)]
-
-
 def execution_response(execution: Execution, status_code: int = 200) -> JSONResponse:
     return JSONResponse(execution.to_json(), status_code=status_code)
 
@@ -93,39 +80,7 @@ async def existing_execution(services: ServicesDep, execution_id: ExecutionId) -
     response_model=PageModel[ExecutionModel],
     responses=NOT_FOUND,
 )
-async def search_executions(
-    request: Request,
-    services: ServicesDep,
-    page: Count = 1,
-    size: Count = 10,
-    sort: Annotated[list[str] | None, Query()] = None,
-    q: str | None = None,
-    namespace: str | None = None,
-    flowId: str | None = None,
-    startDate: datetime | None = None,
-    endDate: datetime | None = None,
-    timeRange: str | None = None,
-    state: Annotated[list[State] | None, Query()] = None,
-    labels: Annotated[list[str] | None, _LABELS] = None,
-    triggerExecutionId: str | None = None,
-    childFilter: Annotated[str | None, Query(pattern="^(CHILD|MAIN)$")] = None,
-) -> JSONResponse:
-    start_after, start_before = time_window(startDate, endDate, timeRange)
-    query = ExecutionQuery(
-        namespace=namespace,
-        flow_id=flowId,
-        states=state,
-        labels=label_filter(labels or ()),
-        start_after=start_after,
-        start_before=start_before,
-        text=q,
-        trigger_execution_id=triggerExecutionId,
-        child_filter=childFilter,
-        page=page,
-        size=size,
-        sort_desc=sort_descending(sort or ()),
-    )
-    apply_filters(query, request.query_params.multi_items())
+async def search_executions(services: ServicesDep, query: SearchQuery) -> JSONResponse:
     return page_response(await search(services.store, query))
 
 
@@ -257,7 +212,7 @@ async def create_execution(
     services: ServicesDep,
     namespace: Namespace,
     flow_id: FlowId,
-    labels: Annotated[list[str] | None, _LABELS] = None,
+    labels: Annotated[list[str] | None, LABELS] = None,
     wait: bool = False,
     revision: Annotated[int | None, Query(ge=1, le=INT_MAX)] = None,
     scheduleDate: datetime | None = None,

@@ -6,7 +6,7 @@ models describe it. Unknown fields are allowed, as Kestra adds fields between ve
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -95,6 +95,30 @@ class FlowGraphModel(_Open):
     nodes: list[GraphNodeModel]
     edges: list[GraphEdgeModel]
     clusters: list[GraphClusterModel]
+
+
+class FlowNodeModel(BaseModel):
+    """A flow in a dependency graph; `uid` is `tenant_namespace_id`."""
+
+    uid: str
+    tenantId: str
+    namespace: str
+    id: str
+
+
+class FlowRelationEdgeModel(BaseModel):
+    """One flow leading to another: by a Subflow task (FLOW_TASK) or a Flow trigger."""
+
+    source: str
+    target: str
+    relation: Literal["FLOW_TASK", "FLOW_TRIGGER"]
+
+
+class FlowDependenciesModel(BaseModel):
+    """The flows around one flow and how they lead to each other."""
+
+    nodes: list[FlowNodeModel]
+    edges: list[FlowRelationEdgeModel]
 
 
 class FlowIdModel(BaseModel):

@@ -17,6 +17,7 @@ from lanner.api.deps import ServicesDep
 from lanner.api.flow_files import read_upload, zip_sources
 from lanner.api.flow_models import (
     BulkResponseModel,
+    FlowDependenciesModel,
     FlowGraphModel,
     FlowIdModel,
     FlowModel,
@@ -24,6 +25,7 @@ from lanner.api.flow_models import (
 )
 from lanner.api.flow_search import flow_query
 from lanner.api.models import ErrorModel, PageModel
+from lanner.dependencies import dependency_graph
 from lanner.exceptions import LannerError, NotFoundError
 from lanner.flow_parser import parse_flow
 from lanner.flowcheck import Section, validate_fragment, validate_text
@@ -466,6 +468,31 @@ async def flow_graph_of(
     revision: Annotated[int | None, Query(description="A revision; the last by default")] = None,
 ) -> dict[str, Any]:
     return flow_graph((await services.flows.get(namespace, flow_id, revision)).flow)
+
+
+@router.get(
+    "/flows/{namespace}/{id}/dependencies",
+    summary="List the flows a flow calls or triggers, and those that call or trigger it",
+    response_model=FlowDependenciesModel,
+    responses=ERRORS,
+)
+async def flow_dependencies(
+    services: ServicesDep,
+    namespace: Namespace,
+    flow_id: FlowId,
+    destination_only: Annotated[
+        bool,
+        Query(
+            alias="destinationOnly",
+            description="Only the flows this flow calls or triggers, not those leading to it",
+        ),
+    ] = False,
+) -> dict[str, Any]:
+    # Checked without parsing: a flow using task types this engine lacks still has relations.
+    if await services.store.get_flow(namespace, flow_id) is None:
+        raise NotFoundError(f"Unable to find flow {namespace}.{flow_id}")
+    records = await services.flows.find(FlowQuery())
+    return dependency_graph(records, namespace, flow_id, destination_only=destination_only)
 
 
 @router.get(

@@ -1,6 +1,5 @@
 /** The editor's view of the YAML: the parsed flow, where each task sits, and paths to positions. */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from "yaml";
-import { flowTree, type FlowTree } from "../flowtree";
 
 export interface TaskSpan {
   id: string;
@@ -13,7 +12,6 @@ export interface TaskSpan {
 
 export interface FlowModel {
   value: Record<string, unknown> | null;
-  tree: FlowTree;
   spans: TaskSpan[];
   inputs: string[];
   variables: string[];
@@ -38,7 +36,7 @@ export function parseFlow(text: string): FlowModel {
     : [];
   const variables =
     value?.variables && typeof value.variables === "object" ? Object.keys(value.variables as object) : [];
-  return { value, tree: flowTree(value), spans, inputs, variables, lineCounter, doc };
+  return { value, spans, inputs, variables, lineCounter, doc };
 }
 
 function collectSpans(node: YamlNode | null | undefined, spans: TaskSpan[]): void {

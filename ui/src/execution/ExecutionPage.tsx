@@ -1,11 +1,10 @@
 /** U10–U15: an execution's page, live until it ends, with its five tabs. */
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import { ErrorBox, Spinner, StateBadge, TabBar } from "../components/common";
 import { ConfirmModal } from "../components/Modal";
 import { notify, notifyError } from "../components/notify";
 import { Topology } from "../components/Topology";
-import { flowTree } from "../flowtree";
 import { durationOf, humanDuration } from "../format";
 import { useInterval, useLoad } from "../hooks";
 import { executionHref } from "../pages/ExecutionsList";
@@ -16,6 +15,7 @@ import { Gantt } from "./Gantt";
 import { useLiveExecution, useLiveLogs } from "./live";
 import { LogsView } from "./LogsView";
 import { Outputs } from "./Outputs";
+import { ResumeModal } from "./ResumeModal";
 import { ExecutionOverview } from "./Overview";
 import { StatusModal, TASK_RUN_STATES } from "./StatusModal";
 import { statesByTask } from "./taskruns";
@@ -85,6 +85,7 @@ function ExecutionActions({ execution, onDone }: { execution: Execution; onDone:
   const state = execution.state.current;
   const [confirm, setConfirm] = useState<"kill" | "delete" | null>(null);
   const [changing, setChanging] = useState(false);
+  const [resuming, setResuming] = useState(false);
   const run = async (label: string, action: () => Promise<unknown>) => {
     try {
       const result = await action();
@@ -103,7 +104,7 @@ function ExecutionActions({ execution, onDone }: { execution: Execution; onDone:
         Replay
       </button>
       {state === "PAUSED" ? (
-        <button type="button" class="button" onClick={() => run("Resumed", () => api.resume(execution.id))}>
+        <button type="button" class="button" onClick={() => setResuming(true)} data-action="resume">
           Resume
         </button>
       ) : (
@@ -141,6 +142,16 @@ function ExecutionActions({ execution, onDone }: { execution: Execution; onDone:
           }}
         />
       )}
+      {resuming && (
+        <ResumeModal
+          execution={execution}
+          onClose={() => setResuming(false)}
+          onDone={(result) => {
+            notify("success", "Resumed");
+            onDone(result);
+          }}
+        />
+      )}
       {changing && (
         <StatusModal
           title="Change the execution's status"
@@ -155,19 +166,22 @@ function ExecutionActions({ execution, onDone }: { execution: Execution; onDone:
 }
 
 function ExecutionTopology({ execution, base }: { execution: Execution; base: string }) {
-  const flow = useLoad(
-    () => api.executionFlow(execution.id).catch(() => api.flow(execution.namespace, execution.flowId, execution.flowRevision)),
+  // The graph of the revision that ran; from its source when that revision is gone.
+  const graph = useLoad(
+    () =>
+      api
+        .flowGraph(execution.namespace, execution.flowId, execution.flowRevision)
+        .catch(async () => api.graphOfSource((await api.executionFlow(execution.id)).source ?? "")),
     [execution.id, execution.flowRevision],
   );
-  const tree = useMemo(() => flowTree(flow.data as unknown as Record<string, unknown>), [flow.data]);
   const states = statesByTask(execution);
   const [selected, setSelected] = useState<string | null>(null);
   const runs = (execution.taskRunList ?? []).filter((taskRun) => taskRun.taskId === selected);
   return (
     <div class="execution-topology">
-      <ErrorBox error={flow.error} />
-      {flow.loading && !flow.data && <Spinner />}
-      {flow.data && <Topology tree={tree} states={states} onSelect={setSelected} selected={selected} label="Execution topology" />}
+      <ErrorBox error={graph.error} />
+      {graph.loading && !graph.data && <Spinner />}
+      {graph.data && <Topology graph={graph.data} states={states} onSelect={setSelected} selected={selected} label="Execution topology" />}
       {selected && (
         <TaskRunPanel execution={execution} taskId={selected} runs={runs} base={base} onClose={() => setSelected(null)} />
       )}

@@ -5,8 +5,7 @@ import { Empty, ErrorBox, Labels, Spinner, StateBadge } from "../components/comm
 import { ConfirmModal } from "../components/Modal";
 import { notify, notifyError } from "../components/notify";
 import { Pager } from "../components/Pager";
-import { durationOf, formatDate, humanDuration, labelsOf, shortId } from "../format";
-import { shortType } from "../flowtree";
+import { durationOf, formatDate, humanDuration, labelsOf, shortId, shortType } from "../format";
 import { useInterval, useLoad } from "../hooks";
 import { href, setQuery } from "../router";
 import { ALL_STATES, isTerminated } from "../states";
@@ -26,6 +25,8 @@ export function executionHref(execution: Execution, tab = "overview"): string {
 
 type Bulk = "restart" | "kill" | "delete" | "replay";
 
+const VERBS: Record<Bulk, string> = { restart: "Restart", kill: "Kill", delete: "Delete", replay: "Replay" };
+
 export function ExecutionsList({ query, fixed }: { query: URLSearchParams; fixed?: { namespace: string; flowId: string } }) {
   const namespace = fixed?.namespace ?? query.get("namespace") ?? "";
   const flowId = fixed?.flowId ?? query.get("flowId") ?? "";
@@ -42,22 +43,15 @@ export function ExecutionsList({ query, fixed }: { query: URLSearchParams; fixed
   const [text, setText] = useState(q);
   const [labelText, setLabelText] = useState(labels.join(", "));
 
+  const filters = { q, namespace, flowId, state: states, timeRange, labels, childFilter };
+  const filterKey = [q, namespace, flowId, states.join(","), timeRange, labels.join("|"), childFilter].join("\n");
   const executions = useLoad(
-    () =>
-      api.searchExecutions({
-        q,
-        namespace,
-        flowId,
-        state: states,
-        timeRange,
-        labels,
-        childFilter,
-        page,
-        size,
-        sort: "state.startDate:desc",
-      }),
-    [q, namespace, flowId, states.join(","), timeRange, labels.join("|"), childFilter, page, size],
+    () => api.searchExecutions({ ...filters, page, size, sort: "state.startDate:desc" }),
+    [filterKey, page, size],
   );
+  // "Select all N matching": the bulk actions then go to the `by-query` routes with the filters.
+  const [wholeQuery, setWholeQuery] = useState(false);
+  useEffect(() => setWholeQuery(false), [filterKey]);
   const anyRunning = (executions.data?.results ?? []).some((execution) => !isTerminated(execution.state.current));
   useInterval(executions.reload, anyRunning ? 2000 : 10000, auto);
   useEffect(() => localStorage.setItem("lanner.autoRefresh", String(auto)), [auto]);
@@ -70,11 +64,20 @@ export function ExecutionsList({ query, fixed }: { query: URLSearchParams; fixed
     else next.add(id);
     setSelected(next);
   };
+  const total = executions.data?.total ?? 0;
+  const count = wholeQuery ? total : selected.size;
+  const plural = (n: number) => `${n} execution${n === 1 ? "" : "s"}`;
   const runBulk = async (verb: Bulk) => {
     try {
-      await api.bulk(verb, [...selected]);
-      notify("success", `${verb[0].toUpperCase() + verb.slice(1)}: ${selected.size} execution${selected.size === 1 ? "" : "s"}`);
+      if (wholeQuery && verb !== "replay") {
+        const done = await api.bulkByQuery(verb, filters);
+        notify("success", `${verb[0].toUpperCase() + verb.slice(1)}: ${plural(done?.count ?? total)}`);
+      } else {
+        await api.bulk(verb, [...selected]);
+        notify("success", `${verb[0].toUpperCase() + verb.slice(1)}: ${plural(selected.size)}`);
+      }
       setSelected(new Set());
+      setWholeQuery(false);
       executions.reload();
     } catch (error) {
       notifyError(error);
@@ -166,11 +169,22 @@ export function ExecutionsList({ query, fixed }: { query: URLSearchParams; fixed
       </form>
       {selected.size > 0 && (
         <div class="bulk-bar" role="toolbar" aria-label="Bulk actions">
-          <span>{selected.size} selected</span>
-          <button type="button" class="button small" onClick={() => runBulk("restart")}>
+          <span data-testid="bulk-count">{wholeQuery ? `All ${plural(total)} matching the filters selected` : `${selected.size} selected`}</span>
+          {allSelected && total > rows.length && (
+            <button type="button" class="link-button" onClick={() => setWholeQuery(!wholeQuery)}>
+              {wholeQuery ? "Select only this page" : `Select all ${total} matching`}
+            </button>
+          )}
+          <button type="button" class="button small" onClick={() => (wholeQuery ? setConfirm("restart") : runBulk("restart"))}>
             Restart
           </button>
-          <button type="button" class="button small" onClick={() => runBulk("replay")}>
+          <button
+            type="button"
+            class="button small"
+            disabled={wholeQuery}
+            title={wholeQuery ? "Replay works on selected rows only" : undefined}
+            onClick={() => runBulk("replay")}
+          >
             Replay
           </button>
           <button type="button" class="button small" onClick={() => setConfirm("kill")}>
@@ -179,7 +193,14 @@ export function ExecutionsList({ query, fixed }: { query: URLSearchParams; fixed
           <button type="button" class="button small danger" onClick={() => setConfirm("delete")}>
             Delete
           </button>
-          <button type="button" class="button small" onClick={() => setSelected(new Set())}>
+          <button
+            type="button"
+            class="button small"
+            onClick={() => {
+              setSelected(new Set());
+              setWholeQuery(false);
+            }}
+          >
             Clear selection
           </button>
         </div>
@@ -197,7 +218,10 @@ export function ExecutionsList({ query, fixed }: { query: URLSearchParams; fixed
                     type="checkbox"
                     aria-label="Select all on this page"
                     checked={allSelected}
-                    onChange={() => setSelected(allSelected ? new Set() : new Set(rows.map((row) => row.id)))}
+                    onChange={() => {
+                      setSelected(allSelected ? new Set() : new Set(rows.map((row) => row.id)));
+                      setWholeQuery(false);
+                    }}
                   />
                 </th>
                 <th scope="col">Id</th>
@@ -215,7 +239,15 @@ export function ExecutionsList({ query, fixed }: { query: URLSearchParams; fixed
               {rows.map((execution) => (
                 <tr key={execution.id} data-execution={execution.id}>
                   <td>
-                    <input type="checkbox" aria-label={`Select ${execution.id}`} checked={selected.has(execution.id)} onChange={() => toggle(execution.id)} />
+                    <input
+                      type="checkbox"
+                      aria-label={`Select ${execution.id}`}
+                      checked={selected.has(execution.id)}
+                      onChange={() => {
+                        toggle(execution.id);
+                        setWholeQuery(false);
+                      }}
+                    />
                   </td>
                   <td>
                     <a href={executionHref(execution)} class="mono" title={execution.id}>
@@ -255,9 +287,9 @@ export function ExecutionsList({ query, fixed }: { query: URLSearchParams; fixed
       )}
       {confirm && (
         <ConfirmModal
-          title={confirm === "delete" ? "Delete executions" : "Kill executions"}
-          message={`${confirm === "delete" ? "Delete" : "Kill"} ${selected.size} execution${selected.size === 1 ? "" : "s"}?`}
-          confirmLabel={confirm === "delete" ? "Delete" : "Kill"}
+          title={`${VERBS[confirm]} executions`}
+          message={`${VERBS[confirm]} ${wholeQuery ? `all ${plural(count)} matching the filters` : plural(count)}?`}
+          confirmLabel={VERBS[confirm]}
           danger
           onClose={() => setConfirm(null)}
           onConfirm={() => runBulk(confirm)}

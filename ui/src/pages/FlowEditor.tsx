@@ -4,7 +4,7 @@ import { EditorView } from "@codemirror/view";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ApiError, api } from "../api";
 import { CodeEditor } from "../components/CodeEditor";
-import { ErrorBox } from "../components/common";
+import { Empty, ErrorBox, Spinner } from "../components/common";
 import { ConfirmModal } from "../components/Modal";
 import { notify, notifyError } from "../components/notify";
 import { Topology } from "../components/Topology";
@@ -14,8 +14,9 @@ import { loadSchema, type PluginSchema } from "../editor/schema";
 import { copyText } from "../format";
 import { useDebounced } from "../hooks";
 import { href, navigate } from "../router";
-import type { Flow } from "../types";
+import type { Flow, FlowGraph } from "../types";
 import { DocPanel } from "./DocPanel";
+import { NamespaceFiles } from "./NamespaceFiles";
 
 export function newFlowSource(namespace: string): string {
   return `id: my_flow
@@ -28,7 +29,45 @@ tasks:
 `;
 }
 
-type Panel = "documentation" | "topology" | "none";
+type Panel = "documentation" | "topology" | "files" | "none";
+
+const PANEL_LABELS: Record<Panel, string> = {
+  documentation: "Documentation",
+  topology: "Topology",
+  files: "Namespace files",
+  none: "",
+};
+
+/** The topology of the text being edited, drawn by the server; the last valid one stays. */
+function LiveTopology({ source, valid, onSelect }: { source: string; valid: boolean | null; onSelect: (taskId: string) => void }) {
+  const [graph, setGraph] = useState<FlowGraph | null>(null);
+  const [stale, setStale] = useState(false);
+  useEffect(() => {
+    // An invalid text would only be refused (422): keep the last graph until it validates.
+    if (valid === null) return;
+    if (!valid) {
+      setStale(true);
+      return;
+    }
+    const controller = new AbortController();
+    api.graphOfSource(source, controller.signal).then(
+      (drawn) => {
+        setGraph(drawn);
+        setStale(false);
+      },
+      (error) => {
+        if ((error as Error).name !== "AbortError") setStale(true);
+      },
+    );
+    return () => controller.abort();
+  }, [source, valid]);
+  return (
+    <>
+      {stale && <div class="notice warning">The flow does not validate: this is its last valid topology.</div>}
+      {graph ? <Topology graph={graph} label="Live topology" onSelect={onSelect} /> : !stale && <Spinner />}
+    </>
+  );
+}
 
 export function FlowEditor({ flow, initialSource, onSaved, onExecute }: {
   flow: Flow | null;
@@ -91,6 +130,8 @@ export function FlowEditor({ flow, initialSource, onSaved, onExecute }: {
   const debouncedText = useDebounced(text, 300);
   const model = useMemo(() => parseFlow(debouncedText), [debouncedText]);
   const current = taskAt(model, cursor);
+  const written = model.value?.namespace;
+  const namespace = flow?.namespace ?? (typeof written === "string" ? written : "");
 
   const save = async () => {
     if (saving) return;
@@ -177,9 +218,9 @@ export function FlowEditor({ flow, initialSource, onSaved, onExecute }: {
         </span>
         {dirty && <span class="badge state-paused">Unsaved</span>}
         <div class="segmented" role="group" aria-label="Side panel">
-          {(["documentation", "topology", "none"] as Panel[]).map((name) => (
+          {(["documentation", "topology", "files", "none"] as Panel[]).map((name) => (
             <button type="button" class={`button small${panel === name ? " active" : ""}`} aria-pressed={panel === name} onClick={() => setPanel(name)}>
-              {name === "none" ? "Hide panel" : name[0].toUpperCase() + name.slice(1)}
+              {name === "none" ? "Hide panel" : name === "files" ? "Files" : PANEL_LABELS[name]}
             </button>
           ))}
         </div>
@@ -218,14 +259,20 @@ export function FlowEditor({ flow, initialSource, onSaved, onExecute }: {
           </div>
         </div>
         {panel !== "none" && (
-          <aside class="side-panel" aria-label={panel === "documentation" ? "Documentation" : "Topology"}>
-            {panel === "documentation" ? (
+          <aside class="side-panel" aria-label={PANEL_LABELS[panel]}>
+            {panel === "files" ? (
+              namespace ? <NamespaceFiles namespace={namespace} /> : <Empty>Write the flow's namespace to see its files.</Empty>
+            ) : panel === "documentation" ? (
               <DocPanel schema={schema} type={current?.type ?? null} taskId={current?.id ?? null} error={schemaError} />
             ) : (
-              <Topology tree={model.tree} label="Live topology" onSelect={(id) => {
-                const span = model.spans.find((candidate) => candidate.id === id);
-                if (span) jump(span.from);
-              }} />
+              <LiveTopology
+                source={debouncedText}
+                valid={report && !report.failure ? errors === 0 : null}
+                onSelect={(id) => {
+                  const span = model.spans.find((candidate) => candidate.id === id);
+                  if (span) jump(span.from);
+                }}
+              />
             )}
           </aside>
         )}

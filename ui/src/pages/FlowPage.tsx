@@ -1,17 +1,18 @@
 /** U2: a flow's page (overview, editor, executions, revisions, triggers, logs), and the create page. */
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import { Empty, ErrorBox, Labels, Spinner, TabBar } from "../components/common";
 import { ConfirmModal } from "../components/Modal";
 import { notify, notifyError } from "../components/notify";
 import { Topology } from "../components/Topology";
 import { diffLines } from "../diff";
-import { flowTree, shortType } from "../flowtree";
-import { formatDate, labelsOf } from "../format";
+import { labelsOf } from "../format";
 import { useLoad } from "../hooks";
 import { href, navigate, setQuery } from "../router";
 import type { Flow } from "../types";
 import { ExecuteModal } from "./ExecuteModal";
+import { FlowDependencies } from "./FlowDependencies";
+import { FlowTriggers } from "./FlowTriggers";
 import { ExecutionsList } from "./ExecutionsList";
 import { FlowEditor, newFlowSource } from "./FlowEditor";
 import { LogsPage } from "./LogsPage";
@@ -23,6 +24,7 @@ const TABS = [
   { id: "revisions", label: "Revisions" },
   { id: "triggers", label: "Triggers" },
   { id: "logs", label: "Logs" },
+  { id: "dependencies", label: "Dependencies" },
 ];
 
 function flowBase(namespace: string, id: string): string {
@@ -80,7 +82,8 @@ export function FlowPage({ namespace, id, tab, query }: {
       )}
       {flow && tab === "executions" && <ExecutionsList query={query} fixed={{ namespace, flowId: id }} />}
       {flow && tab === "revisions" && <Revisions flow={flow} onRestored={loaded.reload} />}
-      {flow && tab === "triggers" && <Triggers flow={flow} onChanged={loaded.reload} />}
+      {flow && tab === "triggers" && <FlowTriggers flow={flow} onChanged={loaded.reload} />}
+      {flow && tab === "dependencies" && <FlowDependencies flow={flow} />}
       {flow && tab === "logs" && <LogsPage query={query} fixed={{ namespace, flowId: id }} />}
       {flow && !TABS.some((known) => known.id === tab) && <Empty>Unknown tab “{tab}”.</Empty>}
       {flow && executing && <ExecuteModal flow={flow} onClose={closeExecute} />}
@@ -89,7 +92,7 @@ export function FlowPage({ namespace, id, tab, query }: {
 }
 
 function FlowOverview({ flow }: { flow: Flow }) {
-  const tree = useMemo(() => flowTree(flow as unknown as Record<string, unknown>), [flow]);
+  const graph = useLoad(() => api.flowGraph(flow.namespace, flow.id), [flow.namespace, flow.id, flow.revision]);
   return (
     <div class="overview">
       <dl class="facts">
@@ -142,7 +145,8 @@ function FlowOverview({ flow }: { flow: Flow }) {
         </div>
       )}
       <h2 class="section-title">Topology</h2>
-      <Topology tree={tree} />
+      <ErrorBox error={graph.error} />
+      {graph.data ? <Topology graph={graph.data} /> : !graph.error && <Spinner />}
     </div>
   );
 }
@@ -233,65 +237,6 @@ function Revisions({ flow, onRestored }: { flow: Flow; onRestored: () => void })
           }}
         />
       )}
-    </div>
-  );
-}
-
-function Triggers({ flow, onChanged }: { flow: Flow; onChanged: () => void }) {
-  const triggers = flow.triggers ?? [];
-  const toggleFlow = async () => {
-    try {
-      await api.setFlowsDisabled(!flow.disabled, [{ namespace: flow.namespace, id: flow.id }]);
-      notify("success", flow.disabled ? "Flow enabled" : "Flow disabled");
-      onChanged();
-    } catch (error) {
-      notifyError(error);
-    }
-  };
-  return (
-    <div>
-      <div class="filters">
-        <span>
-          The flow is <strong>{flow.disabled ? "disabled" : "enabled"}</strong>; a disabled flow's triggers do not fire.
-        </span>
-        <button type="button" class="button" onClick={toggleFlow}>
-          {flow.disabled ? "Enable the flow" : "Disable the flow"}
-        </button>
-      </div>
-      {triggers.length === 0 ? (
-        <Empty>This flow has no triggers.</Empty>
-      ) : (
-        <div class="table-wrap">
-          <table class="table" aria-label="Triggers">
-            <thead>
-              <tr>
-                <th scope="col">Id</th>
-                <th scope="col">Type</th>
-                <th scope="col">Details</th>
-                <th scope="col">State</th>
-              </tr>
-            </thead>
-            <tbody>
-              {triggers.map((trigger) => {
-                const { id, type, disabled, ...rest } = trigger;
-                return (
-                  <tr>
-                    <td>
-                      <code>{id}</code>
-                    </td>
-                    <td title={type}>{shortType(type)}</td>
-                    <td>
-                      <code class="clip">{JSON.stringify(rest)}</code>
-                    </td>
-                    <td>{disabled ? "disabled" : "enabled"}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <p class="muted">Updated {formatDate(flow.updated)}</p>
     </div>
   );
 }

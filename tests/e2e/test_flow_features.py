@@ -1,0 +1,314 @@
+"""The flow and execution features in the browser: the API's topology, dependencies, triggers,
+resuming with onResume inputs, namespace files in the editor, and bulk actions on a query."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from playwright.sync_api import Locator, Page, expect
+
+from lanner.store.sqlite import SqliteStore
+from tests.e2e.conftest import UI, LannerServer
+from tests.e2e.test_pages import execute, save_flow
+
+LOG = "io.kestra.plugin.core.log.Log"
+BRANCHES = f"""\
+id: branches
+namespace: e2e.graph
+inputs:
+  - id: go
+    type: BOOLEAN
+    defaults: true
+tasks:
+  - id: fan
+    type: io.kestra.plugin.core.flow.Parallel
+    tasks:
+      - id: left
+        type: {LOG}
+        message: left
+      - id: right
+        type: {LOG}
+        message: right
+  - id: choose
+    type: io.kestra.plugin.core.flow.If
+    condition: "{{{{ inputs.go }}}}"
+    then:
+      - id: yes
+        type: {LOG}
+        message: yes
+    else:
+      - id: no
+        type: {LOG}
+        message: no
+errors:
+  - id: alert
+    type: {LOG}
+    message: failed
+"""
+
+DEPS_TARGET = f"""\
+id: target
+namespace: e2e.deps
+tasks:
+  - id: say
+    type: {LOG}
+    message: hi
+"""
+DEPS_CALLER = """\
+id: caller
+namespace: e2e.deps
+tasks:
+  - id: call
+    type: io.kestra.plugin.core.flow.Subflow
+    namespace: e2e.deps
+    flowId: target
+"""
+DEPS_WATCHER = f"""\
+id: watcher
+namespace: e2e.other
+tasks:
+  - id: say
+    type: {LOG}
+    message: hi
+triggers:
+  - id: on_target
+    type: io.kestra.plugin.core.trigger.Flow
+    preconditions:
+      flows:
+        - namespace: e2e.deps
+          flowId: target
+"""
+SCHEDULED = f"""\
+id: scheduled
+namespace: e2e.triggers
+tasks:
+  - id: say
+    type: {LOG}
+    message: hi
+triggers:
+  - id: yearly
+    type: io.kestra.plugin.core.trigger.Schedule
+    cron: "0 0 1 1 *"
+  - id: monthly
+    type: io.kestra.plugin.core.trigger.Schedule
+    cron: "0 0 1 * *"
+"""
+
+
+def wait_state(lanner: LannerServer, execution_id: str, state: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 20
+    while True:
+        body: dict[str, Any] = lanner.api.get(f"/executions/{execution_id}").json()
+        if body["state"]["current"] == state:
+            return body
+        assert time.monotonic() < deadline, f"{execution_id} is {body['state']['current']}"
+        time.sleep(0.1)
+
+
+def inside(inner: Locator, outer: Locator) -> bool:
+    a, b = inner.bounding_box(), outer.bounding_box()
+    assert a is not None
+    assert b is not None
+    return (
+        a["x"] >= b["x"]
+        and a["y"] >= b["y"]
+        and a["x"] + a["width"] <= b["x"] + b["width"]
+        and a["y"] + a["height"] <= b["y"] + b["height"]
+    )
+
+
+def test_the_topology_is_the_api_graph_coloured_by_state(ui: UI, lanner: LannerServer) -> None:
+    save_flow(lanner, BRANCHES)
+    ui.open("/flows/edit/e2e.graph/branches/overview")
+    page = ui.page
+    topology = page.locator(".topology")
+    fan = topology.locator("[data-cluster=fan]")
+    expect(topology.locator("[data-task=left]")).to_be_visible()
+    assert inside(topology.locator("[data-task=left]"), fan)
+    assert inside(topology.locator("[data-task=right]"), fan)
+    assert not inside(topology.locator("[data-task=yes]"), fan)
+    expect(topology.locator(".edge-label")).to_have_text(["then", "else"])
+    expect(topology.locator(".relation-error .edge")).to_have_count(1)
+    ui.shot("flow-topology")
+
+    execution_id = execute(lanner, "e2e.graph", "branches")
+    wait_state(lanner, execution_id, "SUCCESS")
+    ui.open(f"/executions/e2e.graph/branches/{execution_id}/topology")
+    node = page.locator(".topology [data-task=yes]")
+    expect(node).to_have_class("node state-success")
+    expect(page.locator(".topology [data-task=no]")).not_to_have_class("state-success")
+    node.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("region", name="Task yes")).to_contain_text("SUCCESS")
+    ui.shot("execution-topology")
+
+
+def test_the_editor_topology_is_redrawn_by_the_server(ui: UI, lanner: LannerServer) -> None:
+    save_flow(lanner, BRANCHES)
+    ui.open("/flows/edit/e2e.graph/branches/edit")
+    page = ui.page
+    page.get_by_role("button", name="Topology").click()
+    panel = page.get_by_role("complementary", name="Topology")
+    expect(panel.locator("[data-task=alert]")).to_be_visible()
+    with page.expect_request(lambda request: request.url.endswith("/flows/graph")):
+        page.locator("[data-testid=flow-editor] .cm-content").click()
+        page.keyboard.press("ControlOrMeta+End")
+        page.keyboard.insert_text(f"\n  - id: added_later\n    type: {LOG}\n    message: new\n")
+    expect(panel.locator("[data-task=added_later]")).to_be_visible()
+    ui.shot("live-topology")
+
+
+def store_directly(lanner: LannerServer, namespace: str, flow_id: str, source: str) -> None:
+    """Write a flow as an engine with Subflow tasks and Flow triggers would have saved it."""
+
+    async def write() -> None:
+        store = SqliteStore.open(lanner.home / "lanner.db")
+        try:
+            await store.save_flow(namespace, flow_id, source)
+        finally:
+            await store.close()
+
+    # Playwright's driver runs an event loop in this thread: write from another one.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, write()).result()
+
+
+def test_the_dependencies_tab_lists_callers_and_triggered_flows(
+    ui: UI, lanner: LannerServer
+) -> None:
+    save_flow(lanner, DEPS_TARGET)
+    caller, watcher = DEPS_CALLER, DEPS_WATCHER
+    store_directly(lanner, "e2e.deps", "caller", caller)
+    store_directly(lanner, "e2e.other", "watcher", watcher)
+    ui.open("/flows/edit/e2e.deps/target/dependencies")
+    page = ui.page
+    upstream = page.get_by_role("region", name="Flows leading here")
+    downstream = page.get_by_role("region", name="Flows it leads to")
+    expect(upstream.get_by_role("link")).to_have_text("e2e.depscaller")
+    expect(upstream).to_contain_text("calls this flow as a subflow")
+    expect(downstream.get_by_role("link")).to_have_attribute(
+        "href", "/ui/flows/edit/e2e.other/watcher/dependencies"
+    )
+    expect(downstream).to_contain_text("triggered when this flow ends")
+    ui.shot("dependencies")
+
+
+def test_triggers_can_be_disabled_and_enabled_one_by_one(ui: UI, lanner: LannerServer) -> None:
+    source = SCHEDULED
+    save_flow(lanner, source)
+    ui.open("/flows/edit/e2e.triggers/scheduled/triggers")
+    page = ui.page
+    yearly = page.locator("[data-trigger-row=yearly]")
+    expect(yearly.get_by_test_id("trigger-status")).to_have_text("enabled")
+    page.get_by_role("button", name="Disable trigger yearly").click()
+    expect(yearly.get_by_test_id("trigger-status")).to_have_text("disabled")
+    expect(
+        page.locator("[data-trigger-row=monthly]").get_by_test_id("trigger-status")
+    ).to_have_text("enabled")
+    found = lanner.api.get("/triggers/search", params={"flowId": "scheduled"}).json()["results"]
+    assert {row["triggerId"]: row["disabled"] for row in found} == {
+        "yearly": True,
+        "monthly": False,
+    }
+    ui.shot("triggers")
+    page.get_by_role("button", name="Enable trigger yearly").click()
+    expect(yearly.get_by_test_id("trigger-status")).to_have_text("enabled")
+
+
+PAUSE = f"""\
+id: approval
+namespace: e2e.pause
+tasks:
+  - id: wait_for_approval
+    type: io.kestra.plugin.core.flow.Pause
+    onResume:
+      - id: approved
+        type: BOOLEAN
+        defaults: false
+      - id: reason
+        type: STRING
+  - id: report
+    type: {LOG}
+    message: >-
+      approved={{{{ outputs.wait_for_approval.approved }}}}
+      ({{{{ outputs.wait_for_approval.reason }}}})
+"""
+
+
+def test_resume_asks_for_the_on_resume_inputs(ui: UI, lanner: LannerServer) -> None:
+    save_flow(lanner, PAUSE)
+    execution_id = execute(lanner, "e2e.pause", "approval")
+    wait_state(lanner, execution_id, "PAUSED")
+    ui.expect_console_error("422")
+    ui.open(f"/executions/e2e.pause/approval/{execution_id}/overview")
+    page = ui.page
+    page.locator("[data-action=resume]").click()
+    dialog = page.get_by_role("dialog", name="Resume the execution")
+    expect(dialog.get_by_label("approved")).not_to_be_checked()
+    dialog.locator("[data-action=resume-submit]").click()
+    expect(dialog.locator(".field.has-error .field-error")).to_contain_text("reason")
+    ui.shot("resume-error")
+    dialog.get_by_label("approved").check()
+    dialog.locator("#input-reason").fill("looks good")
+    dialog.locator("[data-action=resume-submit]").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator(".execution-title .badge")).to_have_text("SUCCESS", timeout=20_000)
+    logs = lanner.api.get(f"/logs/{execution_id}").json()
+    assert any(line["message"] == "approved=true (looks good)" for line in logs)
+
+
+def test_namespace_files_from_the_editor(ui: UI, lanner: LannerServer) -> None:
+    save_flow(lanner, BRANCHES)
+    ui.open("/flows/edit/e2e.graph/branches/edit")
+    page = ui.page
+    page.get_by_role("button", name="Files").click()
+    panel = page.get_by_role("complementary", name="Namespace files")
+    panel.get_by_role("button", name="+ File").click()
+    page.get_by_role("dialog").get_by_label("Name").fill("query.sql")
+    page.get_by_role("dialog").get_by_role("button", name="Create").click()
+    panel.locator(".file-editor .cm-content").click()
+    page.keyboard.insert_text("select 1")
+    panel.locator(".file-editor").get_by_role("button", name="Save").click()
+    expect(panel.get_by_role("table", name="Namespace files")).to_contain_text("query.sql")
+    content = lanner.api.get("/namespaces/e2e.graph/files", params={"path": "/query.sql"})
+    assert content.text == "select 1"
+    ui.shot("editor-files")
+    panel.get_by_role("button", name="Delete query.sql").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(panel.get_by_role("table", name="Namespace files")).to_have_count(0)
+    gone = lanner.api.get("/namespaces/e2e.graph/files", params={"path": "/query.sql"})
+    assert gone.status_code == 404
+
+
+def select_whole_query(page: Page, total: int) -> None:
+    page.get_by_role("checkbox", name="Select all on this page").check()
+    bar = page.get_by_role("toolbar", name="Bulk actions")
+    bar.get_by_role("button", name=f"Select all {total} matching").click()
+    expect(bar.get_by_test_id("bulk-count")).to_have_text(
+        f"All {total} executions matching the filters selected"
+    )
+
+
+def test_bulk_delete_acts_on_every_page_of_the_query(ui: UI, lanner: LannerServer) -> None:
+    source = (
+        f"id: many\nnamespace: e2e.bulk\ntasks:\n  - id: say\n    type: {LOG}\n    message: hi\n"
+    )
+    save_flow(lanner, source)
+    for _ in range(3):
+        lanner.api.post("/executions/e2e.bulk/many", params={"wait": True}).raise_for_status()
+    ui.open("/executions?namespace=e2e.bulk&size=2")
+    page = ui.page
+    rows = page.get_by_role("table", name="Executions").locator("tbody tr")
+    expect(rows).to_have_count(2)
+    select_whole_query(page, 3)
+    page.get_by_role("toolbar", name="Bulk actions").get_by_role("button", name="Delete").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Delete all 3 executions matching the filters?")
+    ui.shot("bulk-query")
+    dialog.get_by_role("button", name="Delete").click()
+    expect(page.get_by_text("No execution matches.")).to_be_visible()
+    left = lanner.api.get("/executions/search", params={"namespace": "e2e.bulk"}).json()
+    assert left["total"] == 0
