@@ -432,7 +432,8 @@ class _Step(StepState):
         """Resume a paused task run (with its `onResume` values as outputs, if any)."""
         resumed = replace(run.with_state(State.RUNNING, self.now), due_at=None)
         if outputs is not None:
-            resumed = replace(resumed, outputs=dict(outputs))
+            # Kestra's Pause output: the values under `onResume` (`outputs.<id>.onResume.<input>`).
+            resumed = replace(resumed, outputs={"onResume": dict(outputs)})
         self.save(resumed)
         paused = any(other.current is State.PAUSED for other in self.index.unfinished())
         if self.execution.current is State.PAUSED and not paused:

@@ -27,8 +27,8 @@ tasks:
   - id: report
     type: io.kestra.plugin.core.log.Log
     message: >-
-      approved={{ outputs.wait_for_approval.approved }}
-      ({{ outputs.wait_for_approval.reason }})
+      approved={{ outputs.wait_for_approval.onResume.approved }}
+      ({{ outputs.wait_for_approval.onResume.reason }})
 """
 
 

@@ -233,8 +233,8 @@ tasks:
   - id: report
     type: {LOG}
     message: >-
-      approved={{{{ outputs.wait_for_approval.approved }}}}
-      ({{{{ outputs.wait_for_approval.reason }}}})
+      approved={{{{ outputs.wait_for_approval.onResume.approved }}}}
+      ({{{{ outputs.wait_for_approval.onResume.reason }}}})
 """
 
 

@@ -171,3 +171,69 @@ def _running_execution(tmp_path: Path) -> str:
                 return str(execution["id"])
         time.sleep(0.1)
     pytest.fail("the execution never reached its Sleep task")
+
+
+APPROVAL = """
+id: approval
+namespace: company.team
+tasks:
+  - id: started
+    type: io.kestra.plugin.core.log.Log
+    message: started
+  - id: wait
+    type: io.kestra.plugin.core.flow.Pause
+    onResume:
+      - id: approved
+        type: BOOLEAN
+      - id: count
+        type: INT
+        defaults: 1
+      - id: reason
+        type: STRING
+        defaults: none given
+  - id: decided
+    type: io.kestra.plugin.core.log.Log
+    message: "approved={{ outputs.wait.onResume.approved }} ({{ outputs.wait.onResume.reason }})"
+"""
+
+
+def test_resume_answers_the_on_resume_inputs_and_goes_on(tmp_path: Path) -> None:
+    flow = write(tmp_path, APPROVAL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lanner", "run", str(flow)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env_for(tmp_path),
+    )
+    try:
+        assert process.stdout is not None
+        assert "started" in process.stdout.readline()
+        execution_id = _paused_execution(tmp_path)
+    finally:
+        process.kill()
+        process.communicate(timeout=20)
+
+    refused = lanner(tmp_path, "executions", "resume", execution_id, "-i", "count=many")
+    assert refused.returncode == 1
+    assert "Invalid input for `count`" in refused.stderr
+
+    result = lanner(tmp_path, "executions", "resume", execution_id, "-i", "approved=true")
+
+    assert result.returncode == 0, result.stderr
+    assert "approved=true (none given)" in result.stdout
+    assert f"Execution {execution_id} (company.team.approval) SUCCESS" in result.stdout
+    again = lanner(tmp_path, "executions", "resume", execution_id)
+    assert again.returncode == 1
+    assert f"Execution '{execution_id}' is not PAUSED" in again.stderr
+
+
+def _paused_execution(tmp_path: Path) -> str:
+    """Return the id of the execution once the store shows it PAUSED."""
+    for _ in range(100):
+        listing = lanner(tmp_path, "executions", "list", "--output", "json")
+        for execution in json.loads(listing.stdout)["results"]:
+            if execution["state"]["current"] == "PAUSED":
+                return str(execution["id"])
+        time.sleep(0.1)
+    pytest.fail("the execution never paused")

@@ -23,6 +23,9 @@ import pytest
 
 from tests.integration.test_server_cli import free_port
 
+# Eleven server starts dominate the run time: a loaded machine needs more than the default.
+pytestmark = pytest.mark.timeout(300)
+
 FLOW = """\
 id: crash
 namespace: test.durable
@@ -120,7 +123,7 @@ def _submit(client: httpx.Client, server: Server, count: int) -> list[str]:
 
 
 def _wait_all_ended(client: httpx.Client, server: Server, ids: list[str]) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + 40
+    deadline = time.monotonic() + 90
     while True:
         executions = [client.get(f"{server.api}/executions/{id_}").json() for id_ in ids]
         ended = [e for e in executions if e["state"]["current"] not in _ACTIVE]

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable
 
 from lanner.cli.common import add_home_argument, connect, format_log, load_settings, print_json
-from lanner.cli.run import _print_log, _wait_or_kill, print_summary
+from lanner.cli.run import _print_log, _wait_or_kill, parse_inputs, print_summary
 from lanner.clock import format_instant
 from lanner.exceptions import IllegalStateError, LannerError, NotFoundError
 from lanner.executions import Execution, Level
@@ -76,7 +76,22 @@ def _add_operation_parsers(actions: argparse._SubParsersAction[argparse.Argument
     replay.add_argument("--revision", type=int, help="replay with this flow revision")
     kill = actions.add_parser("kill", help="kill an execution that has not ended")
     kill.add_argument("execution_id", metavar="ID")
-    for parser in (restart, replay, kill):
+    resume = actions.add_parser(
+        "resume",
+        help="resume a paused execution",
+        description="Resume a PAUSED execution; -i KEY=VALUE answers the onResume inputs of "
+        "its Pause tasks. Logs are printed live until the execution ends.",
+    )
+    resume.add_argument("execution_id", metavar="ID")
+    resume.add_argument(
+        "-i",
+        "--input",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an onResume input value (repeatable); KEY=@path uploads a file",
+    )
+    for parser in (restart, replay, kill, resume):
         parser.add_argument(
             "--output",
             choices=("text", "json"),
@@ -94,6 +109,7 @@ def command(args: argparse.Namespace) -> int:
         "restart": _restart,
         "replay": _replay,
         "kill": _kill,
+        "resume": _resume,
     }
     return asyncio.run(handlers[args.action](args))
 
@@ -179,6 +195,16 @@ async def _kill(args: argparse.Namespace) -> int:
         return execution
 
     return await _operate(args, kill, success=(State.KILLED,))
+
+
+async def _resume(args: argparse.Namespace) -> int:
+    async def resume(runner: Runner) -> Execution:
+        await runner.resume(args.execution_id, parse_inputs(args.input))
+        execution = await runner.store.get_execution(args.execution_id)
+        assert execution is not None  # resume() raised NotFoundError otherwise
+        return execution
+
+    return await _operate(args, resume)
 
 
 async def _operate(

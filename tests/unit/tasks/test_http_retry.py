@@ -198,7 +198,8 @@ async def test_retries_dropped_connections(harness: TaskHarness) -> None:
     assert result.outputs["body"] == "ok"
     assert accepted == [0, 1, 2]
     retries = [m for m in result.messages(Level.INFO) if m.startswith("Retrying")]
-    assert "RemoteProtocolError" in retries[0]
+    # The drop reads as a closed connection or a reset, depending on which the OS reports first.
+    assert re.search(r"\((RemoteProtocolError|ReadError)\b", retries[0]), retries[0]
 
 
 async def test_post_is_not_retried_after_a_dropped_connection(harness: TaskHarness) -> None:
