@@ -126,6 +126,9 @@ class Where:
             self.add(clause, namespace, f"{namespace}.", f"{namespace}/")
 
     def states(self, states: Sequence[State]) -> None:
+        if not states:
+            self.add("1 = 0")  # PostgreSQL refuses an empty IN (); nothing matches
+            return
         marks = ", ".join(self.mark for _ in states)
         self.add(f"state IN ({marks})", *(state.value for state in states))
 
