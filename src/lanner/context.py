@@ -25,6 +25,7 @@ from lanner.expressions import CallContext, Function, render, render_typed, rend
 from lanner.flowable import ExecutionIndex, loop_outputs
 from lanner.httpclient import ClientPool
 from lanner.inputs import secret_input_ids
+from lanner.metrics import MetricEntry, MetricType, metric_entry
 from lanner.namespace_files import NamespaceFiles, normalize
 from lanner.properties import Expr, coerce_duration
 from lanner.settings import Settings
@@ -183,6 +184,33 @@ class RunContext:
         self.settings = settings
         self.http = http
         self.kv = kv
+        self.metrics: list[MetricEntry] = []
+
+    def metric(
+        self,
+        name: str,
+        value: float,
+        *,
+        type: str = "counter",
+        tags: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Report a metric of this task run: a counter's value, or a timer's seconds.
+
+        Raises LannerError for an unknown type or a value that is not a finite number.
+        """
+        run = self.task_run
+        base = MetricEntry(
+            namespace=run.namespace,
+            flow_id=run.flow_id,
+            execution_id=run.execution_id,
+            task_id=run.task_id,
+            task_run_id=run.id,
+            type=MetricType.COUNTER,
+            name=name,
+            value=0.0,
+            timestamp=utcnow(),
+        )
+        self.metrics.append(metric_entry(base, name, value, type, tags))
 
     def render(self, template: str | Expr | None) -> str:
         """Render a template as text; None renders as the empty string."""

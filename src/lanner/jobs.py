@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from lanner.executions import Execution, TaskRun
+from lanner.metrics import MetricEntry
 from lanner.states import State
 from lanner.tasks.base import RunnableTask
 
@@ -35,3 +36,5 @@ class WorkerResult:
     started_at: datetime
     ended_at: datetime
     outputs: Mapping[str, Any] | None = None
+    metrics: tuple[MetricEntry, ...] = ()
+    """What the attempt reported through `RunContext.metric()`, stored before the result."""

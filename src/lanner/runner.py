@@ -314,6 +314,8 @@ class Runner:
             live.execution = decision.execution
             decisions.setdefault(event.execution_id, []).append(decision)
         await self._flush_logs()
+        metrics = [m for event in batch if event.result is not None for m in event.result.metrics]
+        await self.store.append_metrics(metrics)
         for execution_id, items in decisions.items():
             await self._persist(self._live[execution_id], items)
         for execution_id, items in decisions.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lanner.events import EventHub
+from lanner.flow_triggers import FlowTriggers
 from lanner.flowrepo import FlowRepository
 from lanner.runner import Runner
 from lanner.scheduler import Scheduler
@@ -15,7 +16,7 @@ from lanner.store import Store, open_store
 
 @dataclass
 class Services:
-    """The store, storage, flow repository, engine, scheduler and event hub of one process."""
+    """The store, storage, flow repository, engine, triggers and event hub of one process."""
 
     settings: Settings
     store: Store
@@ -24,6 +25,7 @@ class Services:
     runner: Runner
     events: EventHub
     scheduler: Scheduler
+    flow_triggers: FlowTriggers
 
     @classmethod
     async def start(cls, settings: Settings, store: Store | None = None) -> Services:
@@ -39,10 +41,13 @@ class Services:
         flows = FlowRepository(store)
         scheduler = Scheduler(store, flows, runner, settings)
         await scheduler.start()
-        return cls(settings, store, storage, flows, runner, events, scheduler)
+        flow_triggers = FlowTriggers(store, flows, runner, settings)
+        await flow_triggers.start()
+        return cls(settings, store, storage, flows, runner, events, scheduler, flow_triggers)
 
     async def close(self) -> None:
         """Stop the scheduler and the engine, then close the store."""
         await self.scheduler.close()
+        await self.flow_triggers.close()
         await self.runner.close()
         await self.store.close()

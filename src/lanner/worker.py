@@ -69,7 +69,14 @@ class Worker:
             state = State.SUCCESS
         except asyncio.CancelledError:
             ctx.logger.warn("Task was killed")
-            return WorkerResult(job.execution.id, job.task_run.id, State.KILLED, started, utcnow())
+            return WorkerResult(
+                job.execution.id,
+                job.task_run.id,
+                State.KILLED,
+                started,
+                utcnow(),
+                metrics=tuple(ctx.metrics),
+            )
         except Exception as exc:
             self._log_failure(ctx, exc)
             outputs, state = None, State.FAILED
@@ -80,6 +87,7 @@ class Worker:
             started,
             utcnow(),
             dict(outputs) if outputs is not None else None,
+            tuple(ctx.metrics),
         )
 
     async def _run_with_timeout(self, job: WorkerJob, ctx: RunContext) -> Mapping[str, Any] | None:

@@ -44,6 +44,7 @@ def problems(text: str) -> list[str]:
 
 def test_builtin_trigger_types_are_registered() -> None:
     assert known_types() == [
+        "io.kestra.plugin.core.trigger.Flow",
         "io.kestra.plugin.core.trigger.Schedule",
         "io.kestra.plugin.core.trigger.Webhook",
     ]

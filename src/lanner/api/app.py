@@ -48,6 +48,7 @@ def resource_routers() -> Sequence[APIRouter]:
         "execution_actions",
         "executions",
         "logs",
+        "metrics",
         "kv",
         "namespace_files",
         "plugins",

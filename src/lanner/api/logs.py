@@ -155,8 +155,8 @@ async def search_logs(
         flow_id=flowId,
         min_level=_level(minLevel),
         query=q,
-        after=_utc(startDate),
-        before=_utc(endDate),
+        after=as_utc(startDate),
+        before=as_utc(endDate),
         page=page,
         size=size,
     )
@@ -164,7 +164,7 @@ async def search_logs(
     return JSONResponse({"results": results, "total": found.total})
 
 
-def _utc(moment: datetime | None) -> datetime | None:
+def as_utc(moment: datetime | None) -> datetime | None:
     """Read a date without an offset as UTC, as Kestra does."""
     if moment is None or moment.tzinfo is not None:
         return moment

@@ -99,5 +99,24 @@ class PageModel(_Open, Generic[T]):
     total: int
 
 
+class MetricEntryModel(_Open):
+    namespace: str
+    flowId: str
+    taskId: str | None = None
+    executionId: str | None = None
+    taskRunId: str | None = None
+    type: str
+    name: str
+    value: float
+    timestamp: str
+    tags: dict[str, str] | None = None
+    deleted: bool = False
+
+
+class MetricAggregationsModel(_Open):
+    groupBy: str
+    aggregations: list[dict[str, Any]]
+
+
 class ErrorModel(_Open):
     message: str

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 from lanner.executions import Execution, Level, LogEntry, TaskRun
+from lanner.metrics import MetricEntry
 from lanner.states import State
 from lanner.store.kv import KVStore
 from lanner.store.triggers import TriggerState
@@ -146,7 +147,7 @@ class Store(Protocol):
         ...
 
     async def delete_execution(self, execution_id: str) -> bool:
-        """Delete an execution with its task runs and logs; say whether it existed."""
+        """Delete an execution with its task runs, logs and metrics; say whether it existed."""
         ...
 
     async def append_logs(self, entries: Sequence[LogEntry]) -> None:
@@ -194,6 +195,45 @@ class Store(Protocol):
         self, namespace: str, flow_id: str, *, trigger_id: str | None = None
     ) -> int:
         """Delete the log lines of a flow (only its trigger's with `trigger_id`); count them."""
+        ...
+
+    async def append_metrics(self, entries: Sequence[MetricEntry]) -> None:
+        """Append task-run metrics, in one transaction."""
+        ...
+
+    async def get_metrics(
+        self,
+        execution_id: str,
+        *,
+        task_id: str | None = None,
+        task_run_id: str | None = None,
+        page: int = 1,
+        size: int = 10,
+    ) -> Page[MetricEntry]:
+        """Return an execution's metrics in the order they were reported."""
+        ...
+
+    async def metric_names(
+        self, namespace: str, flow_id: str, task_id: str | None = None
+    ) -> list[str]:
+        """Return the distinct names of a flow's metrics (of one task with `task_id`), sorted."""
+        ...
+
+    async def tasks_with_metrics(self, namespace: str, flow_id: str) -> list[str]:
+        """Return the ids of the tasks of a flow that reported metrics, sorted."""
+        ...
+
+    async def flow_metrics(
+        self,
+        namespace: str,
+        flow_id: str,
+        name: str,
+        *,
+        task_id: str | None = None,
+        start: datetime,
+        end: datetime,
+    ) -> list[MetricEntry]:
+        """Return a flow's values of one metric between two dates (inclusive), oldest first."""
         ...
 
     async def get_trigger_state(

@@ -15,15 +15,18 @@ from typing import Any
 
 from lanner.exceptions import StoreError
 from lanner.executions import Execution, LogEntry, TaskRun
+from lanner.metrics import MetricEntry
 
 __all__ = [
     "ascii_lower",
     "decode_execution",
     "decode_log",
+    "decode_metric",
     "decode_task_run",
     "encode_execution",
     "encode_labels",
     "encode_log",
+    "encode_metric",
     "encode_task_run",
     "from_micros",
     "in_namespace",
@@ -76,6 +79,14 @@ def decode_execution(value: str, task_runs: Iterable[TaskRun] = ()) -> Execution
 
 def decode_log(value: str) -> LogEntry:
     return LogEntry.from_json(json.loads(value))
+
+
+def encode_metric(entry: MetricEntry) -> str:
+    return _dumps(entry.to_json(), f"metric '{entry.name}'")
+
+
+def decode_metric(value: str) -> MetricEntry:
+    return MetricEntry.from_json(json.loads(value))
 
 
 def to_micros(moment: datetime) -> int:

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from lanner.clock import utcnow
 from lanner.executions import Execution, Level, LogEntry, TaskRun
+from lanner.metrics import MetricEntry
 from lanner.states import State
 from lanner.store import codec
 from lanner.store.base import FlowRecord, Page, Store
@@ -139,6 +140,7 @@ class MemoryStore(Store):
         self._executions: dict[str, _StoredExecution] = {}
         self._logs: list[_StoredLog] = []
         self._triggers: dict[TriggerKey, str] = {}
+        self._metrics: list[str] = []
         # Insertion counters: the tie-breakers SQLite gets from rowids.
         self._counter = itertools.count()
 
@@ -264,6 +266,9 @@ class MemoryStore(Store):
     async def delete_execution(self, execution_id: str) -> bool:
         existed = self._executions.pop(execution_id, None) is not None
         await self.delete_logs(execution_id)
+        self._metrics = [
+            text for text in self._metrics if codec.decode_metric(text).execution_id != execution_id
+        ]
         return existed
 
     # -- logs -------------------------------------------------------------------------------
@@ -344,6 +349,69 @@ class MemoryStore(Store):
         deleted = len(self._logs) - len(kept)
         self._logs = kept
         return deleted
+
+    # -- metrics ----------------------------------------------------------------------------
+
+    async def append_metrics(self, entries: Sequence[MetricEntry]) -> None:
+        encoded = [codec.encode_metric(entry) for entry in entries]
+        self._metrics.extend(encoded)
+
+    def _all_metrics(self) -> list[MetricEntry]:
+        return [codec.decode_metric(text) for text in self._metrics]
+
+    async def get_metrics(
+        self,
+        execution_id: str,
+        *,
+        task_id: str | None = None,
+        task_run_id: str | None = None,
+        page: int = 1,
+        size: int = 10,
+    ) -> Page[MetricEntry]:
+        offset, limit = codec.page_window(page, size)
+        found = [
+            entry
+            for entry in self._all_metrics()
+            if entry.execution_id == execution_id
+            and (task_id is None or entry.task_id == task_id)
+            and (task_run_id is None or entry.task_run_id == task_run_id)
+        ]
+        return Page(found[offset : offset + limit], len(found))
+
+    def _of_flow(self, namespace: str, flow_id: str) -> list[MetricEntry]:
+        return [
+            entry
+            for entry in self._all_metrics()
+            if entry.namespace == namespace and entry.flow_id == flow_id
+        ]
+
+    async def metric_names(
+        self, namespace: str, flow_id: str, task_id: str | None = None
+    ) -> list[str]:
+        entries = self._of_flow(namespace, flow_id)
+        return sorted({e.name for e in entries if task_id is None or e.task_id == task_id})
+
+    async def tasks_with_metrics(self, namespace: str, flow_id: str) -> list[str]:
+        return sorted({entry.task_id for entry in self._of_flow(namespace, flow_id)})
+
+    async def flow_metrics(
+        self,
+        namespace: str,
+        flow_id: str,
+        name: str,
+        *,
+        task_id: str | None = None,
+        start: datetime,
+        end: datetime,
+    ) -> list[MetricEntry]:
+        found = [
+            entry
+            for entry in self._of_flow(namespace, flow_id)
+            if entry.name == name
+            and (task_id is None or entry.task_id == task_id)
+            and start <= entry.timestamp <= end
+        ]
+        return sorted(found, key=lambda entry: entry.timestamp)
 
     # -- trigger states ---------------------------------------------------------------------
 

@@ -9,42 +9,38 @@ and columns are SQLite's, with the same meaning (`migrations/postgres` mirrors
 
 from __future__ import annotations
 
-import re
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from lanner.clock import format_instant, utcnow
+from lanner.clock import utcnow
 from lanner.exceptions import StoreError
 from lanner.executions import Execution, Level, LogEntry, TaskRun
+from lanner.metrics import MetricEntry
 from lanner.states import State
-from lanner.store import codec, postgres_triggers
+from lanner.store import codec, postgres_metrics, postgres_triggers
 from lanner.store.base import FlowRecord, Page, Store
 from lanner.store.kv import KVStore
 from lanner.store.postgres_kv import PostgresKV
+from lanner.store.postgres_schema import Db, migrate, redact, transaction
 from lanner.store.sql import (
     Where,
-    check_known,
     execution_row,
     flow_record,
     log_row,
-    migrations,
     task_run_rows,
 )
 from lanner.store.triggers import TriggerState, encode_state
 
-__all__ = ["PostgresStore", "redact"]
-
-Db = psycopg.AsyncConnection[Any]
+__all__ = ["PostgresStore"]
 
 _POOL_SIZE = 10
-_CONNECT_TIMEOUT_S = 10
-# pg_advisory_xact_lock keys: one for migrations, one per flow for its revision numbers.
-_MIGRATION_LOCK = 0x6C616E6E65726D67  # "lannermg"
+_MAX_BIGINT = 2**63
+# Savers of one flow take turns on this lock, so each gets the next revision number.
 _FLOW_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
 
 _FLOW = "SELECT namespace, flow_id, revision, source, deleted, updated FROM flows"
@@ -83,22 +79,6 @@ INSERT INTO logs (execution_id, namespace, flow_id, task_id, task_run_id, attemp
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
 """
 
-_CREATE_MIGRATIONS = """
-CREATE TABLE IF NOT EXISTS schema_migrations (
-    version    INTEGER PRIMARY KEY,
-    name       TEXT NOT NULL,
-    applied_at TEXT NOT NULL
-)
-"""
-_RECORD_MIGRATION = "INSERT INTO schema_migrations (version, name, applied_at) VALUES (%s, %s, %s)"
-_MAX_BIGINT = 2**63
-_PASSWORD = re.compile(r"(://[^/@:]*):[^/@]*@")
-
-
-def redact(url: str) -> str:
-    """Return a database URL without its password, to show in messages."""
-    return _PASSWORD.sub(r"\1:***@", url)
-
 
 def ascii_lower(sql: str) -> str:
     """Lower-case ASCII letters only, like SQLite's lower(): PostgreSQL's follows the locale."""
@@ -128,7 +108,7 @@ class PostgresStore(Store):
     async def open(cls, url: str) -> PostgresStore:
         """Connect to the database at `url` and bring its schema up to date."""
         shown = redact(url)
-        await _migrate(url, shown)
+        await migrate(url)
         pool = AsyncConnectionPool(
             url, min_size=1, max_size=_POOL_SIZE, open=False, name="lanner-store"
         )
@@ -150,7 +130,6 @@ class PostgresStore(Store):
         self, namespace: str, flow_id: str, source: str, *, deleted: bool = False
     ) -> FlowRecord:
         async with self._transaction(f"save flow {namespace}.{flow_id}") as db:
-            # Savers of one flow take turns, so each gets the next revision number.
             await db.execute(_FLOW_LOCK, (f"flow\x1f{namespace}\x1f{flow_id}",))
             row = await (await db.execute(_LAST_FLOW, (namespace, flow_id))).fetchone()
             last = flow_record(row) if row is not None else None
@@ -287,6 +266,7 @@ class PostgresStore(Store):
         async with self._transaction(f"delete execution '{execution_id}'") as db:
             deleted = await db.execute("DELETE FROM executions WHERE id = %s", (execution_id,))
             await db.execute("DELETE FROM logs WHERE execution_id = %s", (execution_id,))
+            await postgres_metrics.delete_for_execution(db, execution_id)
         return deleted.rowcount > 0
 
     # -- logs -------------------------------------------------------------------------------
@@ -366,6 +346,54 @@ class PostgresStore(Store):
             deleted = await db.execute(f"DELETE FROM logs{where.clause}", where.params)
         return deleted.rowcount
 
+    # -- metrics ----------------------------------------------------------------------------
+
+    async def append_metrics(self, entries: Sequence[MetricEntry]) -> None:
+        if entries:
+            async with self._transaction("append metrics") as db:
+                await postgres_metrics.append(db, entries)
+
+    async def get_metrics(
+        self,
+        execution_id: str,
+        *,
+        task_id: str | None = None,
+        task_run_id: str | None = None,
+        page: int = 1,
+        size: int = 10,
+    ) -> Page[MetricEntry]:
+        async with self._snapshot(f"read the metrics of execution '{execution_id}'") as db:
+            found = await postgres_metrics.for_execution(
+                db, execution_id, task_id, task_run_id, page, size
+            )
+        return Page(*found)
+
+    async def metric_names(
+        self, namespace: str, flow_id: str, task_id: str | None = None
+    ) -> list[str]:
+        async with self._transaction(f"read the metric names of flow {namespace}.{flow_id}") as db:
+            return await postgres_metrics.names(db, namespace, flow_id, task_id)
+
+    async def tasks_with_metrics(self, namespace: str, flow_id: str) -> list[str]:
+        what = f"read the tasks with metrics of flow {namespace}.{flow_id}"
+        async with self._transaction(what) as db:
+            return await postgres_metrics.tasks(db, namespace, flow_id)
+
+    async def flow_metrics(
+        self,
+        namespace: str,
+        flow_id: str,
+        name: str,
+        *,
+        task_id: str | None = None,
+        start: datetime,
+        end: datetime,
+    ) -> list[MetricEntry]:
+        async with self._transaction(f"read metric '{name}' of flow {namespace}.{flow_id}") as db:
+            return await postgres_metrics.for_flow(
+                db, namespace, flow_id, name, task_id, start, end
+            )
+
     # -- trigger states ---------------------------------------------------------------------
 
     async def get_trigger_state(
@@ -396,50 +424,10 @@ class PostgresStore(Store):
     # -- transactions -----------------------------------------------------------------------
 
     def _transaction(self, what: str) -> AbstractAsyncContextManager[Db]:
-        return _transaction(self._pool, what, snapshot=False)
+        return transaction(self._pool, what)
 
     def _snapshot(self, what: str) -> AbstractAsyncContextManager[Db]:
-        # Several SELECTs (a count, a page, its task runs) see one snapshot, as on SQLite.
-        return _transaction(self._pool, what, snapshot=True)
-
-
-@asynccontextmanager
-async def _transaction(
-    pool: AsyncConnectionPool, what: str, *, snapshot: bool
-) -> AsyncIterator[Db]:
-    """Run the block in a transaction; translate psycopg's errors into StoreError."""
-    # The pool's block commits when it ends normally and rolls back otherwise.
-    try:
-        async with pool.connection() as db:
-            if snapshot:
-                await db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            yield db
-    except psycopg.Error as exc:
-        raise StoreError(f"Unable to {what}: {exc}") from exc
-
-
-async def _migrate(url: str, shown: str) -> None:
-    """Apply pending migrations in one transaction, holding the migration lock.
-
-    Processes opening a new database at once wait for each other, so each migration runs
-    once; PostgreSQL's DDL is transactional, so a failed migration leaves nothing behind.
-    """
-    known = migrations("postgres")
-    try:
-        connection = await psycopg.AsyncConnection.connect(url, connect_timeout=_CONNECT_TIMEOUT_S)
-        async with connection as db, db.transaction():
-            await db.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-            await db.execute(_CREATE_MIGRATIONS)
-            found = await db.execute("SELECT version FROM schema_migrations")
-            applied = {version for (version,) in await found.fetchall()}
-            check_known(applied, known, shown)
-            for migration in known:
-                if migration.version not in applied:
-                    await db.execute(migration.script)
-                    stamp = format_instant(utcnow())
-                    await db.execute(_RECORD_MIGRATION, (migration.version, migration.name, stamp))
-    except psycopg.Error as exc:
-        raise StoreError(f"Unable to open the database {shown}: {exc}") from exc
+        return transaction(self._pool, what, snapshot=True)
 
 
 async def _count(db: Db, sql: str, params: Sequence[Any]) -> int:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from psycopg import AsyncConnection
-
 from lanner.store import codec
+from lanner.store.postgres_schema import Db
 from lanner.store.sql import Where
 from lanner.store.triggers import TriggerState, decode_state
 
@@ -21,9 +18,7 @@ ON CONFLICT (namespace, flow_id, trigger_id) DO UPDATE SET
 """
 
 
-async def get_state(
-    db: AsyncConnection[Any], namespace: str, flow_id: str, trigger_id: str
-) -> TriggerState | None:
+async def get_state(db: Db, namespace: str, flow_id: str, trigger_id: str) -> TriggerState | None:
     found = await db.execute(
         f"SELECT value FROM trigger_states WHERE {_KEY}", (namespace, flow_id, trigger_id)
     )
@@ -31,15 +26,13 @@ async def get_state(
     return decode_state(row[0]) if row is not None else None
 
 
-async def save_state(db: AsyncConnection[Any], state: TriggerState, value: str) -> None:
+async def save_state(db: Db, state: TriggerState, value: str) -> None:
     """Upsert a state whose JSON is `value` (`encode_state`, done before the transaction)."""
     next_date = codec.to_micros(state.next_date) if state.next_date is not None else None
     await db.execute(_UPSERT, (*state.key, next_date, state.disabled, value))
 
 
-async def list_states(
-    db: AsyncConnection[Any], namespace: str | None, flow_id: str | None
-) -> list[TriggerState]:
+async def list_states(db: Db, namespace: str | None, flow_id: str | None) -> list[TriggerState]:
     where = Where("%s")
     where.namespace(namespace)
     where.equals("flow_id", flow_id)
@@ -50,9 +43,7 @@ async def list_states(
     return [decode_state(value) for (value,) in await found.fetchall()]
 
 
-async def delete_state(
-    db: AsyncConnection[Any], namespace: str, flow_id: str, trigger_id: str
-) -> bool:
+async def delete_state(db: Db, namespace: str, flow_id: str, trigger_id: str) -> bool:
     deleted = await db.execute(
         f"DELETE FROM trigger_states WHERE {_KEY}", (namespace, flow_id, trigger_id)
     )

@@ -1,4 +1,4 @@
-"""What the SQL backends (SQLite, PostgreSQL) share: rows, WHERE clauses and migrations.
+"""What the SQL backends (SQLite, PostgreSQL) share: rows and WHERE clauses.
 
 Both keep the same columns with the same meaning, so a record becomes the same row on either;
 only placeholders (`?` for SQLite, `%s` for psycopg) and a few functions differ.
@@ -6,15 +6,11 @@ only placeholders (`?` for SQLite, `%s` for psycopg) and a few functions differ.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from datetime import datetime
-from importlib import resources
 from typing import Any, Protocol
 
-from lanner.exceptions import StoreError
 from lanner.executions import Execution, Level, LogEntry, TaskRun
 from lanner.states import State
 from lanner.store import codec
@@ -23,18 +19,13 @@ from lanner.store.base import FlowRecord
 __all__ = [
     "Connection",
     "Cursor",
-    "Migration",
     "Transaction",
     "Where",
-    "check_known",
     "execution_row",
     "flow_record",
     "log_row",
-    "migrations",
     "task_run_rows",
 ]
-
-_MIGRATION_FILE = re.compile(r"(\d+)_(\w+)\.sql")
 
 
 class Cursor(Protocol):
@@ -56,37 +47,6 @@ class Connection(Protocol):
 
 Transaction = Callable[[str], AbstractContextManager[Connection]]
 """Opens a transaction described by `what` (for error messages) and yields the connection."""
-
-
-@dataclass(frozen=True)
-class Migration:
-    """One file of `migrations/<dialect>/`: `0003_triggers.sql` is version 3, name `triggers`."""
-
-    version: int
-    name: str
-    script: str
-
-
-def migrations(dialect: str) -> list[Migration]:
-    """Return the migrations of one dialect (`sqlite`, `postgres`), oldest first."""
-    folder = resources.files("lanner.store").joinpath("migrations", dialect)
-    found = []
-    for item in folder.iterdir():
-        match = _MIGRATION_FILE.fullmatch(item.name)
-        if match is not None:
-            version, name = int(match[1]), match[2]
-            found.append(Migration(version, name, item.read_text(encoding="utf-8")))
-    return sorted(found, key=lambda migration: migration.version)
-
-
-def check_known(applied: Collection[int], known: Iterable[Migration], database: str) -> None:
-    """Refuse a database that a newer lanner migrated: this one would misread it."""
-    unknown = set(applied) - {migration.version for migration in known}
-    if unknown:
-        raise StoreError(
-            f"The database {database} has schema version {max(unknown)}, newer than this"
-            " lanner knows; upgrade lanner to open it."
-        )
 
 
 class Where:

@@ -12,36 +12,28 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, suppress
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from lanner.clock import format_instant, utcnow
+from lanner.clock import utcnow
 from lanner.exceptions import StoreError
 from lanner.executions import Execution, Level, LogEntry, TaskRun
+from lanner.metrics import MetricEntry
 from lanner.states import State
-from lanner.store import codec, sqlite_triggers
+from lanner.store import codec, sqlite_metrics, sqlite_triggers
 from lanner.store.base import FlowRecord, Page, Store
 from lanner.store.kv import KVStore
-from lanner.store.sql import (
-    Migration,
-    Where,
-    check_known,
-    execution_row,
-    flow_record,
-    log_row,
-    migrations,
-    task_run_rows,
-)
+from lanner.store.sql import Where, execution_row, flow_record, log_row, task_run_rows
 from lanner.store.sql_kv import SqlKV
+from lanner.store.sqlite_schema import configure, migrate, transaction
 from lanner.store.triggers import TriggerState, encode_state
 
 __all__ = ["SqliteStore"]
 
-_BUSY_TIMEOUT_MS = 10_000
+_SQLITE_MAX_INT = 2**63
 
 _FLOW = "SELECT namespace, flow_id, revision, source, deleted, updated FROM flows"
 _LAST_FLOW = f"{_FLOW} WHERE namespace = ? AND flow_id = ? ORDER BY revision DESC LIMIT 1"
@@ -80,14 +72,6 @@ INSERT INTO logs (execution_id, namespace, flow_id, task_id, task_run_id, attemp
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 
-_CREATE_MIGRATIONS = """
-CREATE TABLE IF NOT EXISTS schema_migrations (
-    version    INTEGER PRIMARY KEY,
-    name       TEXT NOT NULL,
-    applied_at TEXT NOT NULL
-)
-"""
-
 
 class SqliteStore(Store):
     """Keep everything in one SQLite database file."""
@@ -108,8 +92,8 @@ class SqliteStore(Store):
         except sqlite3.Error as exc:
             raise StoreError(f"Unable to open the database {file}: {exc}") from exc
         try:
-            _configure(connection)
-            _migrate(connection, file)
+            configure(connection)
+            migrate(connection, file)
         except BaseException:
             connection.close()
             raise
@@ -249,6 +233,7 @@ class SqliteStore(Store):
         with self._write(f"delete execution '{execution_id}'") as db:
             deleted = db.execute("DELETE FROM executions WHERE id = ?", (execution_id,))
             db.execute("DELETE FROM logs WHERE execution_id = ?", (execution_id,))
+            sqlite_metrics.delete_for_execution(db, execution_id)
         return deleted.rowcount > 0
 
     # -- logs -------------------------------------------------------------------------------
@@ -326,6 +311,49 @@ class SqliteStore(Store):
             deleted = db.execute(f"DELETE FROM logs{where.clause}", where.params)
         return int(deleted.rowcount)
 
+    # -- metrics ----------------------------------------------------------------------------
+
+    async def append_metrics(self, entries: Sequence[MetricEntry]) -> None:
+        if entries:
+            with self._write("append metrics") as db:
+                sqlite_metrics.append(db, entries)
+
+    async def get_metrics(
+        self,
+        execution_id: str,
+        *,
+        task_id: str | None = None,
+        task_run_id: str | None = None,
+        page: int = 1,
+        size: int = 10,
+    ) -> Page[MetricEntry]:
+        with self._read(f"read the metrics of execution '{execution_id}'") as db:
+            found = sqlite_metrics.for_execution(db, execution_id, task_id, task_run_id, page, size)
+        return Page(*found)
+
+    async def metric_names(
+        self, namespace: str, flow_id: str, task_id: str | None = None
+    ) -> list[str]:
+        with self._read(f"read the metric names of flow {namespace}.{flow_id}") as db:
+            return sqlite_metrics.names(db, namespace, flow_id, task_id)
+
+    async def tasks_with_metrics(self, namespace: str, flow_id: str) -> list[str]:
+        with self._read(f"read the tasks with metrics of flow {namespace}.{flow_id}") as db:
+            return sqlite_metrics.tasks(db, namespace, flow_id)
+
+    async def flow_metrics(
+        self,
+        namespace: str,
+        flow_id: str,
+        name: str,
+        *,
+        task_id: str | None = None,
+        start: datetime,
+        end: datetime,
+    ) -> list[MetricEntry]:
+        with self._read(f"read metric '{name}' of flow {namespace}.{flow_id}") as db:
+            return sqlite_metrics.for_flow(db, namespace, flow_id, name, task_id, start, end)
+
     # -- trigger states ---------------------------------------------------------------------
 
     async def get_trigger_state(
@@ -357,101 +385,11 @@ class SqliteStore(Store):
     def _write(self, what: str) -> AbstractContextManager[sqlite3.Connection]:
         # IMMEDIATE takes the write lock up front; a deferred transaction that later needs
         # it can fail with SQLITE_BUSY without waiting for `busy_timeout`.
-        return _transaction(self._db, "BEGIN IMMEDIATE", what)
+        return transaction(self._db, "BEGIN IMMEDIATE", what)
 
     def _read(self, what: str) -> AbstractContextManager[sqlite3.Connection]:
         # Several SELECTs in one transaction see one snapshot of the database.
-        return _transaction(self._db, "BEGIN", what)
-
-
-@contextmanager
-def _transaction(db: sqlite3.Connection, begin: str, what: str) -> Iterator[sqlite3.Connection]:
-    """Run the block in a transaction; translate SQLite's errors into StoreError."""
-    try:
-        db.execute(begin)
-        yield db
-        db.execute("COMMIT")
-    except sqlite3.Error as exc:
-        _rollback(db)
-        raise StoreError(f"Unable to {what}: {exc}") from exc
-    except BaseException:
-        _rollback(db)
-        raise
-
-
-def _rollback(db: sqlite3.Connection) -> None:
-    # The connection may be closed or the transaction already gone with the error.
-    with suppress(sqlite3.Error):
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-
-
-_SQLITE_MAX_INT = 2**63
-
-
-def _configure(db: sqlite3.Connection) -> None:
-    try:
-        # busy_timeout first: switching to WAL needs a lock another opener may hold.
-        db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-        _enable_wal(db)
-        db.execute("PRAGMA synchronous = NORMAL")
-        db.execute("PRAGMA foreign_keys = ON")
-    except sqlite3.Error as exc:
-        raise StoreError(f"Unable to configure the database: {exc}") from exc
-
-
-def _enable_wal(db: sqlite3.Connection) -> None:
-    """Switch to WAL, retrying while another opener holds the lock the switch needs.
-
-    SQLite answers "database is locked" at once here when another connection is switching
-    the same new file, without waiting for busy_timeout, so the wait is ours to do.
-    """
-    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
-    while True:
-        try:
-            db.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
-
-
-def _migrate(db: sqlite3.Connection, file: Path) -> None:
-    """Apply pending migrations under one write lock.
-
-    Processes opening a new database at once take turns, so each migration runs once.
-    """
-    known = migrations("sqlite")
-    with _transaction(db, "BEGIN IMMEDIATE", f"migrate the database {file}"):
-        db.execute(_CREATE_MIGRATIONS)
-        applied = {version for (version,) in db.execute("SELECT version FROM schema_migrations")}
-        check_known(applied, known, str(file))
-        for migration in known:
-            if migration.version not in applied:
-                _apply(db, migration)
-
-
-def _apply(db: sqlite3.Connection, migration: Migration) -> None:
-    # Not executescript(): it commits first, which would release the migration lock.
-    for statement in _statements(migration.script):
-        db.execute(statement)
-    db.execute(
-        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-        (migration.version, migration.name, format_instant(utcnow())),
-    )
-
-
-def _statements(script: str) -> Iterator[str]:
-    """Split a script into statements; SQLite's own tokenizer decides where each one ends."""
-    pending = ""
-    for line in script.splitlines(keepends=True):
-        pending += line
-        if sqlite3.complete_statement(pending):
-            yield pending
-            pending = ""
-    if pending.strip():
-        yield pending
+        return transaction(self._db, "BEGIN", what)
 
 
 def _with_task_runs(db: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> list[Execution]:

@@ -103,6 +103,9 @@ class TriggerState:
     """The last execution the trigger started."""
     definition: str | None = None
     backfill_key: str | None = None
+    preconditions: Mapping[str, Any] | None = None
+    """Flow triggers: the upstream flows already satisfied in the current window, by key,
+    each `{"date": ..., "outputs": ...}`."""
     updated: datetime = field(default_factory=utcnow)
 
     @property
@@ -124,6 +127,7 @@ class TriggerState:
                 "executionId": self.execution_id,
                 "definition": self.definition,
                 "backfillKey": self.backfill_key,
+                "preconditions": dict(self.preconditions) if self.preconditions else None,
                 "updatedDate": format_instant(self.updated),
             }
         )
@@ -145,6 +149,7 @@ class TriggerState:
             execution_id=data.get("executionId"),
             definition=data.get("definition"),
             backfill_key=data.get("backfillKey"),
+            preconditions=data.get("preconditions"),
             updated=_parse(data.get("updatedDate")) or utcnow(),
         )
 

@@ -67,6 +67,7 @@ TASKS: TypeRegistry[type[Task]] = TypeRegistry(
         "lanner.tasks.http",
         "lanner.tasks.http_download",
         "lanner.tasks.kv",
+        "lanner.tasks.metric",
         "lanner.tasks.pause",
     ),
     canonical_type,

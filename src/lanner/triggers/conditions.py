@@ -1,14 +1,17 @@
 """Trigger conditions: tests a trigger must pass before it starts an execution.
 
-Only the conditions that need nothing but the trigger's variables are here: `Expression`
-(formerly `VariableCondition`), `Not` and `Or`. Kestra's other condition types (dates, flows,
-executions, holidays...) are refused when the flow is validated, naming the type, rather than
-accepted and silently ignored.
+The conditions here need nothing but the variables a trigger renders with: `Expression`
+(formerly `VariableCondition`), `Not`, `Or`, the flow being started (`Flow`, `FlowNamespace`),
+and, for Flow triggers, the upstream execution in `trigger.*` (`ExecutionFlow`,
+`ExecutionStatus`, `ExecutionNamespace`, `ExecutionLabels`, `ExecutionOutputs`). Kestra's other
+condition types (dates, holidays, multiple conditions) are refused when the flow is validated,
+naming the type, rather than accepted and silently ignored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import (
@@ -23,9 +26,23 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from lanner.expressions import Function, is_truthy_text, render
+from lanner.states import State
 from lanner.tasks.registry import canonical_type
 
-__all__ = ["Condition", "ConditionRef", "ExpressionCondition", "NotCondition", "OrCondition"]
+__all__ = [
+    "Condition",
+    "ConditionRef",
+    "ExecutionFlowCondition",
+    "ExecutionLabelsCondition",
+    "ExecutionNamespaceCondition",
+    "ExecutionOutputsCondition",
+    "ExecutionStatusCondition",
+    "ExpressionCondition",
+    "FlowCondition",
+    "FlowNamespaceCondition",
+    "NotCondition",
+    "OrCondition",
+]
 
 _PACKAGE = "io.kestra.plugin.core.condition."
 # Kestra's condition types that lanner does not evaluate, so their refusal says so.
@@ -35,13 +52,6 @@ _NOT_SUPPORTED = frozenset(
         "DateTimeBetween",
         "DayWeek",
         "DayWeekInMonth",
-        "ExecutionFlow",
-        "ExecutionLabels",
-        "ExecutionNamespace",
-        "ExecutionOutputs",
-        "ExecutionStatus",
-        "Flow",
-        "FlowNamespace",
         "HasRetryAttempt",
         "Multiple",
         "PublicHoliday",
@@ -153,3 +163,151 @@ class OrCondition(Condition):
 
     def test(self, variables: Mapping[str, Any], functions: Mapping[str, Function]) -> bool:
         return any(item.test(variables, functions) for item in self.conditions)
+
+
+# -- conditions on the flow being started -------------------------------------------------------
+
+
+def _flow_variable(variables: Mapping[str, Any], key: str) -> Any:
+    return (variables.get("flow") or {}).get(key)
+
+
+@_register
+class FlowCondition(Condition):
+    """Holds when the flow being started is `namespace`.`flowId`."""
+
+    TYPE: ClassVar[str] = _PACKAGE + "Flow"
+
+    namespace: str
+    flow_id: str
+
+    def test(self, variables: Mapping[str, Any], functions: Mapping[str, Function]) -> bool:
+        return (_flow_variable(variables, "namespace"), _flow_variable(variables, "id")) == (
+            self.namespace,
+            self.flow_id,
+        )
+
+
+class Comparison(StrEnum):
+    EQUALS = "EQUALS"
+    PREFIX = "PREFIX"
+    SUFFIX = "SUFFIX"
+
+
+def _namespace_matches(
+    namespace: Any, wanted: str, comparison: Comparison | None, prefix: bool
+) -> bool:
+    if not isinstance(namespace, str):
+        return False
+    how = comparison or (Comparison.PREFIX if prefix else Comparison.EQUALS)
+    if how is Comparison.PREFIX:
+        return namespace.startswith(wanted)
+    if how is Comparison.SUFFIX:
+        return namespace.endswith(wanted)
+    return namespace == wanted
+
+
+@_register
+class FlowNamespaceCondition(Condition):
+    """Holds when the flow being started is in `namespace` (or under it, with `prefix`)."""
+
+    TYPE: ClassVar[str] = _PACKAGE + "FlowNamespace"
+
+    namespace: str
+    prefix: bool = False
+
+    def test(self, variables: Mapping[str, Any], functions: Mapping[str, Function]) -> bool:
+        found = _flow_variable(variables, "namespace")
+        return _namespace_matches(found, self.namespace, None, self.prefix)
+
+
+# -- conditions on the upstream execution of a Flow trigger (its `trigger.*` variables) ----------
+
+
+def _upstream(variables: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Return the upstream execution's variables; empty outside a Flow trigger (never holds)."""
+    trigger = variables.get("trigger")
+    if isinstance(trigger, Mapping) and "executionId" in trigger:
+        return trigger
+    return {}
+
+
+@_register
+class ExecutionFlowCondition(Condition):
+    """Holds when the upstream execution is one of flow `namespace`.`flowId`."""
+
+    TYPE: ClassVar[str] = _PACKAGE + "ExecutionFlow"
+
+    namespace: str
+    flow_id: str
+
+    def test(self, variables: Mapping[str, Any], functions: Mapping[str, Function]) -> bool:
+        upstream = _upstream(variables)
+        return (upstream.get("namespace"), upstream.get("flowId")) == (self.namespace, self.flow_id)
+
+
+@_register
+class ExecutionStatusCondition(Condition):
+    """Holds when the upstream execution's state is in `in` and not in `notIn`."""
+
+    TYPE: ClassVar[str] = _PACKAGE + "ExecutionStatus"
+
+    in_: list[State] | None = Field(default=None, alias="in")
+    not_in: list[State] | None = None
+
+    def test(self, variables: Mapping[str, Any], functions: Mapping[str, Function]) -> bool:
+        state = _upstream(variables).get("state")
+        if state is None:
+            return False
+        names = {item.value for item in self.in_ or ()}
+        excluded = {item.value for item in self.not_in or ()}
+        return (not names or state in names) and state not in excluded
+
+
+@_register
+class ExecutionNamespaceCondition(Condition):
+    """Holds when the upstream execution's namespace equals (starts, ends with) `namespace`."""
+
+    TYPE: ClassVar[str] = _PACKAGE + "ExecutionNamespace"
+
+    namespace: str
+    comparison: Comparison | None = None
+    prefix: bool = False
+
+    def test(self, variables: Mapping[str, Any], functions: Mapping[str, Function]) -> bool:
+        found = _upstream(variables).get("namespace")
+        return _namespace_matches(found, self.namespace, self.comparison, self.prefix)
+
+
+@_register
+class ExecutionLabelsCondition(Condition):
+    """Holds when the upstream execution carries every label of `labels`."""
+
+    TYPE: ClassVar[str] = _PACKAGE + "ExecutionLabels"
+
+    labels: dict[str, str] | list[dict[str, str]]
+
+    def test(self, variables: Mapping[str, Any], functions: Mapping[str, Function]) -> bool:
+        carried = _upstream(variables).get("executionLabels")
+        if not isinstance(carried, Mapping):
+            return False
+        wanted = (
+            self.labels
+            if isinstance(self.labels, dict)
+            else {item.get("key", ""): item.get("value", "") for item in self.labels}
+        )
+        return all(str(carried.get(key)) == str(value) for key, value in wanted.items())
+
+
+@_register
+class ExecutionOutputsCondition(Condition):
+    """Holds when the upstream execution has outputs and `expression` renders truthy."""
+
+    TYPE: ClassVar[str] = _PACKAGE + "ExecutionOutputs"
+
+    expression: str
+
+    def test(self, variables: Mapping[str, Any], functions: Mapping[str, Function]) -> bool:
+        if not _upstream(variables).get("outputs"):
+            return False
+        return is_truthy_text(render(self.expression, variables, functions))

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 __all__ = ["TRIGGERS", "known_types", "lookup", "register", "suggest"]
 
 TRIGGERS: TypeRegistry[type[Trigger]] = TypeRegistry(
-    "trigger", ("lanner.triggers.schedule", "lanner.triggers.webhook"), canonical_type
+    "trigger",
+    ("lanner.triggers.schedule", "lanner.triggers.webhook", "lanner.triggers.flow"),
+    canonical_type,
 )
 register = TRIGGERS.register
 lookup = TRIGGERS.lookup

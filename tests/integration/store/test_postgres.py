@@ -18,7 +18,7 @@ import pytest
 from lanner.exceptions import KVConflictError, StoreError
 from lanner.states import State
 from lanner.store import PostgresStore
-from lanner.store.sql import migrations
+from lanner.store.schema import migrations
 from tests import postgres
 from tests.unit.store import records
 

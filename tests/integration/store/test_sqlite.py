@@ -17,6 +17,7 @@ import pytest
 from lanner.exceptions import StoreError
 from lanner.states import State
 from lanner.store import SqliteStore
+from lanner.store.schema import migrations
 from tests.unit.store import records
 
 
@@ -135,6 +136,7 @@ def test_opening_records_the_migrations_once(db_file: Path) -> None:
         (1, "initial"),
         (2, "kv"),
         (3, "triggers"),
+        (4, "metrics"),
     ]
 
 
@@ -206,11 +208,14 @@ def _in_threads(count: int, work: Callable[[], None]) -> list[BaseException]:
     return errors
 
 
+ALL_VERSIONS = [(migration.version,) for migration in migrations("sqlite")]
+
+
 def test_threads_opening_a_new_database_together(db_file: Path) -> None:
     errors = _in_threads(8, lambda: _open_and_close(db_file))
 
     assert errors == []
-    assert _query(db_file, "SELECT version FROM schema_migrations") == [(1,), (2,), (3,)]
+    assert _query(db_file, "SELECT version FROM schema_migrations") == ALL_VERSIONS
 
 
 OPENER = """
@@ -233,7 +238,7 @@ def test_processes_opening_a_new_database_together(db_file: Path) -> None:
             failures.append(stderr.decode())
 
     assert failures == []
-    assert _query(db_file, "SELECT version FROM schema_migrations") == [(1,), (2,), (3,)]
+    assert _query(db_file, "SELECT version FROM schema_migrations") == ALL_VERSIONS
 
 
 def test_stores_in_several_threads_write_together(db_file: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lanner.store.sql import migrations
+from lanner.store.schema import migrations
 
 
 def test_both_dialects_have_the_same_migrations() -> None:
