@@ -1,12 +1,13 @@
-"""Store benchmarks: the cost of the engine's hot-path writes on SQLite.
+"""Store benchmarks: the cost of the engine's hot-path writes on SQLite or PostgreSQL.
 
-Usage: .venv/bin/python -m bench.store_bench [--repeat N]
+Usage: .venv/bin/python -m bench.store_bench [--repeat N] [--database-url postgresql://...]
 
 (a) save_execution with 1 changed task run, on an execution that already has 200 task runs
     (each with attempts, a state trail and a 1 KB output): what the engine pays per state change.
 (b) append_logs of 1 entry.
 (c) for scale: get_execution of that 200-task-run execution.
-Each figure is per call, on a database file in a temporary directory.
+Each figure is per call, on a database file in a temporary directory, or with
+`--database-url` on that database (it must be empty: use a scratch database).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from lanner.executions import Attempt, Execution, Level, LogEntry, TaskRun
 from lanner.states import State, StateHistory, StateTrail
-from lanner.store import SqliteStore
+from lanner.store import SqliteStore, Store, open_store
 
 TASK_RUNS = 200
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -82,7 +83,7 @@ def report(name: str, durations: list[float]) -> None:
     )
 
 
-async def bench(store: SqliteStore, calls: int) -> None:
+async def bench(store: Store, calls: int) -> None:
     execution = big_execution()
     await store.save_execution(execution)
     last = execution.task_runs[-1]
@@ -111,9 +112,13 @@ async def bench(store: SqliteStore, calls: int) -> None:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repeat", type=int, default=5000, help="calls per measure")
+    parser.add_argument("--database-url", help="a scratch database (default: a SQLite file)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as home:
-        store = SqliteStore.open(Path(home) / "lanner.db")
+        if args.database_url:
+            store = await open_store(args.database_url)
+        else:
+            store = SqliteStore.open(Path(home) / "lanner.db")
         try:
             await bench(store, args.repeat)
         finally:

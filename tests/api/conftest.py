@@ -23,8 +23,9 @@ API = "/api/v1/main"
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings.load(home=tmp_path / "home", environ={})
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """Settings on SQLite under the home directory, or the backend a module parametrizes."""
+    return Settings.load(home=tmp_path / "home", database_url=database_url, environ={})
 
 
 @pytest.fixture

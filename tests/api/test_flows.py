@@ -14,6 +14,9 @@ import pytest
 from lanner.api.flow_models import FlowGraphModel, FlowModel, ValidateItemModel
 from tests.api.conftest import API, LiveServer
 
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
+
+
 LEGACY = "/api/v1"
 SEED = Path(__file__).resolve().parents[3] / "shared" / "seed"
 YAML = {"Content-Type": "application/x-yaml"}

@@ -15,6 +15,9 @@ from lanner.states import State
 from lanner.store import KVType
 from tests.api.conftest import API
 
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
+
+
 NS = "company.team"
 FAMILIES = pytest.mark.parametrize("base", ["/api/v1", API], ids=["legacy", "tenant"])
 

@@ -13,6 +13,9 @@ from lanner.executions import Execution
 from lanner.services import Services
 from tests.api.conftest import API
 
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
+
+
 FLOW = """
 id: chatty
 namespace: company.team

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.test_server_cli import free_port
+from tests.integration.servers import free_port
 
 # Eleven server starts dominate the run time: a loaded machine needs more than the default.
 pytestmark = pytest.mark.timeout(300)

@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
 from lanner.server import is_loopback
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from tests.integration.servers import lanner_server
 
 
 def test_loopback_addresses_are_recognised() -> None:
@@ -46,31 +37,12 @@ def test_refuses_to_listen_beyond_loopback_without_users(tmp_path: Path) -> None
 
 
 def test_serves_the_api_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
-    port = free_port()
     env = {**os.environ, "LANNER_HOME": str(tmp_path)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lanner", "server", "local", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.1)
+    with lanner_server(["local"], env) as server:
+        health = httpx.get(f"{server.url}/health", timeout=5)
         assert health.json() == {"status": "UP"}
-        configs = httpx.get(f"http://127.0.0.1:{port}/api/v1/main/configs", timeout=5)
+        configs = httpx.get(f"{server.url}/api/v1/main/configs", timeout=5)
         assert configs.json()["edition"] == "OSS"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        stdout, stderr = process.communicate(timeout=30)
-    assert process.returncode == 0, stderr
-    assert f"lanner is listening on http://127.0.0.1:{port}/" in stdout
+    assert server.process.returncode == 0, server.stderr
+    assert f"lanner is listening on {server.url}/" in server.stdout
     assert (tmp_path / "lanner.db").is_file()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import os
 import sys
 
-from lanner.cli.common import add_home_argument
+from lanner.cli.common import add_home_argument, connect
 from lanner.exceptions import LannerError
 from lanner.server import serve
 from lanner.settings import Settings
@@ -27,8 +29,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     _add_listen_arguments(standalone)
     standalone.add_argument(
         "--database-url",
-        required=True,
-        help="sqlite:////absolute/path.db (also LANNER_DATABASE_URL)",
+        help="sqlite:////absolute/path.db or postgresql://USER@HOST:PORT/DATABASE"
+        " (default: LANNER_DATABASE_URL)",
     )
     standalone.add_argument(
         "--storage", required=True, metavar="DIR", help="directory of the internal storage"
@@ -43,15 +45,27 @@ def _add_listen_arguments(parser: argparse.ArgumentParser) -> None:
 def command(args: argparse.Namespace) -> int:
     try:
         if args.mode == "standalone":
+            if not (args.database_url or os.environ.get("LANNER_DATABASE_URL")):
+                raise LannerError(
+                    "standalone needs a database: pass --database-url or set LANNER_DATABASE_URL"
+                )
             settings = Settings.load(database_url=args.database_url)
             settings = _with_storage(settings, args.storage)
         else:
             settings = Settings.load(home=args.home)
+        asyncio.run(_check_database(settings))
         serve(settings, args.host, args.port)
     except (LannerError, ValueError) as exc:
         print(f"lanner server: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+async def _check_database(settings: Settings) -> None:
+    """Open the database once before serving: a wrong URL is one clear line, not a traceback
+    from inside the server's startup; a new database gets its schema here."""
+    store = await connect(settings)
+    await store.close()
 
 
 def _with_storage(settings: Settings, storage: str) -> Settings:
