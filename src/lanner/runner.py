@@ -55,7 +55,7 @@ _ACTIVE_STATES = (
 
 @dataclass
 class _Event:
-    kind: str  # "advance", "result", "kill"
+    kind: str  # "advance", "result", "kill", "resume", "stop" (the loop ends after its batch)
     execution_id: str
     result: WorkerResult | None = None
     outputs: Mapping[str, Any] | None = None
@@ -101,6 +101,7 @@ class Runner:
         self._slots = asyncio.Semaphore(settings.worker_concurrency)
         self._loop_task: asyncio.Task[None] | None = None
         self._closing = False
+        self._stopping = asyncio.Event()
         self._handed_back: set[str] = set()
         self._flusher: asyncio.Task[None] | None = None
         self._children = ChildExecutions(store, self.storage, settings, self.submit, self.restart)
@@ -127,12 +128,15 @@ class Runner:
             task.cancel()
         if self._running:
             await asyncio.gather(*self._running.values(), return_exceptions=True)
+        # Stopped, not cancelled: a cancellation landing inside a store call (a PostgreSQL
+        # transaction, say) could roll back a result or leave the call waiting for ever.
+        self._stopping.set()
+        if self._loop_task is not None:
+            await self._events.put(_Event("stop", ""))
+            await self._loop_task
+        if self._flusher is not None:
+            await self._flusher
         await self._drain_events()
-        for loop_task in (self._loop_task, self._flusher):
-            if loop_task is not None:
-                loop_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await loop_task
         await self._flush_logs()
         await self.worker.aclose()
 
@@ -312,7 +316,9 @@ class Runner:
             batch = [await self._events.get()]
             while not self._events.empty():
                 batch.append(self._events.get_nowait())
-            await self._process(batch)
+            await self._process([event for event in batch if event.kind != "stop"])
+            if any(event.kind == "stop" for event in batch):
+                return
 
     async def _drain_events(self) -> None:
         batch = []
@@ -519,8 +525,9 @@ class Runner:
         await self.store.append_logs(entries)
 
     async def _flush_periodically(self) -> None:
-        while True:
-            await asyncio.sleep(0.25)
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), 0.25)
             await self._flush_logs()
 
     # -- recovery ---------------------------------------------------------------------------

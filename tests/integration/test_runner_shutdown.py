@@ -73,8 +73,7 @@ async def test_attempts_running_at_shutdown_run_again_after_a_restart(
     assert len(wait.attempts) == 2  # the interrupted attempt, then the one that finished
 
 
-# SQLite only for now: Runner.close() cancels its executor loop, which on PostgreSQL can be
-# in the middle of saving the finished attempt; that save is then rolled back and lost.
+@BOTH
 async def test_attempts_that_finish_within_the_grace_period_are_recorded(
     tmp_path: Path, database_url: str
 ) -> None:

@@ -8,7 +8,7 @@ import base64
 import json
 import logging
 import threading
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -23,7 +23,7 @@ from lanner.flow_parser import parse_flow
 from lanner.runner import Runner
 from lanner.settings import Settings
 from lanner.states import State
-from lanner.store import MemoryStore, SqliteStore, Store
+from lanner.store import Store
 from lanner.triggers import lookup
 from lanner.triggers.http import DEFAULT_INTERVAL, HttpTrigger
 from tests.httpservers import Server, serve
@@ -31,19 +31,6 @@ from tests.unit import test_scheduler
 from tests.unit.test_scheduler import FakeClock, all_executions, save, scheduler, state_of
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    """The scheduler tests' backends: not PostgreSQL until the runner's close waits for a store
-    call in flight (see test_scheduler)."""
-    opened: Store = (
-        MemoryStore() if request.param == "memory" else SqliteStore.open(tmp_path / "lanner.db")
-    )
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 # The scheduler tests' started runner and fake clock.

@@ -21,10 +21,6 @@ from lanner.states import State
 from lanner.store import Store
 from lanner.store.triggers import PendingDate, TriggerState
 
-# Not on PostgreSQL yet: Runner.close() cancels its executor loop, and when the cancellation
-# lands inside a PostgreSQL store call it can be lost, leaving close() waiting for ever.
-pytestmark = pytest.mark.parametrize("store", ["memory", "sqlite"], indirect=True)
-
 NAMESPACE, FLOW_ID, TRIGGER_ID = "company.team", "hello", "every_minute"
 KEY = (NAMESPACE, FLOW_ID, TRIGGER_ID)
 
