@@ -38,7 +38,7 @@ function Picker({ label, value, options, onChange }: {
   return (
     <label class="filter">
       <span>{label}</span>
-      <select value={value} onChange={(event) => onChange((event.target as HTMLSelectElement).value)}>
+      <select aria-label={label} value={value} onChange={(event) => onChange((event.target as HTMLSelectElement).value)}>
         {options.map((option) => (
           <option value={option.value}>{option.label}</option>
         ))}
