@@ -106,9 +106,9 @@ def details(lanner: LannerServer, echo: Server) -> dict[str, str]:
 
 
 DETAIL_FLOWS = {
-    "metrics": ("e2e.metrics", "measured"),
-    "exchange": ("e2e.http", "exchange"),
-    "parent": ("e2e.family", "parent"),
+    "metrics": ("details.metrics", "measured"),
+    "exchange": ("details.http", "exchange"),
+    "parent": ("details.family", "parent"),
 }
 
 
@@ -116,8 +116,12 @@ DETAIL_FLOWS = {
 def test_run_details(ui: UI, details: dict[str, str], theme: str) -> None:
     ui.page.add_init_script(f"localStorage.setItem('lanner.theme', '{theme}')")
     metrics, exchange, parent = details["metrics"], details["exchange"], details["parent"]
-    audit(ui, f"/executions/e2e.metrics/measured/{metrics}/metrics", "table[aria-label=Metrics]")
-    audit(ui, "/flows/edit/e2e.metrics/measured/metrics", ".bar-chart-bar")
-    path = f"/executions/e2e.http/exchange/{exchange}/outputs?taskRunId={details['create_user']}"
+    audit(
+        ui, f"/executions/details.metrics/measured/{metrics}/metrics", "table[aria-label=Metrics]"
+    )
+    audit(ui, "/flows/edit/details.metrics/measured/metrics", ".bar-chart-bar")
+    path = (
+        f"/executions/details.http/exchange/{exchange}/outputs?taskRunId={details['create_user']}"
+    )
     audit(ui, path, "[data-timing=wait]")
-    audit(ui, f"/executions/e2e.family/parent/{parent}/overview", "[data-child]")
+    audit(ui, f"/executions/details.family/parent/{parent}/overview", "[data-child]")

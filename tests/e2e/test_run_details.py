@@ -23,7 +23,7 @@ COUNTERS = "".join(
 )
 MEASURED = f"""\
 id: measured
-namespace: e2e.metrics
+namespace: details.metrics
 inputs:
   - id: rows
     type: INT
@@ -49,7 +49,7 @@ tasks:
 def exchange_flow(echo: Server) -> str:
     return f"""\
 id: exchange
-namespace: e2e.http
+namespace: details.http
 tasks:
   - id: start
     type: {LOG}
@@ -73,7 +73,7 @@ tasks:
 
 CHILD = f"""\
 id: child
-namespace: e2e.family
+namespace: details.family
 tasks:
   - id: say
     type: {LOG}
@@ -81,15 +81,15 @@ tasks:
 """
 PARENT = """\
 id: parent
-namespace: e2e.family
+namespace: details.family
 tasks:
   - id: first
     type: io.kestra.plugin.core.flow.Subflow
-    namespace: e2e.family
+    namespace: details.family
     flowId: child
   - id: second
     type: io.kestra.plugin.core.flow.Subflow
-    namespace: e2e.family
+    namespace: details.family
     flowId: child
 """
 
@@ -97,7 +97,7 @@ tasks:
 def watching_flow(echo: Server) -> str:
     return f"""\
 id: watching
-namespace: e2e.watch
+namespace: details.watch
 tasks:
   - id: say
     type: {LOG}
@@ -108,7 +108,7 @@ triggers:
     states: [SUCCESS]
     preconditions:
       flows:
-        - namespace: e2e.watch
+        - namespace: details.watch
           flowId: upstream
   - id: poll
     type: io.kestra.plugin.core.http.Trigger
@@ -123,7 +123,7 @@ triggers:
 
 UPSTREAM = f"""\
 id: upstream
-namespace: e2e.watch
+namespace: details.watch
 tasks:
   - id: say
     type: {LOG}
@@ -155,9 +155,9 @@ def test_the_metrics_tab_lists_an_executions_metrics_page_by_page(
     ui: UI, lanner: LannerServer
 ) -> None:
     save_flow(lanner, MEASURED)
-    execution = run(lanner, "e2e.metrics", "measured", rows="7")
+    execution = run(lanner, "details.metrics", "measured", rows="7")
     page = ui.page
-    ui.open(f"/executions/e2e.metrics/measured/{execution['id']}/metrics?size=10")
+    ui.open(f"/executions/details.metrics/measured/{execution['id']}/metrics?size=10")
     table = page.get_by_role("table", name="Metrics")
     expect(table.locator("tbody tr")).to_have_count(10)
     expect(page.get_by_text("13 results")).to_be_visible()
@@ -181,9 +181,9 @@ def test_the_flow_metrics_tab_charts_the_aggregates_of_a_metric(
 ) -> None:
     save_flow(lanner, MEASURED)
     for rows in ("3", "5"):
-        run(lanner, "e2e.metrics", "measured", rows=rows)
+        run(lanner, "details.metrics", "measured", rows=rows)
     page = ui.page
-    ui.open("/flows/edit/e2e.metrics/measured/metrics")
+    ui.open("/flows/edit/details.metrics/measured/metrics")
     expect(page.locator(".metric-card[data-metric=duration]")).to_be_visible()
     page.get_by_label("Task").select_option("count")
     page.get_by_label("Metric", exact=True).select_option("rows")
@@ -193,7 +193,7 @@ def test_the_flow_metrics_tab_charts_the_aggregates_of_a_metric(
     expect(card.locator(".bar-chart-bar")).to_have_count(1)
 
     expected = lanner.api.get(
-        "/metrics/aggregates/e2e.metrics/measured/count/rows", params={"aggregation": "max"}
+        "/metrics/aggregates/details.metrics/measured/count/rows", params={"aggregation": "max"}
     ).json()
     page.get_by_label("Aggregation").select_option("max")
     expect(card.get_by_role("heading")).to_contain_text("max of rows")
@@ -212,10 +212,12 @@ def test_the_outputs_show_the_http_exchange_and_copy_it_as_curl(
     ui: UI, lanner: LannerServer, echo: Server
 ) -> None:
     save_flow(lanner, exchange_flow(echo))
-    execution = run(lanner, "e2e.http", "exchange")
+    execution = run(lanner, "details.http", "exchange")
     created = task_run(execution, "create_user")
     page = ui.page
-    ui.open(f"/executions/e2e.http/exchange/{execution['id']}/outputs?taskRunId={created['id']}")
+    ui.open(
+        f"/executions/details.http/exchange/{execution['id']}/outputs?taskRunId={created['id']}"
+    )
     panel = page.get_by_test_id("http-exchange")
     entry = panel.locator("[data-entry='0']")
     expect(entry.get_by_role("heading", level=4)).to_contain_text(f"POST {echo.url}/api/users")
@@ -250,10 +252,10 @@ def test_a_failed_request_shows_its_exchange_in_the_gantt(
     ui: UI, lanner: LannerServer, echo: Server
 ) -> None:
     save_flow(lanner, exchange_flow(echo))
-    execution = run(lanner, "e2e.http", "exchange")
+    execution = run(lanner, "details.http", "exchange")
     assert task_run(execution, "refused")["state"]["current"] == "FAILED"
     page = ui.page
-    ui.open(f"/executions/e2e.http/exchange/{execution['id']}/gantt")
+    ui.open(f"/executions/details.http/exchange/{execution['id']}/gantt")
     page.get_by_role("button", name="refused", exact=False).first.click()
     page.get_by_role("button", name="HTTP exchange").click()
     panel = page.get_by_test_id("http-exchange")
@@ -270,10 +272,10 @@ def test_a_failed_request_shows_its_exchange_in_the_gantt(
 def test_the_overview_links_parent_and_child_executions(ui: UI, lanner: LannerServer) -> None:
     save_flow(lanner, CHILD)
     save_flow(lanner, PARENT)
-    parent = run(lanner, "e2e.family", "parent")
+    parent = run(lanner, "details.family", "parent")
     children = {task_run(parent, task)["outputs"]["executionId"] for task in ("first", "second")}
     page = ui.page
-    ui.open(f"/executions/e2e.family/parent/{parent['id']}/overview")
+    ui.open(f"/executions/details.family/parent/{parent['id']}/overview")
     table = page.get_by_role("table", name="Child executions")
     expect(table.locator("tbody tr")).to_have_count(2)
     shown = {row.get_attribute("data-child") for row in table.locator("tbody tr").all()}
@@ -283,12 +285,12 @@ def test_the_overview_links_parent_and_child_executions(ui: UI, lanner: LannerSe
 
     first = task_run(parent, "first")["outputs"]["executionId"]
     table.get_by_role("link", name=first).click()
-    expect(page).to_have_url(re.compile(f"/ui/executions/e2e.family/child/{first}/overview$"))
+    expect(page).to_have_url(re.compile(f"/ui/executions/details.family/child/{first}/overview$"))
     link = page.get_by_test_id("parent-execution")
-    expect(link).to_contain_text("e2e.family.parent")
+    expect(link).to_contain_text("details.family.parent")
     expect(link).to_contain_text("(task first)")
     link.get_by_role("link").click()
-    expect(page).to_have_url(re.compile(f"/ui/executions/e2e.family/parent/{parent['id']}/"))
+    expect(page).to_have_url(re.compile(f"/ui/executions/details.family/parent/{parent['id']}/"))
     expect(page.get_by_role("table", name="Child executions")).to_be_visible()
 
 
@@ -297,13 +299,13 @@ def test_flow_http_and_webhook_triggers_show_in_the_triggers_tab(
 ) -> None:
     save_flow(lanner, UPSTREAM)
     save_flow(lanner, watching_flow(echo))
-    upstream = execute(lanner, "e2e.watch", "upstream", wait=True)
+    upstream = execute(lanner, "details.watch", "upstream", wait=True)
     page = ui.page
-    ui.open("/flows/edit/e2e.watch/watching/triggers")
+    ui.open("/flows/edit/details.watch/watching/triggers")
     flow_row = page.locator("[data-trigger-row=after_upstream]")
     expect(flow_row.get_by_test_id("trigger-type")).to_have_text("Flow")
     expect(flow_row.get_by_test_id("trigger-summary")).to_have_text(
-        "when e2e.watch.upstream ends in SUCCESS"
+        "when details.watch.upstream ends in SUCCESS"
     )
     poll = page.locator("[data-trigger-row=poll]")
     expect(poll.get_by_test_id("trigger-type")).to_have_text("HTTP Trigger")
@@ -312,14 +314,16 @@ def test_flow_http_and_webhook_triggers_show_in_the_triggers_tab(
     )
     hook = page.locator("[data-trigger-row=hook]")
     expect(hook.get_by_test_id("trigger-summary")).to_have_text(
-        f"POST {lanner.url}/api/v1/main/executions/webhook/e2e.watch/watching/s3cr3tkey"
+        f"POST {lanner.url}/api/v1/main/executions/webhook/details.watch/watching/s3cr3tkey"
     )
     # The Flow trigger fired once upstream ended: its run is linked.
     started = wait_for_trigger_execution(lanner, "after_upstream")
     assert started != upstream
     page.reload()
     link = flow_row.get_by_test_id("trigger-execution")
-    expect(link).to_have_attribute("href", f"/ui/executions/e2e.watch/watching/{started}/overview")
+    expect(link).to_have_attribute(
+        "href", f"/ui/executions/details.watch/watching/{started}/overview"
+    )
     ui.shot("event-triggers")
 
     page.get_by_role("button", name="Disable trigger after_upstream").click()
