@@ -12,6 +12,8 @@ from playwright.sync_api import Locator, expect
 
 from tests.e2e.conftest import UI, LannerServer
 from tests.e2e.test_pages import INPUT_FLOW, save_flow
+from tests.e2e.test_run_details import CHILD, MEASURED, PARENT, exchange_flow, run, task_run
+from tests.httpservers import Server
 
 AXE = Path(__file__).parents[2] / "ui" / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = {"serious", "critical"}
@@ -72,13 +74,14 @@ def test_executions_list(ui: UI, execution_id: str) -> None:
         ("overview", ".topology [data-task=hello]"),
         ("dependencies", "[aria-label='This flow']"),
         ("triggers", ".filters button"),
+        ("metrics", ".flow-metrics .empty"),
     ],
 )
 def test_flow_tabs(ui: UI, execution_id: str, tab: str, ready: str) -> None:
     audit(ui, f"/flows/edit/e2e/with_inputs/{tab}", ready)
 
 
-@pytest.mark.parametrize("tab", ["overview", "logs", "topology", "outputs"])
+@pytest.mark.parametrize("tab", ["overview", "logs", "topology", "outputs", "metrics"])
 def test_execution_page(ui: UI, execution_id: str, tab: str) -> None:
     audit(ui, f"/executions/e2e/with_inputs/{execution_id}/{tab}", ".execution-title .badge")
 
@@ -89,3 +92,36 @@ def test_logs_page(ui: UI, execution_id: str) -> None:
 
 def test_namespace_page(ui: UI, execution_id: str) -> None:
     audit(ui, "/namespaces/e2e/files", "main h1")
+
+
+@pytest.fixture
+def details(lanner: LannerServer, echo: Server) -> dict[str, str]:
+    """Executions with metrics, HTTP exchanges and children, by what they show."""
+    for source in (MEASURED, exchange_flow(echo), CHILD, PARENT):
+        save_flow(lanner, source)
+    ids = {name: run(lanner, *flow)["id"] for name, flow in DETAIL_FLOWS.items()}
+    exchange = lanner.api.get(f"/executions/{ids['exchange']}").json()
+    ids["create_user"] = task_run(exchange, "create_user")["id"]
+    return ids
+
+
+DETAIL_FLOWS = {
+    "metrics": ("details.metrics", "measured"),
+    "exchange": ("details.http", "exchange"),
+    "parent": ("details.family", "parent"),
+}
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_run_details(ui: UI, details: dict[str, str], theme: str) -> None:
+    ui.page.add_init_script(f"localStorage.setItem('lanner.theme', '{theme}')")
+    metrics, exchange, parent = details["metrics"], details["exchange"], details["parent"]
+    audit(
+        ui, f"/executions/details.metrics/measured/{metrics}/metrics", "table[aria-label=Metrics]"
+    )
+    audit(ui, "/flows/edit/details.metrics/measured/metrics", ".bar-chart-bar")
+    path = (
+        f"/executions/details.http/exchange/{exchange}/outputs?taskRunId={details['create_user']}"
+    )
+    audit(ui, path, "[data-timing=wait]")
+    audit(ui, f"/executions/details.family/parent/{parent}/overview", "[data-child]")

@@ -7,7 +7,10 @@ import type {
   FlowDependencies,
   FlowGraph,
   KvEntry,
+  CurlCommand,
   LogEntry,
+  MetricAggregations,
+  MetricEntry,
   Paged,
   TriggerState,
   ValidateItem,
@@ -150,6 +153,7 @@ export interface ExecutionSearch {
   endDate?: string;
   labels?: string[];
   childFilter?: string;
+  triggerExecutionId?: string;
   page?: number;
   size?: number;
   sort?: string;
@@ -164,6 +168,13 @@ export interface LogSearch {
   endDate?: string;
   page?: number;
   size?: number;
+}
+
+export interface MetricQuery {
+  taskId?: string;
+  aggregation: string;
+  startDate?: string;
+  endDate?: string;
 }
 
 export const api = {
@@ -247,9 +258,25 @@ export const api = {
       body: expression,
       contentType: "text/plain",
     }),
+  taskRunCurl: (id: string, taskRunId: string) =>
+    request<CurlCommand>("GET", `/executions/${enc(id)}/taskruns/${enc(taskRunId)}/curl`),
+  fileText: async (id: string, path: string) =>
+    (await fetchRaw("GET", `/executions/${enc(id)}/file`, { query: { path } })).text(),
   filePreview: (id: string, path: string) =>
     request<FilePreview>("GET", `/executions/${enc(id)}/file/preview`, { query: { path, maxRows: 100 } }),
   fileUrl: (id: string, path: string) => buildUrl(`/executions/${enc(id)}/file`, { path }),
+
+  metrics: (executionId: string, query: { taskId?: string; page?: number; size?: number }) =>
+    request<Paged<MetricEntry>>("GET", `/metrics/${enc(executionId)}`, { query: { ...query } }),
+  metricNames: (ns: string, flowId: string, taskId?: string) =>
+    request<string[]>("GET", `/metrics/names/${enc(ns)}/${enc(flowId)}${taskId ? `/${enc(taskId)}` : ""}`),
+  metricTasks: (ns: string, flowId: string) => request<string[]>("GET", `/metrics/tasks/${enc(ns)}/${enc(flowId)}`),
+  metricAggregates: (ns: string, flowId: string, metric: string, query: MetricQuery) => {
+    const task = query.taskId ? `/${enc(query.taskId)}` : "";
+    return request<MetricAggregations>("GET", `/metrics/aggregates/${enc(ns)}/${enc(flowId)}${task}/${enc(metric)}`, {
+      query: { aggregation: query.aggregation, startDate: query.startDate, endDate: query.endDate },
+    });
+  },
 
   logs: (executionId: string, query: { minLevel?: string; taskRunId?: string } = {}) =>
     request<LogEntry[]>("GET", `/logs/${enc(executionId)}`, { query }),

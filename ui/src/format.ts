@@ -65,6 +65,27 @@ export function formatDate(iso: string | undefined | null): string {
   return dateFormat.format(date);
 }
 
+const BUCKET_FORMATS: Record<string, Intl.DateTimeFormatOptions> = {
+  minute: { hour: "2-digit", minute: "2-digit" },
+  hour: { month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" },
+  day: { year: "numeric", month: "2-digit", day: "2-digit" },
+  week: { year: "numeric", month: "2-digit", day: "2-digit" },
+  month: { year: "numeric", month: "2-digit" },
+};
+
+/** The start of a time bucket of metric aggregates, as precise as its size (`groupBy`). */
+export function formatBucket(iso: string, groupBy: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const options = BUCKET_FORMATS[groupBy] ?? BUCKET_FORMATS.day;
+  const zone = localStorage.getItem("lanner.timeZone") ?? undefined;
+  try {
+    return new Intl.DateTimeFormat(undefined, { ...options, timeZone: zone }).format(date);
+  } catch {
+    return new Intl.DateTimeFormat(undefined, options).format(date);
+  }
+}
+
 /** A log timestamp: local time with milliseconds. */
 export function formatTime(iso: string): string {
   const date = new Date(iso);

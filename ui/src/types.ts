@@ -201,3 +201,29 @@ export interface TriggerState {
   updatedDate?: string;
   abstractTrigger?: Record<string, unknown>;
 }
+
+/** A metric value a task run reported (`GET /metrics/{executionId}`); timers in milliseconds. */
+export interface MetricEntry {
+  namespace?: string;
+  flowId?: string;
+  taskId?: string;
+  executionId?: string;
+  taskRunId?: string;
+  type: string;
+  name: string;
+  value: number;
+  timestamp?: string;
+  tags?: Record<string, string>;
+}
+
+/** A metric aggregated per time bucket (`GET /metrics/aggregates/...`). */
+export interface MetricAggregations {
+  groupBy: string;
+  aggregations: { name: string; value: number; date: string }[];
+}
+
+/** The cURL command of a Request task run and the URI of its HAR file. */
+export interface CurlCommand {
+  command: string;
+  har: string;
+}

@@ -1,4 +1,4 @@
-/** U10–U15: an execution's page, live until it ends, with its five tabs. */
+/** U10–U15: an execution's page, live until it ends, with its tabs. */
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import { ErrorBox, Spinner, StateBadge, TabBar } from "../components/common";
@@ -14,6 +14,7 @@ import type { Execution, TaskRun } from "../types";
 import { Gantt } from "./Gantt";
 import { useLiveExecution, useLiveLogs } from "./live";
 import { LogsView } from "./LogsView";
+import { ExecutionMetrics } from "./Metrics";
 import { Outputs } from "./Outputs";
 import { ResumeModal } from "./ResumeModal";
 import { ExecutionOverview } from "./Overview";
@@ -26,6 +27,7 @@ const TABS = [
   { id: "logs", label: "Logs" },
   { id: "topology", label: "Topology" },
   { id: "outputs", label: "Outputs" },
+  { id: "metrics", label: "Metrics" },
 ];
 
 export function ExecutionPage({ namespace, flowId, id, tab }: { namespace: string; flowId: string; id: string; tab: string }) {
@@ -77,6 +79,7 @@ export function ExecutionPage({ namespace, flowId, id, tab }: { namespace: strin
       {execution && tab === "logs" && <LogsView execution={execution} live={logs} />}
       {execution && tab === "topology" && <ExecutionTopology execution={execution} base={base} />}
       {execution && tab === "outputs" && <Outputs execution={execution} />}
+      {execution && tab === "metrics" && <ExecutionMetrics execution={execution} />}
     </section>
   );
 }

@@ -9,8 +9,10 @@ import { navigate } from "../router";
 import { isTerminated, stateTone } from "../states";
 import type { Execution, State, TaskRun } from "../types";
 import { executionHref } from "../pages/ExecutionsList";
+import { isRequestType } from "./har";
+import { ExchangeToggle } from "./HttpExchange";
 import { StatusModal, TASK_RUN_STATES } from "./StatusModal";
-import { orderedTaskRuns, taskRunLabel } from "./taskruns";
+import { failedWithoutOutputs, orderedTaskRuns, taskRunLabel, taskTypes } from "./taskruns";
 
 function startOf(state: State): number | null {
   const text = state.startDate ?? state.histories?.[0]?.date;
@@ -41,6 +43,10 @@ export function Gantt({ execution, onChanged }: { execution: Execution; onChange
     else next.add(id);
     setOpen(next);
   };
+  // Task types only matter for failed task runs, whose outputs cannot tell a Request task.
+  const needsTypes = rows.some(({ taskRun }) => failedWithoutOutputs(taskRun));
+  const flow = useLoad(() => (needsTypes ? api.executionFlow(execution.id) : Promise.resolve(null)), [execution.id, needsTypes]);
+  const types = taskTypes(flow.data);
   const pct = (time: number) => `${Math.min(100, Math.max(0, ((time - start) / span) * 100))}%`;
   if (!rows.length) return <div class="empty">No task has run yet.</div>;
   return (
@@ -126,6 +132,9 @@ export function Gantt({ execution, onChanged }: { execution: Execution; onChange
                   <span class="muted">
                     {attempts.length} attempt{attempts.length === 1 ? "" : "s"} · id <code>{taskRun.id}</code>
                   </span>
+                </div>
+                <div class="exchange-toggle">
+                  <ExchangeToggle executionId={execution.id} taskRun={taskRun} isRequest={isRequestType(types.get(taskRun.taskId))} />
                 </div>
                 <InlineLogs executionId={execution.id} taskRunId={taskRun.id} running={!isTerminated(taskRun.state.current)} />
               </div>

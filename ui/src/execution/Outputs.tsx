@@ -4,6 +4,7 @@ import { Empty } from "../components/common";
 import { useLocation } from "../router";
 import type { Execution, TaskRun } from "../types";
 import { DebugOutputs } from "./DebugOutputs";
+import { harOf, HttpExchange } from "./HttpExchange";
 import { extendPath, orderedTaskRuns, outputsExpression } from "./taskruns";
 import { shortPreview, ValueView } from "./values";
 
@@ -135,6 +136,7 @@ export function Outputs({ execution }: { execution: Execution }) {
             <ValueView value={leaf} executionId={execution.id} />
           </div>
         )}
+        {run && harOf(run) && <HttpExchange executionId={execution.id} taskRun={run} har={harOf(run)!} />}
       </div>
       {taskId && taskRunForDebug && (
         <DebugOutputs key={`${taskRunForDebug.id}|${expression}`} executionId={execution.id} taskRun={taskRunForDebug} initial={`{{ ${expression} }}`} />

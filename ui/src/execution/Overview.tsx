@@ -3,6 +3,7 @@ import { Labels, StateBadge } from "../components/common";
 import { durationOf, formatDate, humanDuration, labelsOf } from "../format";
 import { href } from "../router";
 import type { Execution } from "../types";
+import { ChildExecutions, ParentFacts } from "./Relations";
 import { ValueView } from "./values";
 
 function ValuesTable({ values, executionId, caption }: { values: Record<string, unknown>; executionId: string; caption: string }) {
@@ -74,9 +75,10 @@ export function ExecutionOverview({ execution }: { execution: Execution }) {
             </dd>
           </>
         )}
+        <ParentFacts execution={execution} />
         {execution.parentId && (
           <>
-            <dt>Parent</dt>
+            <dt>Replayed from</dt>
             <dd>
               <a href={executionLink(execution.parentId)} class="mono">
                 {execution.parentId}
@@ -103,6 +105,7 @@ export function ExecutionOverview({ execution }: { execution: Execution }) {
       </dl>
       <ValuesTable values={execution.inputs ?? {}} executionId={execution.id} caption="Inputs" />
       <ValuesTable values={execution.outputs ?? {}} executionId={execution.id} caption="Flow outputs" />
+      <ChildExecutions execution={execution} />
       {execution.trigger?.variables && <ValuesTable values={execution.trigger.variables} executionId={execution.id} caption="Trigger variables" />}
       {(state.histories ?? []).length > 0 && (
         <div class="table-wrap">

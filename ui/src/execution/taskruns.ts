@@ -60,3 +60,25 @@ export function extendPath(expression: string, key: string | number): string {
   if (typeof key === "number") return `${expression}[${key}]`;
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `${expression}.${key}` : `${expression}[${JSON.stringify(key)}]`;
 }
+
+/** The type of every task of a flow, by id, nested tasks included (then/else, errors, ...). */
+export function taskTypes(flow: unknown): Map<string, string> {
+  const types = new Map<string, string>();
+  const walk = (value: unknown, depth: number) => {
+    if (depth > 40 || !value || typeof value !== "object") return;
+    if (Array.isArray(value)) {
+      value.forEach((item) => walk(item, depth + 1));
+      return;
+    }
+    const record = value as Record<string, unknown>;
+    if (typeof record.id === "string" && typeof record.type === "string" && depth > 0) types.set(record.id, record.type);
+    for (const [key, child] of Object.entries(record)) if (key !== "triggers") walk(child, depth + 1);
+  };
+  walk(flow, 0);
+  return types;
+}
+
+/** A task run that ended without outputs because it failed (its files may still exist). */
+export function failedWithoutOutputs(taskRun: TaskRun): boolean {
+  return !taskRun.outputs && ["FAILED", "KILLED", "WARNING"].includes(taskRun.state.current);
+}

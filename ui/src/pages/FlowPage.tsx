@@ -1,4 +1,4 @@
-/** U2: a flow's page (overview, editor, executions, revisions, triggers, logs), and the create page. */
+/** U2: a flow's page (overview, editor, executions, revisions, triggers, logs, metrics), and the create page. */
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import { Empty, ErrorBox, Labels, Spinner, TabBar } from "../components/common";
@@ -15,6 +15,7 @@ import { FlowDependencies } from "./FlowDependencies";
 import { FlowTriggers } from "./FlowTriggers";
 import { ExecutionsList } from "./ExecutionsList";
 import { FlowEditor, newFlowSource } from "./FlowEditor";
+import { FlowMetrics } from "./FlowMetrics";
 import { LogsPage } from "./LogsPage";
 
 const TABS = [
@@ -24,6 +25,7 @@ const TABS = [
   { id: "revisions", label: "Revisions" },
   { id: "triggers", label: "Triggers" },
   { id: "logs", label: "Logs" },
+  { id: "metrics", label: "Metrics" },
   { id: "dependencies", label: "Dependencies" },
 ];
 
@@ -85,6 +87,7 @@ export function FlowPage({ namespace, id, tab, query }: {
       {flow && tab === "triggers" && <FlowTriggers flow={flow} onChanged={loaded.reload} />}
       {flow && tab === "dependencies" && <FlowDependencies flow={flow} />}
       {flow && tab === "logs" && <LogsPage query={query} fixed={{ namespace, flowId: id }} />}
+      {flow && tab === "metrics" && <FlowMetrics flow={flow} />}
       {flow && !TABS.some((known) => known.id === tab) && <Empty>Unknown tab “{tab}”.</Empty>}
       {flow && executing && <ExecuteModal flow={flow} onClose={closeExecute} />}
     </section>

@@ -2,14 +2,12 @@
 import { api } from "../api";
 import { Empty, ErrorBox, Spinner } from "../components/common";
 import { notify, notifyError } from "../components/notify";
-import { formatDate, shortType } from "../format";
+import { formatDate, shortId } from "../format";
 import { useLoad } from "../hooks";
+import { executionPath } from "../execution/Relations";
 import type { Flow, TriggerState } from "../types";
+import { firesOnEvent, triggerSummary, triggerTypeLabel } from "./triggerSummary";
 
-function details(trigger: TriggerState): string {
-  const { id: _id, type: _type, disabled: _disabled, ...rest } = trigger.abstractTrigger ?? {};
-  return JSON.stringify(rest);
-}
 
 function TriggerRow({ trigger, flowDisabled, onChanged }: { trigger: TriggerState; flowDisabled: boolean; onChanged: () => void }) {
   const declaredOff = trigger.abstractTrigger?.disabled === true;
@@ -27,12 +25,25 @@ function TriggerRow({ trigger, flowDisabled, onChanged }: { trigger: TriggerStat
       <td>
         <code>{trigger.triggerId}</code>
       </td>
-      <td title={trigger.type}>{shortType(trigger.type ?? "")}</td>
-      <td>
-        <code class="clip">{details(trigger)}</code>
+      <td title={trigger.type} data-testid="trigger-type">
+        {triggerTypeLabel(trigger.type)}
       </td>
-      <td>{formatDate(trigger.date)}</td>
-      <td>{formatDate(trigger.nextExecutionDate)}</td>
+      <td>
+        <code class="trigger-summary" data-testid="trigger-summary">
+          {triggerSummary(trigger.abstractTrigger ?? {}, trigger.namespace, trigger.flowId)}
+        </code>
+      </td>
+      <td>{formatDate(trigger.date) || <span class="muted">—</span>}</td>
+      <td>{formatDate(trigger.nextExecutionDate) || <span class="muted">{firesOnEvent(trigger.type) ? "on event" : "—"}</span>}</td>
+      <td>
+        {trigger.executionId ? (
+          <a class="mono" href={executionPath(trigger.namespace, trigger.flowId, trigger.executionId)} data-testid="trigger-execution">
+            {shortId(trigger.executionId)}
+          </a>
+        ) : (
+          <span class="muted">—</span>
+        )}
+      </td>
       <td data-testid="trigger-status">{trigger.disabled || flowDisabled ? "disabled" : "enabled"}</td>
       <td>
         <button
@@ -83,9 +94,10 @@ export function FlowTriggers({ flow, onChanged }: { flow: Flow; onChanged: () =>
               <tr>
                 <th scope="col">Id</th>
                 <th scope="col">Type</th>
-                <th scope="col">Details</th>
+                <th scope="col">When</th>
                 <th scope="col">Last date</th>
                 <th scope="col">Next date</th>
+                <th scope="col">Last execution</th>
                 <th scope="col">State</th>
                 <th scope="col">
                   <span class="visually-hidden">Actions</span>
