@@ -6,6 +6,7 @@ import contextlib
 import ipaddress
 import signal
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import uvicorn
 
@@ -47,6 +48,16 @@ class _Server(uvicorn.Server):
                 signal.signal(stop, handler)
 
 
+def where_data_is(settings: Settings) -> str:
+    """Say where the server keeps its data, the database password hidden."""
+    if settings.database_url.startswith(("postgresql://", "postgres://")):
+        parts = urlsplit(settings.database_url)
+        host = parts.hostname or "localhost"
+        port = f":{parts.port}" if parts.port else ""
+        return f"data in PostgreSQL at {host}{port}{parts.path}, files in {settings.storage_dir}"
+    return f"data in {settings.home}"
+
+
 def serve(settings: Settings, host: str, port: int) -> None:
     """Serve the API and run the engine until SIGINT/SIGTERM, then shut down gracefully."""
     check_exposure(settings, host)
@@ -60,5 +71,5 @@ def serve(settings: Settings, host: str, port: int) -> None:
         timeout_graceful_shutdown=10,
     )
     server = _Server(config)
-    print(f"lanner is listening on http://{host}:{port}/ (data in {settings.home})", flush=True)
+    print(f"lanner is listening on http://{host}:{port}/ ({where_data_is(settings)})", flush=True)
     server.run()
