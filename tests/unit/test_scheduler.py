@@ -18,7 +18,7 @@ from lanner.runner import Runner
 from lanner.scheduler import Scheduler
 from lanner.settings import Settings
 from lanner.states import State
-from lanner.store import MemoryStore, SqliteStore, Store
+from lanner.store import Store
 from lanner.store.triggers import PendingDate, TriggerState
 
 NAMESPACE, FLOW_ID, TRIGGER_ID = "company.team", "hello", "every_minute"
@@ -38,17 +38,6 @@ class FakeClock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    opened: Store = (
-        MemoryStore() if request.param == "memory" else SqliteStore.open(tmp_path / "lanner.db")
-    )
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +26,8 @@ from lanner.states import State
 from lanner.store import codec, sqlite_metrics, sqlite_triggers
 from lanner.store.base import FlowRecord, Page, Store
 from lanner.store.kv import KVStore
-from lanner.store.sqlite_kv import SqliteKV
+from lanner.store.sql import Where, execution_row, flow_record, log_row, task_run_rows
+from lanner.store.sql_kv import SqlKV
 from lanner.store.sqlite_schema import configure, migrate, transaction
 from lanner.store.triggers import TriggerState, encode_state
 
@@ -79,7 +80,7 @@ class SqliteStore(Store):
         """Wrap an open, migrated connection; use `SqliteStore.open()` to get one."""
         self._db = connection
         self.path = path
-        self.kv: KVStore = SqliteKV(self._read, self._write)
+        self.kv: KVStore = SqlKV(self._read, self._write)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> SqliteStore:
@@ -105,7 +106,7 @@ class SqliteStore(Store):
     ) -> FlowRecord:
         with self._write(f"save flow {namespace}.{flow_id}") as db:
             row = db.execute(_LAST_FLOW, (namespace, flow_id)).fetchone()
-            last = _flow(row) if row is not None else None
+            last = flow_record(row) if row is not None else None
             if last is not None and last.source == source and last.deleted == deleted:
                 return last
             revision = last.revision + 1 if last is not None else 1
@@ -128,7 +129,7 @@ class SqliteStore(Store):
                 row = db.execute(_LAST_FLOW, (namespace, flow_id)).fetchone()
             else:
                 row = db.execute(_FLOW_REVISION, (namespace, flow_id, revision)).fetchone()
-        record = _flow(row) if row is not None else None
+        record = flow_record(row) if row is not None else None
         if record is None or (record.deleted and not allow_deleted):
             return None
         return record
@@ -136,7 +137,7 @@ class SqliteStore(Store):
     async def flow_revisions(self, namespace: str, flow_id: str) -> list[FlowRecord]:
         with self._read(f"read flow {namespace}.{flow_id}") as db:
             rows = db.execute(_FLOW_REVISIONS, (namespace, flow_id)).fetchall()
-        return [_flow(row) for row in rows]
+        return [flow_record(row) for row in rows]
 
     async def search_flows(
         self,
@@ -147,7 +148,7 @@ class SqliteStore(Store):
         size: int = 10,
     ) -> Page[FlowRecord]:
         offset, limit = codec.page_window(page, size)
-        where = _Where()
+        where = Where()
         where.namespace(namespace)
         if query is not None:
             needle = codec.ascii_lower(query)
@@ -162,7 +163,7 @@ class SqliteStore(Store):
                 " ORDER BY namespace, flow_id LIMIT ? OFFSET ?",
                 [*where.params, limit, offset],
             ).fetchall()
-        return Page([_flow(row) for row in rows], count)
+        return Page([flow_record(row) for row in rows], count)
 
     # -- executions -------------------------------------------------------------------------
 
@@ -171,8 +172,8 @@ class SqliteStore(Store):
     ) -> None:
         # Serialise before taking the write lock: the lock is held for the SQL alone, and a
         # value that cannot be stored fails before anything is written.
-        row = _execution_row(execution)
-        runs = _task_run_rows(execution, task_runs)
+        row = execution_row(execution)
+        runs = task_run_rows(execution, task_runs)
         with self._write(f"save execution '{execution.id}'") as db:
             db.execute(_UPSERT_EXECUTION, row)
             if task_runs is None:
@@ -199,7 +200,7 @@ class SqliteStore(Store):
         sort_desc: bool = True,
     ) -> Page[Execution]:
         offset, limit = codec.page_window(page, size)
-        where = _Where()
+        where = Where()
         where.namespace(namespace)
         where.equals("flow_id", flow_id)
         if states is not None:
@@ -218,7 +219,7 @@ class SqliteStore(Store):
             return Page(_with_task_runs(db, rows), count)
 
     async def executions_in_states(self, states: Sequence[State]) -> list[Execution]:
-        where = _Where()
+        where = Where()
         where.states(states)
         with self._read("read executions") as db:
             rows = db.execute(
@@ -240,7 +241,7 @@ class SqliteStore(Store):
     async def append_logs(self, entries: Sequence[LogEntry]) -> None:
         if not entries:
             return
-        rows = [_log_row(entry) for entry in entries]
+        rows = [log_row(entry) for entry in entries]
         with self._write("append logs") as db:
             db.executemany(_INSERT_LOG, rows)
 
@@ -253,7 +254,7 @@ class SqliteStore(Store):
         task_run_id: str | None = None,
         attempt: int | None = None,
     ) -> list[LogEntry]:
-        where = _Where()
+        where = Where()
         where.equals("execution_id", execution_id)
         where.min_level(min_level)
         where.equals("task_id", task_id)
@@ -276,7 +277,7 @@ class SqliteStore(Store):
         size: int = 10,
     ) -> Page[LogEntry]:
         offset, limit = codec.page_window(page, size)
-        where = _Where()
+        where = Where()
         where.namespace(namespace)
         where.equals("flow_id", flow_id)
         where.min_level(min_level)
@@ -302,7 +303,7 @@ class SqliteStore(Store):
     async def delete_flow_logs(
         self, namespace: str, flow_id: str, *, trigger_id: str | None = None
     ) -> int:
-        where = _Where()
+        where = Where()
         where.equals("namespace", namespace)
         where.equals("flow_id", flow_id)
         where.equals("json_extract(value, '$.triggerId')", trigger_id)
@@ -391,99 +392,6 @@ class SqliteStore(Store):
         return transaction(self._db, "BEGIN", what)
 
 
-class _Where:
-    """A WHERE clause built from optional filters, with its parameters in order."""
-
-    def __init__(self) -> None:
-        self.clauses: list[str] = []
-        self.params: list[Any] = []
-
-    @property
-    def clause(self) -> str:
-        return f" WHERE {' AND '.join(self.clauses)}" if self.clauses else ""
-
-    @property
-    def tail(self) -> str:
-        """Return the conditions to append to a WHERE clause that is already there."""
-        return "".join(f" AND {clause}" for clause in self.clauses)
-
-    def add(self, clause: str, *params: Any) -> None:
-        self.clauses.append(clause)
-        self.params.extend(params)
-
-    def equals(self, column: str, value: str | int | None) -> None:
-        if value is not None:
-            self.add(f"{column} = ?", value)
-
-    def namespace(self, namespace: str | None) -> None:
-        # A range rather than LIKE: exact (LIKE ignores case and treats `_` as a wildcard)
-        # and able to use an index. Every "ns.*" sorts between "ns." and "ns/".
-        if namespace is not None:
-            clause = "(namespace = ? OR (namespace >= ? AND namespace < ?))"
-            self.add(clause, namespace, f"{namespace}.", f"{namespace}/")
-
-    def states(self, states: Sequence[State]) -> None:
-        marks = ", ".join("?" for _ in states)
-        self.add(f"state IN ({marks})", *(state.value for state in states))
-
-    def labels(self, labels: Mapping[str, str]) -> None:
-        for key, value in labels.items():
-            clause = "id IN (SELECT execution_id FROM execution_labels WHERE key = ? AND value = ?)"
-            self.add(clause, key, value)
-
-    def between(self, column: str, low: datetime | None, high: datetime | None) -> None:
-        """Bound a date column, both ends included."""
-        if low is not None:
-            self.add(f"{column} >= ?", codec.to_micros(low))
-        if high is not None:
-            self.add(f"{column} <= ?", codec.to_micros(high))
-
-    def min_level(self, level: Level | None) -> None:
-        if level is not None:
-            self.add("level >= ?", int(level))
-
-
-def _flow(row: Sequence[Any]) -> FlowRecord:
-    namespace, flow_id, revision, source, deleted, updated = row
-    return FlowRecord(
-        namespace, flow_id, revision, source, bool(deleted), codec.from_micros(updated)
-    )
-
-
-def _execution_row(execution: Execution) -> tuple[Any, ...]:
-    trail = execution.state
-    end = trail.end_date
-    return (
-        execution.id,
-        execution.namespace,
-        execution.flow_id,
-        trail.current.value,
-        codec.to_micros(trail.start_date),
-        codec.to_micros(end) if end is not None else None,
-        codec.encode_labels(execution),
-        codec.encode_execution(execution),
-    )
-
-
-def _task_run_rows(
-    execution: Execution, task_runs: Sequence[TaskRun] | None
-) -> list[tuple[Any, ...]]:
-    if task_runs is None:
-        runs: Iterable[tuple[int, TaskRun]] = enumerate(execution.task_runs)
-    else:
-        runs = _positioned(execution, task_runs)
-    return [
-        (run.id, execution.id, seq, run.due_at, codec.encode_task_run(run)) for seq, run in runs
-    ]
-
-
-def _positioned(execution: Execution, task_runs: Sequence[TaskRun]) -> list[tuple[int, TaskRun]]:
-    """Pair each task run with its position in the execution (after them all if absent)."""
-    positions = {run.id: index for index, run in enumerate(execution.task_runs)}
-    end = len(positions)
-    return [(positions.get(run.id, end + offset), run) for offset, run in enumerate(task_runs)]
-
-
 def _with_task_runs(db: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> list[Execution]:
     """Decode execution rows (id, value) with their task runs, read in one query."""
     if not rows:
@@ -493,17 +401,3 @@ def _with_task_runs(db: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> li
     for execution_id, due_at, value in found.fetchall():
         runs[execution_id].append(codec.decode_task_run(value, due_at))
     return [codec.decode_execution(value, runs[execution_id]) for execution_id, value in rows]
-
-
-def _log_row(entry: LogEntry) -> tuple[Any, ...]:
-    return (
-        entry.execution_id,
-        entry.namespace,
-        entry.flow_id,
-        entry.task_id,
-        entry.task_run_id,
-        entry.attempt_number,
-        int(entry.level),
-        codec.to_micros(entry.timestamp),
-        codec.encode_log(entry),
-    )

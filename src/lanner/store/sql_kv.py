@@ -1,14 +1,13 @@
-"""The KV store in the SQLite database, table `kv` (migration 0002).
+"""The KV store in a SQL database, table `kv` (migration 0002 of each dialect).
 
-It shares its store's connection and transactions, so it belongs to the same event loop; its
-statements are synchronous like the store's, which is what lets `kv()` read while rendering.
+Its statements are synchronous, which is what lets `kv()` read while rendering. It runs in
+transactions its owner opens: SQLite's store shares its own connection, PostgreSQL's gives it
+a pool of synchronous connections (`postgres_kv`). The SQL is the same on both.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,11 +22,9 @@ from lanner.store.kv import (
     refuse_overwrite,
     validate_key,
 )
+from lanner.store.sql import Transaction
 
-__all__ = ["SqliteKV", "Transaction"]
-
-Transaction = Callable[[str], AbstractContextManager[sqlite3.Connection]]
-"""Opens a transaction described by `what` (for error messages) and yields the connection."""
+__all__ = ["SqlKV"]
 
 _COLUMNS = "key, type, value, creation_date, update_date, expiration_date"
 _LIVE = "namespace = ? AND (expiration_date IS NULL OR expiration_date > ?)"
@@ -42,8 +39,8 @@ ON CONFLICT (namespace, key) DO UPDATE SET
 """
 
 
-class SqliteKV(KVStore):
-    """The KV store of a `SqliteStore`, in its transactions."""
+class SqlKV(KVStore):
+    """The KV store of a SQL store, in the transactions `read` and `write` open."""
 
     def __init__(self, read: Transaction, write: Transaction) -> None:
         self._read = read

@@ -1,0 +1,446 @@
+"""A store in PostgreSQL: what several lanner processes share when they scale out.
+
+The store's methods run on a pool of async psycopg connections; the KV store, which must
+answer synchronously, has a small pool of its own (`postgres_kv`). The schema is created and
+upgraded on open, under an advisory lock, so processes starting together take turns. Tables
+and columns are SQLite's, with the same meaning (`migrations/postgres` mirrors
+`migrations/sqlite` file for file).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from lanner.clock import utcnow
+from lanner.exceptions import StoreError
+from lanner.executions import Execution, Level, LogEntry, TaskRun
+from lanner.metrics import MetricEntry
+from lanner.states import State
+from lanner.store import codec, postgres_metrics, postgres_triggers
+from lanner.store.base import FlowRecord, Page, Store
+from lanner.store.kv import KVStore
+from lanner.store.postgres_kv import PostgresKV
+from lanner.store.postgres_schema import Db, migrate, redact, transaction
+from lanner.store.sql import (
+    Where,
+    execution_row,
+    flow_record,
+    log_row,
+    task_run_rows,
+)
+from lanner.store.triggers import TriggerState, encode_state
+
+__all__ = ["PostgresStore"]
+
+_POOL_SIZE = 10
+_MAX_BIGINT = 2**63
+# Savers of one flow take turns on this lock, so each gets the next revision number.
+_FLOW_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
+
+_FLOW = "SELECT namespace, flow_id, revision, source, deleted, updated FROM flows"
+_LAST_FLOW = f"{_FLOW} WHERE namespace = %s AND flow_id = %s ORDER BY revision DESC LIMIT 1"
+_FLOW_REVISION = f"{_FLOW} WHERE namespace = %s AND flow_id = %s AND revision = %s"
+_FLOW_REVISIONS = f"{_FLOW} WHERE namespace = %s AND flow_id = %s ORDER BY revision"
+_INSERT_FLOW = (
+    "INSERT INTO flows (namespace, flow_id, revision, source, deleted, updated)"
+    " VALUES (%s, %s, %s, %s, %s, %s)"
+)
+_LATEST_FLOWS = (
+    "FROM flows AS f WHERE NOT deleted AND revision ="
+    " (SELECT MAX(revision) FROM flows WHERE namespace = f.namespace AND flow_id = f.flow_id)"
+)
+
+_UPSERT_EXECUTION = """
+INSERT INTO executions (id, namespace, flow_id, state, start_date, end_date, labels, value)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (id) DO UPDATE SET
+    namespace = excluded.namespace, flow_id = excluded.flow_id, state = excluded.state,
+    start_date = excluded.start_date, end_date = excluded.end_date,
+    labels = excluded.labels, value = excluded.value
+"""
+# A task run keeps the position it was first saved at.
+_UPSERT_TASK_RUN = """
+INSERT INTO task_runs (id, execution_id, seq, due_at, value) VALUES (%s, %s, %s, %s, %s)
+ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, value = excluded.value
+"""
+_TASK_RUNS_OF = (
+    "SELECT execution_id, due_at, value FROM task_runs"
+    " WHERE execution_id = ANY(%s) ORDER BY seq, row_order"
+)
+_INSERT_LOG = """
+INSERT INTO logs (execution_id, namespace, flow_id, task_id, task_run_id, attempt_number,
+                  level, timestamp, value)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+"""
+
+
+def ascii_lower(sql: str) -> str:
+    """Lower-case ASCII letters only, like SQLite's lower(): PostgreSQL's follows the locale."""
+    return f"translate({sql}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+
+
+def json_field(name: str) -> str:
+    """Return the text of a top-level field of the JSON in `value`.
+
+    PostgreSQL cannot turn the escape of a NUL character into text, and one such line would
+    fail the whole query; it is read as U+0001 instead (no search looks for either).
+    """
+    return rf"(replace(value, '\u0000', '\u0001')::json ->> '{name}')"
+
+
+class PostgresStore(Store):
+    """Keep everything in a PostgreSQL database."""
+
+    def __init__(self, pool: AsyncConnectionPool, kv: PostgresKV, url: str) -> None:
+        """Use open pools; `PostgresStore.open()` makes them and migrates the schema."""
+        self._pool = pool
+        self._kv = kv
+        self.url = redact(url)
+        self.kv: KVStore = kv
+
+    @classmethod
+    async def open(cls, url: str) -> PostgresStore:
+        """Connect to the database at `url` and bring its schema up to date."""
+        shown = redact(url)
+        await migrate(url)
+        pool = AsyncConnectionPool(
+            url, min_size=1, max_size=_POOL_SIZE, open=False, name="lanner-store"
+        )
+        try:
+            await pool.open(wait=True, timeout=30)
+        except psycopg.Error as exc:
+            await pool.close()
+            raise StoreError(f"Unable to open the database {shown}: {exc}") from exc
+        try:
+            kv = PostgresKV.open(url, shown)
+        except BaseException:
+            await pool.close()
+            raise
+        return cls(pool, kv, url)
+
+    # -- flows ------------------------------------------------------------------------------
+
+    async def save_flow(
+        self, namespace: str, flow_id: str, source: str, *, deleted: bool = False
+    ) -> FlowRecord:
+        async with self._transaction(f"save flow {namespace}.{flow_id}") as db:
+            await db.execute(_FLOW_LOCK, (f"flow\x1f{namespace}\x1f{flow_id}",))
+            row = await (await db.execute(_LAST_FLOW, (namespace, flow_id))).fetchone()
+            last = flow_record(row) if row is not None else None
+            if last is not None and last.source == source and last.deleted == deleted:
+                return last
+            revision = last.revision + 1 if last is not None else 1
+            updated = codec.to_micros(utcnow())
+            await db.execute(_INSERT_FLOW, (namespace, flow_id, revision, source, deleted, updated))
+        return FlowRecord(namespace, flow_id, revision, source, deleted, codec.from_micros(updated))
+
+    async def get_flow(
+        self,
+        namespace: str,
+        flow_id: str,
+        revision: int | None = None,
+        *,
+        allow_deleted: bool = False,
+    ) -> FlowRecord | None:
+        if revision is not None and not 0 < revision < _MAX_BIGINT:
+            return None  # no such revision can be stored; PostgreSQL would refuse the number
+        async with self._transaction(f"read flow {namespace}.{flow_id}") as db:
+            if revision is None:
+                found = await db.execute(_LAST_FLOW, (namespace, flow_id))
+            else:
+                found = await db.execute(_FLOW_REVISION, (namespace, flow_id, revision))
+            row = await found.fetchone()
+        record = flow_record(row) if row is not None else None
+        if record is None or (record.deleted and not allow_deleted):
+            return None
+        return record
+
+    async def flow_revisions(self, namespace: str, flow_id: str) -> list[FlowRecord]:
+        async with self._transaction(f"read flow {namespace}.{flow_id}") as db:
+            rows = await (await db.execute(_FLOW_REVISIONS, (namespace, flow_id))).fetchall()
+        return [flow_record(row) for row in rows]
+
+    async def search_flows(
+        self,
+        *,
+        namespace: str | None = None,
+        query: str | None = None,
+        page: int = 1,
+        size: int = 10,
+    ) -> Page[FlowRecord]:
+        offset, limit = codec.page_window(page, size)
+        where = Where("%s")
+        where.namespace(namespace)
+        if query is not None:
+            needle = codec.ascii_lower(query)
+            where.add(
+                f"(strpos({ascii_lower('flow_id')}, %s) > 0"
+                f" OR strpos({ascii_lower('namespace')}, %s) > 0)",
+                needle,
+                needle,
+            )
+        columns = "namespace, flow_id, revision, source, deleted, updated"
+        async with self._snapshot("search flows") as db:
+            count = await _count(db, f"SELECT COUNT(*) {_LATEST_FLOWS}{where.tail}", where.params)
+            found = await db.execute(
+                f"SELECT {columns} {_LATEST_FLOWS}{where.tail}"
+                " ORDER BY namespace, flow_id LIMIT %s OFFSET %s",
+                [*where.params, limit, offset],
+            )
+            rows = await found.fetchall()
+        return Page([flow_record(row) for row in rows], count)
+
+    # -- executions -------------------------------------------------------------------------
+
+    async def save_execution(
+        self, execution: Execution, task_runs: Sequence[TaskRun] | None = None
+    ) -> None:
+        # Serialise first: a value that cannot be stored fails before anything is written.
+        row = execution_row(execution)
+        runs = task_run_rows(execution, task_runs)
+        async with self._transaction(f"save execution '{execution.id}'") as db:
+            await db.execute(_UPSERT_EXECUTION, row)
+            if task_runs is None:
+                await db.execute("DELETE FROM task_runs WHERE execution_id = %s", (execution.id,))
+            if runs:
+                async with db.cursor() as cursor:
+                    await cursor.executemany(_UPSERT_TASK_RUN, runs)
+
+    async def get_execution(self, execution_id: str) -> Execution | None:
+        async with self._snapshot(f"read execution '{execution_id}'") as db:
+            found = await db.execute(
+                "SELECT id, value FROM executions WHERE id = %s", (execution_id,)
+            )
+            executions = await _with_task_runs(db, await found.fetchall())
+        return executions[0] if executions else None
+
+    async def search_executions(
+        self,
+        *,
+        namespace: str | None = None,
+        flow_id: str | None = None,
+        states: Sequence[State] | None = None,
+        labels: Mapping[str, str] | None = None,
+        start_after: datetime | None = None,
+        start_before: datetime | None = None,
+        page: int = 1,
+        size: int = 10,
+        sort_desc: bool = True,
+    ) -> Page[Execution]:
+        offset, limit = codec.page_window(page, size)
+        where = Where("%s")
+        where.namespace(namespace)
+        where.equals("flow_id", flow_id)
+        if states is not None:
+            where.states(states)
+        where.labels(labels or {})
+        where.between("start_date", start_after, start_before)
+        order = "DESC" if sort_desc else "ASC"
+        async with self._snapshot("search executions") as db:
+            count = await _count(db, f"SELECT COUNT(*) FROM executions{where.clause}", where.params)
+            found = await db.execute(
+                f"SELECT id, value FROM executions{where.clause}"
+                f" ORDER BY start_date {order}, row_order {order} LIMIT %s OFFSET %s",
+                [*where.params, limit, offset],
+            )
+            return Page(await _with_task_runs(db, await found.fetchall()), count)
+
+    async def executions_in_states(self, states: Sequence[State]) -> list[Execution]:
+        where = Where("%s")
+        where.states(states)
+        async with self._snapshot("read executions") as db:
+            found = await db.execute(
+                f"SELECT id, value FROM executions{where.clause} ORDER BY start_date, row_order",
+                where.params,
+            )
+            return await _with_task_runs(db, await found.fetchall())
+
+    async def delete_execution(self, execution_id: str) -> bool:
+        # Task runs and labels follow through their foreign keys; logs have none.
+        async with self._transaction(f"delete execution '{execution_id}'") as db:
+            deleted = await db.execute("DELETE FROM executions WHERE id = %s", (execution_id,))
+            await db.execute("DELETE FROM logs WHERE execution_id = %s", (execution_id,))
+            await postgres_metrics.delete_for_execution(db, execution_id)
+        return deleted.rowcount > 0
+
+    # -- logs -------------------------------------------------------------------------------
+
+    async def append_logs(self, entries: Sequence[LogEntry]) -> None:
+        if not entries:
+            return
+        rows = [log_row(entry) for entry in entries]
+        async with self._transaction("append logs") as db, db.cursor() as cursor:
+            await cursor.executemany(_INSERT_LOG, rows)
+
+    async def get_logs(
+        self,
+        execution_id: str,
+        *,
+        min_level: Level | None = None,
+        task_id: str | None = None,
+        task_run_id: str | None = None,
+        attempt: int | None = None,
+    ) -> list[LogEntry]:
+        where = Where("%s")
+        where.equals("execution_id", execution_id)
+        where.min_level(min_level)
+        where.equals("task_id", task_id)
+        where.equals("task_run_id", task_run_id)
+        where.equals("attempt_number", attempt)
+        async with self._transaction(f"read the logs of execution '{execution_id}'") as db:
+            found = await db.execute(
+                f"SELECT value FROM logs{where.clause} ORDER BY seq", where.params
+            )
+            return [codec.decode_log(value) for (value,) in await found.fetchall()]
+
+    async def search_logs(
+        self,
+        *,
+        namespace: str | None = None,
+        flow_id: str | None = None,
+        min_level: Level | None = None,
+        query: str | None = None,
+        after: datetime | None = None,
+        before: datetime | None = None,
+        page: int = 1,
+        size: int = 10,
+    ) -> Page[LogEntry]:
+        offset, limit = codec.page_window(page, size)
+        where = Where("%s")
+        where.namespace(namespace)
+        where.equals("flow_id", flow_id)
+        where.min_level(min_level)
+        where.between("timestamp", after, before)
+        if query is not None:
+            message = ascii_lower(json_field("message"))
+            where.add(f"strpos({message}, %s) > 0", codec.ascii_lower(query))
+        async with self._snapshot("search logs") as db:
+            count = await _count(db, f"SELECT COUNT(*) FROM logs{where.clause}", where.params)
+            found = await db.execute(
+                f"SELECT value FROM logs{where.clause}"
+                " ORDER BY timestamp DESC, seq DESC LIMIT %s OFFSET %s",
+                [*where.params, limit, offset],
+            )
+            rows = await found.fetchall()
+        return Page([codec.decode_log(value) for (value,) in rows], count)
+
+    async def delete_logs(self, execution_id: str) -> int:
+        async with self._transaction(f"delete the logs of execution '{execution_id}'") as db:
+            deleted = await db.execute("DELETE FROM logs WHERE execution_id = %s", (execution_id,))
+        return deleted.rowcount
+
+    async def delete_flow_logs(
+        self, namespace: str, flow_id: str, *, trigger_id: str | None = None
+    ) -> int:
+        where = Where("%s")
+        where.equals("namespace", namespace)
+        where.equals("flow_id", flow_id)
+        where.equals(json_field("triggerId"), trigger_id)
+        async with self._transaction(f"delete the logs of flow {namespace}.{flow_id}") as db:
+            deleted = await db.execute(f"DELETE FROM logs{where.clause}", where.params)
+        return deleted.rowcount
+
+    # -- metrics ----------------------------------------------------------------------------
+
+    async def append_metrics(self, entries: Sequence[MetricEntry]) -> None:
+        if entries:
+            async with self._transaction("append metrics") as db:
+                await postgres_metrics.append(db, entries)
+
+    async def get_metrics(
+        self,
+        execution_id: str,
+        *,
+        task_id: str | None = None,
+        task_run_id: str | None = None,
+        page: int = 1,
+        size: int = 10,
+    ) -> Page[MetricEntry]:
+        async with self._snapshot(f"read the metrics of execution '{execution_id}'") as db:
+            found = await postgres_metrics.for_execution(
+                db, execution_id, task_id, task_run_id, page, size
+            )
+        return Page(*found)
+
+    async def metric_names(
+        self, namespace: str, flow_id: str, task_id: str | None = None
+    ) -> list[str]:
+        async with self._transaction(f"read the metric names of flow {namespace}.{flow_id}") as db:
+            return await postgres_metrics.names(db, namespace, flow_id, task_id)
+
+    async def tasks_with_metrics(self, namespace: str, flow_id: str) -> list[str]:
+        what = f"read the tasks with metrics of flow {namespace}.{flow_id}"
+        async with self._transaction(what) as db:
+            return await postgres_metrics.tasks(db, namespace, flow_id)
+
+    async def flow_metrics(
+        self,
+        namespace: str,
+        flow_id: str,
+        name: str,
+        *,
+        task_id: str | None = None,
+        start: datetime,
+        end: datetime,
+    ) -> list[MetricEntry]:
+        async with self._transaction(f"read metric '{name}' of flow {namespace}.{flow_id}") as db:
+            return await postgres_metrics.for_flow(
+                db, namespace, flow_id, name, task_id, start, end
+            )
+
+    # -- trigger states ---------------------------------------------------------------------
+
+    async def get_trigger_state(
+        self, namespace: str, flow_id: str, trigger_id: str
+    ) -> TriggerState | None:
+        async with self._transaction(f"read trigger {namespace}.{flow_id}.{trigger_id}") as db:
+            return await postgres_triggers.get_state(db, namespace, flow_id, trigger_id)
+
+    async def save_trigger_state(self, state: TriggerState) -> None:
+        value = encode_state(state)
+        async with self._transaction(f"save trigger {'.'.join(state.key)}") as db:
+            await postgres_triggers.save_state(db, state, value)
+
+    async def list_trigger_states(
+        self, *, namespace: str | None = None, flow_id: str | None = None
+    ) -> list[TriggerState]:
+        async with self._transaction("read trigger states") as db:
+            return await postgres_triggers.list_states(db, namespace, flow_id)
+
+    async def delete_trigger_state(self, namespace: str, flow_id: str, trigger_id: str) -> bool:
+        async with self._transaction(f"delete trigger {namespace}.{flow_id}.{trigger_id}") as db:
+            return await postgres_triggers.delete_state(db, namespace, flow_id, trigger_id)
+
+    async def close(self) -> None:
+        self._kv.close()
+        await self._pool.close()
+
+    # -- transactions -----------------------------------------------------------------------
+
+    def _transaction(self, what: str) -> AbstractAsyncContextManager[Db]:
+        return transaction(self._pool, what)
+
+    def _snapshot(self, what: str) -> AbstractAsyncContextManager[Db]:
+        return transaction(self._pool, what, snapshot=True)
+
+
+async def _count(db: Db, sql: str, params: Sequence[Any]) -> int:
+    row = await (await db.execute(sql, params)).fetchone()
+    return int(row[0]) if row is not None else 0
+
+
+async def _with_task_runs(db: Db, rows: Sequence[Sequence[Any]]) -> list[Execution]:
+    """Decode execution rows (id, value) with their task runs, read in one query."""
+    if not rows:
+        return []
+    runs: dict[str, list[TaskRun]] = {execution_id: [] for execution_id, _ in rows}
+    found = await db.execute(_TASK_RUNS_OF, (list(runs),))
+    for execution_id, due_at, value in await found.fetchall():
+        runs[execution_id].append(codec.decode_task_run(value, due_at))
+    return [codec.decode_execution(value, runs[execution_id]) for execution_id, value in rows]
