@@ -29,8 +29,7 @@ from tests.unit.test_scheduler import FakeClock, all_executions, save, scheduler
 
 pytestmark = pytest.mark.timeout(60)
 
-# The scheduler tests' fixtures: each store backend, a started runner, a fake clock.
-store = test_scheduler.store
+# The scheduler tests' fixtures: a started runner and a fake clock (the store is shared).
 runner = test_scheduler.runner
 clock = test_scheduler.clock
 

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from lanner.queue.base import Claim, EventKind, ExecutorEvent, JobTicket, Listener, Queue
+from lanner.queue.base import (
+    ChangeListener,
+    Claim,
+    EventKind,
+    ExecutorEvent,
+    JobTicket,
+    Listener,
+    Queue,
+)
 from lanner.queue.memory import MemoryQueue
 from lanner.queue.postgres import PostgresQueue
 
 __all__ = [
+    "ChangeListener",
     "Claim",
     "EventKind",
     "ExecutorEvent",

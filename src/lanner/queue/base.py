@@ -24,6 +24,7 @@ from lanner.jobs import WorkerResult
 from lanner.states import State
 
 __all__ = [
+    "ChangeListener",
     "Claim",
     "EventKind",
     "ExecutorEvent",
@@ -33,6 +34,8 @@ __all__ = [
 ]
 
 Listener = Callable[[str], None]
+ChangeListener = Callable[[str, State], None]
+"""Called with an execution's id and its new state."""
 
 
 class EventKind(StrEnum):
@@ -125,6 +128,10 @@ class Queue(Protocol):
         """Drop these task runs' queued jobs and tell workers to stop the running ones."""
         ...
 
+    async def missing(self, tickets: Sequence[JobTicket]) -> list[JobTicket]:
+        """Return the tickets that are neither queued nor leased."""
+        ...
+
     # -- workers ----------------------------------------------------------------------------
 
     async def take(self, worker_id: str, limit: int) -> list[JobTicket]:
@@ -147,6 +154,10 @@ class Queue(Protocol):
         """
         ...
 
+    async def drop(self, worker_id: str, ticket: JobTicket) -> None:
+        """Release a job without a result (the store shows it is stale)."""
+        ...
+
     async def hand_back(self, worker_id: str, tickets: Sequence[JobTicket]) -> None:
         """Give jobs up (a worker stopping): each becomes a LOST event at once."""
         ...
@@ -157,16 +168,16 @@ class Queue(Protocol):
         """Call `listener(task_run_id)` when an executor cancels a running job."""
         ...
 
-    def on_change(self, listener: Listener) -> None:
-        """Call `listener(execution_id)` when an execution changed in the store."""
+    def on_change(self, listener: ChangeListener) -> None:
+        """Call `listener(execution_id, state)` when an execution changed in the store."""
         ...
 
     def on_logs(self, listener: Listener) -> None:
         """Call `listener(execution_id)` when log lines of an execution were stored."""
         ...
 
-    async def changed(self, execution_ids: Sequence[str]) -> None:
-        """Tell every process that these executions changed in the store."""
+    async def changed(self, executions: Sequence[tuple[str, State]]) -> None:
+        """Tell every process that these executions (id, new state) changed in the store."""
         ...
 
     async def logged(self, execution_ids: Sequence[str]) -> None:

@@ -11,8 +11,17 @@ from datetime import datetime, timedelta
 
 from lanner.clock import utcnow
 from lanner.jobs import WorkerResult
-from lanner.queue.base import Claim, EventKind, ExecutorEvent, JobTicket, Listener, Queue
+from lanner.queue.base import (
+    ChangeListener,
+    Claim,
+    EventKind,
+    ExecutorEvent,
+    JobTicket,
+    Listener,
+    Queue,
+)
 from lanner.queue.notices import wait_flag
+from lanner.states import State
 
 __all__ = ["MemoryQueue"]
 
@@ -32,7 +41,7 @@ class _Job:
 @dataclass
 class _Listeners:
     cancel: list[Listener] = field(default_factory=list)
-    change: list[Listener] = field(default_factory=list)
+    change: list[ChangeListener] = field(default_factory=list)
     logs: list[Listener] = field(default_factory=list)
 
 
@@ -130,6 +139,9 @@ class MemoryQueue(Queue):
             for listener in self._listeners.cancel:
                 listener(run_id)
 
+    async def missing(self, tickets: Sequence[JobTicket]) -> list[JobTicket]:
+        return [t for t in tickets if (t.task_run_id, t.attempt) not in self._jobs]
+
     async def take(self, worker_id: str, limit: int) -> list[JobTicket]:
         until = utcnow() + self.lease
         taken: list[JobTicket] = []
@@ -158,6 +170,11 @@ class MemoryQueue(Queue):
         await self.send([ExecutorEvent(EventKind.RESULT, ticket.execution_id, result=result)])
         return True
 
+    async def drop(self, worker_id: str, ticket: JobTicket) -> None:
+        job = self._jobs.get((ticket.task_run_id, ticket.attempt))
+        if job is not None and job.worker_id == worker_id:
+            del self._jobs[ticket.task_run_id, ticket.attempt]
+
     async def hand_back(self, worker_id: str, tickets: Sequence[JobTicket]) -> None:
         mine = []
         for ticket in tickets:
@@ -170,14 +187,16 @@ class MemoryQueue(Queue):
     def on_cancel(self, listener: Listener) -> None:
         self._listeners.cancel.append(listener)
 
-    def on_change(self, listener: Listener) -> None:
+    def on_change(self, listener: ChangeListener) -> None:
         self._listeners.change.append(listener)
 
     def on_logs(self, listener: Listener) -> None:
         self._listeners.logs.append(listener)
 
-    async def changed(self, execution_ids: Sequence[str]) -> None:
-        _call(self._listeners.change, execution_ids)
+    async def changed(self, executions: Sequence[tuple[str, State]]) -> None:
+        for execution_id, state in executions:
+            for listener in self._listeners.change:
+                listener(execution_id, state)
 
     async def logged(self, execution_ids: Sequence[str]) -> None:
         _call(self._listeners.logs, execution_ids)

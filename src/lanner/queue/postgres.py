@@ -20,7 +20,15 @@ from psycopg_pool import AsyncConnectionPool
 
 from lanner.exceptions import StoreError
 from lanner.jobs import WorkerResult
-from lanner.queue.base import Claim, EventKind, ExecutorEvent, JobTicket, Listener, Queue
+from lanner.queue.base import (
+    ChangeListener,
+    Claim,
+    EventKind,
+    ExecutorEvent,
+    JobTicket,
+    Listener,
+    Queue,
+)
 from lanner.queue.codec import decode_event, encode_event
 from lanner.queue.notices import Notices
 from lanner.states import State
@@ -81,6 +89,10 @@ _HEARTBEAT = (
 _RELEASE = (
     f"DELETE FROM worker_jobs WHERE task_run_id = %s AND attempt = %s AND worker_id = %s"
     f" RETURNING {_TICKET}"
+)
+_QUEUED = (
+    "SELECT task_run_id, attempt FROM worker_jobs WHERE (task_run_id, attempt) IN"
+    " (SELECT * FROM unnest(%s::text[], %s::int[]))"
 )
 _NOTIFY = "SELECT pg_notify(%s, value) FROM unnest(%s::text[]) AS value"
 
@@ -168,6 +180,15 @@ class PostgresQueue(Queue):
             await db.execute(_CANCEL_QUEUED, (list(task_run_ids),))
             await db.execute(_NOTIFY, (_CANCEL, list(task_run_ids)))
 
+    async def missing(self, tickets: Sequence[JobTicket]) -> list[JobTicket]:
+        if not tickets:
+            return []
+        runs = [ticket.task_run_id for ticket in tickets]
+        attempts = [ticket.attempt for ticket in tickets]
+        async with self._transaction("read the queue") as db:
+            found = set(await (await db.execute(_QUEUED, (runs, attempts))).fetchall())
+        return [t for t in tickets if (t.task_run_id, t.attempt) not in found]
+
     # -- workers ----------------------------------------------------------------------------
 
     async def take(self, worker_id: str, limit: int) -> list[JobTicket]:
@@ -190,6 +211,10 @@ class PostgresQueue(Queue):
                 await _insert_events(db, [event])
         return held
 
+    async def drop(self, worker_id: str, ticket: JobTicket) -> None:
+        async with self._transaction("drop a stale job") as db:
+            await _release(db, worker_id, ticket)
+
     async def hand_back(self, worker_id: str, tickets: Sequence[JobTicket]) -> None:
         async with self._transaction("hand jobs back") as db:
             lost = [_lost(t) for t in tickets if await _release(db, worker_id, t)]
@@ -200,14 +225,18 @@ class PostgresQueue(Queue):
     def on_cancel(self, listener: Listener) -> None:
         self._notices.listen(_CANCEL, listener)
 
-    def on_change(self, listener: Listener) -> None:
-        self._notices.listen(_CHANGE, listener)
+    def on_change(self, listener: ChangeListener) -> None:
+        def parse(payload: str) -> None:
+            execution_id, _, state = payload.partition(" ")
+            listener(execution_id, State(state))
+
+        self._notices.listen(_CHANGE, parse)
 
     def on_logs(self, listener: Listener) -> None:
         self._notices.listen(_LOGS, listener)
 
-    async def changed(self, execution_ids: Sequence[str]) -> None:
-        await self._notify(_CHANGE, execution_ids)
+    async def changed(self, executions: Sequence[tuple[str, State]]) -> None:
+        await self._notify(_CHANGE, [f"{eid} {state.value}" for eid, state in executions])
 
     async def logged(self, execution_ids: Sequence[str]) -> None:
         await self._notify(_LOGS, execution_ids)

@@ -171,16 +171,17 @@ async def test_waiting_returns_when_work_arrives(queue: Queue) -> None:
 
 
 async def test_notices_reach_listeners(queue: Queue) -> None:
-    changes: list[str] = []
+    changes: list[tuple[str, State]] = []
     logs: list[str] = []
-    queue.on_change(changes.append)
+    queue.on_change(lambda execution_id, state: changes.append((execution_id, state)))
     queue.on_logs(logs.append)
-    await queue.changed(["ex1", "ex2"])
+    await queue.changed([("ex1", State.RUNNING), ("ex2", State.SUCCESS)])
     await queue.logged(["ex3"])
     deadline = time.monotonic() + 5
     while (len(changes) < 2 or not logs) and time.monotonic() < deadline:
         await asyncio.sleep(0.01)
-    assert (sorted(changes), logs) == (["ex1", "ex2"], ["ex3"])
+    assert sorted(changes) == [("ex1", State.RUNNING), ("ex2", State.SUCCESS)]
+    assert logs == ["ex3"]
 
 
 async def test_an_unserialisable_resume_value_names_the_event() -> None:
@@ -199,3 +200,12 @@ async def _postgres_queue_or_skip() -> PostgresQueue:
         store = await PostgresStore.open(url)
         await store.close()
         return await PostgresQueue.open(url)
+
+
+async def test_missing_tickets_are_those_neither_queued_nor_leased(queue: Queue) -> None:
+    await queue.enqueue([_ticket("run1"), _ticket("run2"), _ticket("run3")])
+    (leased,) = await queue.take("w1", 1)
+    (dropped,) = await queue.take("w1", 1)
+    await queue.drop("w1", dropped)
+    wanted = [leased, dropped, _ticket("run3"), _ticket("run3", attempt=2)]
+    assert await queue.missing(wanted) == [dropped, _ticket("run3", attempt=2)]
