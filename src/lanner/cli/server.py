@@ -1,14 +1,30 @@
-"""`lanner server local|standalone`: the API, UI and engine in one process."""
+"""`lanner server MODE`: everything in one process, or one role of a scaled-out deployment.
+
+`local` and `standalone` run the API, UI and engine in one process. `webserver`, `executor`,
+`worker` and `scheduler` are the roles of a deployment over one PostgreSQL database: any number
+of each, on any machines that share the database and the internal storage.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from dataclasses import replace
+from pathlib import Path
 
 from lanner.cli.common import add_home_argument
 from lanner.exceptions import LannerError
 from lanner.server import serve
+from lanner.services import Services
 from lanner.settings import Settings
+
+_ROLES = {
+    "webserver": "the API and UI, with no engine (operations go to executors)",
+    "executor": "decide executions from the queue's events",
+    "worker": "run the tasks of queued jobs",
+    "scheduler": "Schedule, HTTP and Flow triggers (one active, the others stand by)",
+}
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,14 +41,19 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "standalone", help="everything in one process, with explicit database and storage"
     )
     _add_listen_arguments(standalone)
-    standalone.add_argument(
-        "--database-url",
-        required=True,
-        help="sqlite:////absolute/path.db (also LANNER_DATABASE_URL)",
-    )
-    standalone.add_argument(
-        "--storage", required=True, metavar="DIR", help="directory of the internal storage"
-    )
+    _add_database_arguments(standalone)
+    for role, summary in _ROLES.items():
+        parser_of_role = modes.add_parser(role, help=summary)
+        _add_database_arguments(parser_of_role)
+        if role == "webserver":
+            _add_listen_arguments(parser_of_role)
+        if role == "worker":
+            parser_of_role.add_argument(
+                "--concurrency",
+                type=int,
+                metavar="N",
+                help="task runs run at once (default: LANNER_WORKER_CONCURRENCY or 256)",
+            )
 
 
 def _add_listen_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,22 +61,49 @@ def _add_listen_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8080, help="port to bind (default 8080)")
 
 
+def _add_database_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url",
+        help="postgresql://USER@HOST:PORT/DATABASE, or sqlite:////PATH.db for standalone"
+        " (also LANNER_DATABASE_URL)",
+    )
+    parser.add_argument(
+        "--storage",
+        metavar="DIR",
+        help="directory of the internal storage, shared by every process (default: HOME/storage)",
+    )
+
+
 def command(args: argparse.Namespace) -> int:
     try:
+        if args.mode == "local":
+            serve(Settings.load(home=args.home), args.host, args.port)
+            return 0
+        settings = _settings(args)
         if args.mode == "standalone":
-            settings = Settings.load(database_url=args.database_url)
-            settings = _with_storage(settings, args.storage)
+            serve(settings, args.host, args.port)
+        elif args.mode == "webserver":
+            from lanner.roles import check_distributed
+
+            check_distributed(settings, "webserver")
+            serve(settings, args.host, args.port, Services.webserver)
         else:
-            settings = Settings.load(home=args.home)
-        serve(settings, args.host, args.port)
+            from lanner.roles import run_role
+
+            concurrency = getattr(args, "concurrency", None) or settings.worker_concurrency
+            run_role(args.mode, settings, concurrency)
     except (LannerError, ValueError) as exc:
         print(f"lanner server: {exc}", file=sys.stderr)
         return 2
     return 0
 
 
-def _with_storage(settings: Settings, storage: str) -> Settings:
-    from dataclasses import replace
-    from pathlib import Path
-
-    return replace(settings, storage_root=Path(storage).expanduser())
+def _settings(args: argparse.Namespace) -> Settings:
+    if args.database_url is None and "LANNER_DATABASE_URL" not in os.environ:
+        raise LannerError(
+            f"lanner server {args.mode} needs --database-url (or LANNER_DATABASE_URL)"
+        )
+    settings = Settings.load(database_url=args.database_url)
+    if args.storage is not None:
+        settings = replace(settings, storage_root=Path(args.storage).expanduser())
+    return settings
