@@ -10,6 +10,7 @@ point leaves them for the next one, and deciding an event again is harmless.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -20,17 +21,18 @@ from lanner.executor import Executor
 from lanner.flowrepo import FlowRepository
 from lanner.flows import Flow
 from lanner.jobs import WorkerResult
-from lanner.queue import EventKind, ExecutorEvent, JobTicket, Queue
+from lanner.queue import Claim, EventKind, ExecutorEvent, JobTicket, Queue
 from lanner.settings import Settings
 from lanner.states import State
 from lanner.step import Decision
 from lanner.store import Store
 from lanner.tasks.base import RunnableTask
 
-__all__ = ["QueueExecutor", "lost_attempt", "tickets_of"]
+__all__ = ["PARALLEL", "QueueExecutor", "lost_attempt", "tickets_of"]
 
 _BATCH = 64
-_PARALLEL = 8
+PARALLEL = 6
+"""Executions one executor decides at once (each holds a queue connection meanwhile)."""
 # How long to wait for another executor to let go of executions it holds before looking again:
 # if it died, its claims were released with its connection and nobody sends a notice.
 _CONTENDED_WAIT_S = 0.5
@@ -49,12 +51,18 @@ class QueueExecutor:
         # Executions this process has decided: on first sight, jobs a previous executor
         # decided but died before queueing are queued again.
         self._seen: set[str] = set()
-        self._slots = asyncio.Semaphore(_PARALLEL)
+        self._slots = asyncio.Semaphore(PARALLEL)
+        # Lost jobs are looked for at most this often while busy; when idle, the wait for
+        # events ends when the next lease runs out.
+        self.reclaim_every = settings.worker_lease / 4
 
     async def run(self) -> None:
         """Consume events until cancelled; sleep only until the next timer or lease is due."""
+        reclaimed_at = 0.0
         while True:
-            await self.queue.reclaim_expired()
+            if time.monotonic() - reclaimed_at >= self.reclaim_every:
+                await self.queue.reclaim_expired()
+                reclaimed_at = time.monotonic()
             due = await self.queue.due_executions(_BATCH)
             claimed = await self._decide_all(due)
             if claimed:
@@ -62,6 +70,8 @@ class QueueExecutor:
             if due:
                 await self.queue.wait_for_events(_CONTENDED_WAIT_S)
                 continue
+            await self.queue.reclaim_expired()  # before waiting on the next lease's end
+            reclaimed_at = time.monotonic()
             wake = await self.queue.next_due()
             await self.queue.wait_for_events(None if wake is None else max(wake, 0.0) + 0.005)
 
@@ -74,25 +84,26 @@ class QueueExecutor:
             if claim is None:
                 return False
             if claim.events:
-                await self.handle(execution_id, claim.events)
+                await self.handle(execution_id, claim)
             return True
 
-    async def handle(self, execution_id: str, events: Sequence[ExecutorEvent]) -> None:
+    async def handle(self, execution_id: str, claim: Claim) -> None:
         """Decide an execution's events, persist what changed, then queue what follows."""
+        events = claim.events
         execution = await self.store.get_execution(execution_id)
         if execution is None:
             return
         flow = await self._flow(execution)
         if execution_id not in self._seen:
             self._seen.add(execution_id)
-            await self._requeue_missing(flow, execution)
+            await self._requeue_missing(flow, execution, claim)
         decisions: list[Decision] = []
         for event in events:
             decision = await self._decide(flow, execution, event)
             execution = decision.execution
             decisions.append(decision)
-        await self._persist(execution, events, decisions)
-        await self._follow_up(flow, execution, decisions)
+        await self._persist(execution, claim, decisions)
+        await self._follow_up(flow, execution, claim, decisions)
 
     async def _decide(self, flow: Flow, execution: Execution, event: ExecutorEvent) -> Decision:
         now = utcnow()
@@ -112,9 +123,8 @@ class QueueExecutor:
             execution = lost_attempt(execution, event.ticket, now)
         return self.executor.advance(flow, execution, now, running=running)
 
-    async def _persist(
-        self, execution: Execution, events: Sequence[ExecutorEvent], decisions: list[Decision]
-    ) -> None:
+    async def _persist(self, execution: Execution, claim: Claim, decisions: list[Decision]) -> None:
+        events = claim.events
         logs = [entry for decision in decisions for entry in decision.logs]
         await self.store.append_logs(logs)
         metrics = [m for event in events if event.result is not None for m in event.result.metrics]
@@ -128,24 +138,26 @@ class QueueExecutor:
         fresh = [new for decision in decisions for new in decision.new_executions]
         for new in fresh:
             await self.store.save_execution(new)
-        await self.queue.send([ExecutorEvent(EventKind.ADVANCE, new.id) for new in fresh])
+        await claim.send([ExecutorEvent(EventKind.ADVANCE, new.id) for new in fresh])
         if logs:
-            await self.queue.logged([execution.id])
+            await claim.logged([execution.id])
 
-    async def _follow_up(self, flow: Flow, execution: Execution, decisions: list[Decision]) -> None:
-        await self.queue.enqueue([t for decision in decisions for t in tickets_of(decision)])
-        await self.queue.cancel([run_id for decision in decisions for run_id in decision.cancel])
+    async def _follow_up(
+        self, flow: Flow, execution: Execution, claim: Claim, decisions: list[Decision]
+    ) -> None:
+        await claim.enqueue([t for decision in decisions for t in tickets_of(decision)])
+        await claim.cancel([run_id for decision in decisions for run_id in decision.cancel])
         wake = min((d.wake_at for d in decisions if d.wake_at is not None), default=None)
         if wake is not None and not execution.current.is_terminated():
-            await self.queue.send([ExecutorEvent(EventKind.TIMER, execution.id, available_at=wake)])
+            await claim.send([ExecutorEvent(EventKind.TIMER, execution.id, available_at=wake)])
         if execution.current.is_terminated():
             self.executor.forget(execution.id)
             self._seen.discard(execution.id)
             if flow.concurrency is not None:
-                await self._release_slot(execution)
-        await self.queue.changed([(execution.id, execution.current)])
+                await self._release_slot(execution, claim)
+        await claim.changed([(execution.id, execution.current)])
 
-    async def _requeue_missing(self, flow: Flow, execution: Execution) -> None:
+    async def _requeue_missing(self, flow: Flow, execution: Execution, claim: Claim) -> None:
         """Queue again the jobs of running attempts that no worker holds nor will take."""
         tasks = {task.id: task for task in flow.walk()}
         tickets = [
@@ -155,7 +167,7 @@ class QueueExecutor:
             and run.attempts
             and isinstance(tasks.get(run.task_id), RunnableTask)
         ]
-        await self.queue.enqueue(await self.queue.missing(tickets))
+        await claim.enqueue(await self.queue.missing(tickets))
 
     async def _flow(self, execution: Execution) -> Flow:
         key = (execution.namespace, execution.flow_id, execution.flow_revision)
@@ -174,7 +186,7 @@ class QueueExecutor:
         )
         return page.total - (1 if execution.current in _HOLDING else 0)
 
-    async def _release_slot(self, execution: Execution) -> None:
+    async def _release_slot(self, execution: Execution, claim: Claim) -> None:
         """Let the oldest queued execution of the flow try to start."""
         page = await self.store.search_executions(
             namespace=execution.namespace,
@@ -183,7 +195,7 @@ class QueueExecutor:
             size=1,
             sort_desc=False,
         )
-        await self.queue.send([ExecutorEvent(EventKind.ADVANCE, e.id) for e in page.results])
+        await claim.send([ExecutorEvent(EventKind.ADVANCE, e.id) for e in page.results])
 
 
 def tickets_of(decision: Decision) -> list[JobTicket]:

@@ -18,7 +18,7 @@ from lanner.flow_triggers import FlowTriggers
 from lanner.flowrepo import FlowRepository
 from lanner.queue import PostgresQueue
 from lanner.queue_engine import QueueEngine
-from lanner.queue_executor import QueueExecutor
+from lanner.queue_executor import PARALLEL, QueueExecutor
 from lanner.queue_worker import QueueWorker, run_worker
 from lanner.scheduler import Scheduler
 from lanner.settings import Settings
@@ -46,31 +46,37 @@ def run_role(role: str, settings: Settings, concurrency: int) -> None:
     """Run the executor, worker or scheduler role until a stop signal."""
     check_distributed(settings, role)
     roles: dict[str, Callable[[Settings, Store, PostgresQueue, asyncio.Event], Awaitable[None]]]
+    connections = PARALLEL + 2 if role == "executor" else 3
     roles = {
         "executor": _executor,
         "worker": lambda s, st, q, stop: _worker(s, st, q, stop, concurrency),
         "scheduler": _scheduler,
     }
-    asyncio.run(_main(settings, roles[role]))
+    asyncio.run(_main(settings, roles[role], connections))
 
 
 async def _main(
     settings: Settings,
     role: Callable[[Settings, Store, PostgresQueue, asyncio.Event], Awaitable[None]],
+    connections: int,
 ) -> None:
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for stop in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(stop, stopping.set)
-    async with _opened(settings) as (store, queue):
+    async with _opened(settings, connections) as (store, queue):
         await role(settings, store, queue, stopping)
 
 
 @contextlib.asynccontextmanager
-async def _opened(settings: Settings) -> AsyncIterator[tuple[Store, PostgresQueue]]:
+async def _opened(
+    settings: Settings, connections: int
+) -> AsyncIterator[tuple[Store, PostgresQueue]]:
     store = await open_store(settings.database_url)
     try:
-        queue = await PostgresQueue.open(settings.database_url, settings.worker_lease)
+        queue = await PostgresQueue.open(
+            settings.database_url, settings.worker_lease, connections=connections
+        )
         try:
             yield store, queue
         finally:

@@ -83,9 +83,20 @@ class Claim(Protocol):
     """The events of one execution, held by one executor until the claim ends.
 
     Leaving the claim's block normally consumes `events`; an exception leaves them queued.
+    What the holder sends through the claim takes effect with that consumption, at once.
     """
 
     events: Sequence[ExecutorEvent]
+
+    async def send(self, events: Sequence[ExecutorEvent]) -> None: ...
+
+    async def enqueue(self, tickets: Sequence[JobTicket]) -> None: ...
+
+    async def cancel(self, task_run_ids: Sequence[str]) -> None: ...
+
+    async def changed(self, executions: Sequence[tuple[str, State]]) -> None: ...
+
+    async def logged(self, execution_ids: Sequence[str]) -> None: ...
 
 
 class Queue(Protocol):

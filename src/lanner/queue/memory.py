@@ -28,7 +28,25 @@ __all__ = ["MemoryQueue"]
 
 @dataclass
 class _Claim:
+    """A claim whose sends go straight to the queue (nothing here can half-fail)."""
+
+    queue: MemoryQueue
     events: Sequence[ExecutorEvent]
+
+    async def send(self, events: Sequence[ExecutorEvent]) -> None:
+        await self.queue.send(events)
+
+    async def enqueue(self, tickets: Sequence[JobTicket]) -> None:
+        await self.queue.enqueue(tickets)
+
+    async def cancel(self, task_run_ids: Sequence[str]) -> None:
+        await self.queue.cancel(task_run_ids)
+
+    async def changed(self, executions: Sequence[tuple[str, State]]) -> None:
+        await self.queue.changed(executions)
+
+    async def logged(self, execution_ids: Sequence[str]) -> None:
+        await self.queue.logged(execution_ids)
 
 
 @dataclass
@@ -95,7 +113,7 @@ class MemoryQueue(Queue):
                 for event_id, event in self._events.items()
                 if event.execution_id == execution_id and self._due[event_id] <= now
             ]
-            yield _Claim([self._events[event_id] for event_id in taken])
+            yield _Claim(self, [self._events[event_id] for event_id in taken])
             for event_id in taken:
                 self._events.pop(event_id, None)
                 self._due.pop(event_id, None)

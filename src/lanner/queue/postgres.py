@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -36,7 +35,7 @@ from lanner.store.postgres_schema import Db, redact, transaction
 
 __all__ = ["PostgresQueue"]
 
-_POOL_SIZE = 12
+_POOL_SIZE = 4
 _EVENTS, _JOBS, _CANCEL, _CHANGE, _LOGS = (
     "lanner_events",
     "lanner_jobs",
@@ -97,9 +96,42 @@ _QUEUED = (
 _NOTIFY = "SELECT pg_notify(%s, value) FROM unnest(%s::text[]) AS value"
 
 
-@dataclass
-class _Claim:
-    events: Sequence[ExecutorEvent]
+class _Writes:
+    """What a queue writes, inside one transaction; notices go out when it commits."""
+
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    async def send(self, events: Sequence[ExecutorEvent]) -> None:
+        await _insert_events(self.db, events)
+
+    async def enqueue(self, tickets: Sequence[JobTicket]) -> None:
+        if tickets:
+            async with self.db.cursor() as cursor:
+                await cursor.executemany(_ENQUEUE, [_ticket_row(ticket) for ticket in tickets])
+            await self.db.execute(_NOTIFY, (_JOBS, [""]))
+
+    async def cancel(self, task_run_ids: Sequence[str]) -> None:
+        if task_run_ids:
+            await self.db.execute(_CANCEL_QUEUED, (list(task_run_ids),))
+            await self.db.execute(_NOTIFY, (_CANCEL, list(task_run_ids)))
+
+    async def changed(self, executions: Sequence[tuple[str, State]]) -> None:
+        payloads = [f"{execution_id} {state.value}" for execution_id, state in executions]
+        await self.notify(_CHANGE, payloads)
+
+    async def logged(self, execution_ids: Sequence[str]) -> None:
+        await self.notify(_LOGS, execution_ids)
+
+    async def notify(self, channel: str, values: Sequence[str]) -> None:
+        if values:
+            await self.db.execute(_NOTIFY, (channel, list(values)))
+
+
+class _Claim(_Writes):
+    def __init__(self, db: Db, events: Sequence[ExecutorEvent]) -> None:
+        super().__init__(db)
+        self.events = events
 
 
 class PostgresQueue(Queue):
@@ -111,10 +143,15 @@ class PostgresQueue(Queue):
         self.lease = lease
 
     @classmethod
-    async def open(cls, url: str, lease: float = 30.0) -> PostgresQueue:
-        """Connect to a database whose schema the store has brought up to date."""
+    async def open(
+        cls, url: str, lease: float = 30.0, *, connections: int = _POOL_SIZE
+    ) -> PostgresQueue:
+        """Connect to a database whose schema the store has brought up to date.
+
+        `connections` bounds the pool: an executor holds one per execution it decides at once.
+        """
         pool = AsyncConnectionPool(
-            url, min_size=1, max_size=_POOL_SIZE, open=False, name="lanner-queue"
+            url, min_size=1, max_size=connections, open=False, name="lanner-queue"
         )
         try:
             await pool.open(wait=True, timeout=30)
@@ -148,7 +185,7 @@ class PostgresQueue(Queue):
                 yield None
                 return
             rows = await (await db.execute(_EVENTS_OF, (execution_id,))).fetchall()
-            yield _Claim([decode_event(kind, execution_id, payload) for _, kind, payload in rows])
+            yield _Claim(db, [decode_event(kind, execution_id, p) for _, kind, p in rows])
             ids = [event_id for event_id, _, _ in rows]
             await db.execute("DELETE FROM executor_events WHERE id = ANY(%s)", (ids,))
 
@@ -167,18 +204,14 @@ class PostgresQueue(Queue):
         return len(rows)
 
     async def enqueue(self, tickets: Sequence[JobTicket]) -> None:
-        if not tickets:
-            return
-        async with self._transaction("queue jobs") as db, db.cursor() as cursor:
-            await cursor.executemany(_ENQUEUE, [_ticket_row(ticket) for ticket in tickets])
-            await db.execute(_NOTIFY, (_JOBS, [""]))
+        if tickets:
+            async with self._transaction("queue jobs") as db:
+                await _Writes(db).enqueue(tickets)
 
     async def cancel(self, task_run_ids: Sequence[str]) -> None:
-        if not task_run_ids:
-            return
-        async with self._transaction("cancel jobs") as db:
-            await db.execute(_CANCEL_QUEUED, (list(task_run_ids),))
-            await db.execute(_NOTIFY, (_CANCEL, list(task_run_ids)))
+        if task_run_ids:
+            async with self._transaction("cancel jobs") as db:
+                await _Writes(db).cancel(task_run_ids)
 
     async def missing(self, tickets: Sequence[JobTicket]) -> list[JobTicket]:
         if not tickets:
@@ -236,15 +269,14 @@ class PostgresQueue(Queue):
         self._notices.listen(_LOGS, listener)
 
     async def changed(self, executions: Sequence[tuple[str, State]]) -> None:
-        await self._notify(_CHANGE, [f"{eid} {state.value}" for eid, state in executions])
+        if executions:
+            async with self._transaction("send a notice") as db:
+                await _Writes(db).changed(executions)
 
     async def logged(self, execution_ids: Sequence[str]) -> None:
-        await self._notify(_LOGS, execution_ids)
-
-    async def _notify(self, channel: str, values: Sequence[str]) -> None:
-        if values:
+        if execution_ids:
             async with self._transaction("send a notice") as db:
-                await db.execute(_NOTIFY, (channel, list(values)))
+                await _Writes(db).logged(execution_ids)
 
     async def close(self) -> None:
         await self._notices.close()
