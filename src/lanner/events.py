@@ -48,6 +48,10 @@ class EventHub:
     def unsubscribe(self, subscription: Subscription) -> None:
         self._subscriptions.discard(subscription)
 
+    def wants(self, execution_id: str) -> bool:
+        """Say whether someone follows this execution (or every execution)."""
+        return any(s.execution_id in (None, execution_id) for s in self._subscriptions)
+
     def publish(self, event: Event) -> None:
         execution_id = event.id if isinstance(event, Execution) else event.execution_id
         for subscription in list(self._subscriptions):

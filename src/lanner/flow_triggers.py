@@ -15,10 +15,10 @@ from collections import OrderedDict
 from dataclasses import replace
 
 from lanner.clock import utcnow
+from lanner.engine import Engine
 from lanner.exceptions import ExpressionError, InputError
 from lanner.executions import Execution
 from lanner.flowrepo import FlowRepository, StoredFlow
-from lanner.runner import Runner
 from lanner.scheduler import start_execution, trigger_context, trigger_functions
 from lanner.settings import Settings
 from lanner.states import State
@@ -39,7 +39,7 @@ class FlowTriggers:
     """Start the executions Flow triggers ask for, in the server process."""
 
     def __init__(
-        self, store: Store, flows: FlowRepository, runner: Runner, settings: Settings
+        self, store: Store, flows: FlowRepository, runner: Engine, settings: Settings
     ) -> None:
         self.store = store
         self.flows = flows

@@ -21,11 +21,11 @@ from typing import Any
 
 from lanner.clock import utcnow
 from lanner.context import Masker, RunContext, TaskLogger
+from lanner.engine import Engine
 from lanner.exceptions import LannerError
 from lanner.executions import Execution, Level, LogEntry, TaskRun
 from lanner.expressions import Function
 from lanner.flowrepo import StoredFlow
-from lanner.runner import Runner
 from lanner.store import Store
 from lanner.store.triggers import TriggerKey, TriggerState
 from lanner.triggers.http import HttpTrigger
@@ -45,7 +45,7 @@ class Poller:
     def __init__(
         self,
         store: Store,
-        runner: Runner,
+        runner: Engine,
         context: Callable[[StoredFlow], dict[str, Any]],
         functions: Mapping[str, Function],
         lock: asyncio.Lock,
@@ -158,7 +158,7 @@ class Poller:
             masker=masker,
             storage=self.runner.storage,
             settings=self.runner.settings,
-            http=self.runner.worker.http,
+            http=self.runner.http,
             kv=self.store.kv,
         )
 

@@ -26,6 +26,7 @@ from lanner.executor import Executor
 from lanner.expressions import Function, render_typed
 from lanner.flow_parser import parse_flow
 from lanner.flows import Flow
+from lanner.httpclient import ClientPool
 from lanner.inputs import InputDeclaration, parse_input, resolve_inputs
 from lanner.jobs import WorkerJob, WorkerResult
 from lanner.jsonvalues import jsonable
@@ -148,6 +149,10 @@ class Runner:
         await self.close()
 
     # -- public operations ------------------------------------------------------------------
+
+    @property
+    def http(self) -> ClientPool:
+        return self.worker.http
 
     def add_log_listener(self, listener: LogListener) -> None:
         self._log_listeners.append(listener)

@@ -36,13 +36,13 @@ from typing import Any
 
 from lanner.clock import utcnow
 from lanner.context import env_variables, kv_function, read_secret
+from lanner.engine import Engine
 from lanner.exceptions import ExpressionError, FlowError, InputError, NotFoundError
 from lanner.executions import Execution, Label
 from lanner.expressions import CallContext, Function, render, render_value
 from lanner.flowrepo import FlowRepository, StoredFlow
 from lanner.flows import Flow
 from lanner.polling import Poller
-from lanner.runner import Runner
 from lanner.settings import Settings
 from lanner.store import FlowRecord, Store
 from lanner.store.triggers import Backfill, PendingDate, TriggerKey, TriggerState
@@ -94,7 +94,7 @@ def trigger_functions(store: Store) -> dict[str, Function]:
 
 
 async def start_execution(
-    runner: Runner,
+    runner: Engine,
     stored: StoredFlow,
     trigger: Trigger,
     variables: Mapping[str, Any],
@@ -161,7 +161,7 @@ class Scheduler:
         self,
         store: Store,
         flows: FlowRepository,
-        runner: Runner,
+        runner: Engine,
         settings: Settings,
         *,
         clock: Clock = utcnow,

@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import signal
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from urllib.parse import urlsplit
 
 import uvicorn
 
 from lanner.api import create_app
 from lanner.exceptions import LannerError
+from lanner.services import Services
 from lanner.settings import Settings
 
 
@@ -58,11 +59,19 @@ def where_data_is(settings: Settings) -> str:
     return f"data in {settings.home}"
 
 
-def serve(settings: Settings, host: str, port: int) -> None:
-    """Serve the API and run the engine until SIGINT/SIGTERM, then shut down gracefully."""
+def serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    start: Callable[[Settings], Awaitable[Services]] = Services.start,
+) -> None:
+    """Serve the API (and the engine, by default) until SIGINT/SIGTERM, then stop gracefully.
+
+    `start` opens the process's services: `Services.webserver` serves the API alone.
+    """
     check_exposure(settings, host)
     config = uvicorn.Config(
-        create_app(settings),
+        create_app(settings, start=start),
         host=host,
         port=port,
         log_level="warning",

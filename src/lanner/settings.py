@@ -34,6 +34,8 @@ class Settings:
     """Largest request body the server accepts (file uploads included)."""
     cors_origins: tuple[str, ...] = ()
     """Origins allowed to call the API from a browser; empty: CORS is off."""
+    worker_lease: float = 30.0
+    """Seconds a worker holds a job without a heartbeat before it runs again elsewhere."""
     storage_root: Path | None = None
     """Directory behind `kestra://` URIs; default: `storage` under the home directory."""
     python: str = "python3"
@@ -58,6 +60,9 @@ class Settings:
         base = Path(home or env.get("LANNER_HOME") or DEFAULT_HOME).expanduser()
         url = database_url or env.get("LANNER_DATABASE_URL") or f"sqlite:///{base / 'lanner.db'}"
         concurrency = int(env.get("LANNER_WORKER_CONCURRENCY", "256"))
+        lease = float(env.get("LANNER_WORKER_LEASE", "30"))
+        if lease <= 0:
+            raise ValueError(f"LANNER_WORKER_LEASE must be a positive number of seconds: {lease}")
         origins = tuple(
             o.strip() for o in env.get("LANNER_CORS_ORIGINS", "").split(",") if o.strip()
         )
@@ -66,6 +71,7 @@ class Settings:
             database_url=url,
             env_prefix=env.get("LANNER_ENV_PREFIX", "ENV_"),
             worker_concurrency=concurrency,
+            worker_lease=lease,
             users=parse_users(env.get("LANNER_USERS", "")),
             max_request_bytes=int(env.get("LANNER_MAX_REQUEST_BYTES", str(100 * 1024 * 1024))),
             cors_origins=origins,

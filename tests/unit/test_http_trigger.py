@@ -33,7 +33,7 @@ from tests.unit.test_scheduler import FakeClock, all_executions, save, scheduler
 pytestmark = pytest.mark.timeout(60)
 
 
-# The scheduler tests' started runner and fake clock.
+# The scheduler tests' fixtures: a started runner and a fake clock (the store is shared).
 runner = test_scheduler.runner
 clock = test_scheduler.clock
 

@@ -9,7 +9,7 @@ The 2.0 forms (`/executions/{id}/actions/<verb>`) are routes of the executions r
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -73,11 +73,16 @@ def _optional_module(name: str) -> object | None:
         raise
 
 
-def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+def create_app(
+    settings: Settings,
+    services: Services | None = None,
+    start: Callable[[Settings], Awaitable[Services]] = Services.start,
+) -> FastAPI:
     """Build the API application.
 
     With `services`, the app uses them as they are (tests, embedding); without, it starts its
-    own on startup and closes them on shutdown.
+    own with `start` on startup (the engine in this process by default) and closes them on
+    shutdown.
     """
 
     @asynccontextmanager
@@ -86,7 +91,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             app.state.services = services
             yield
             return
-        started = await Services.start(settings)
+        started = await start(settings)
         app.state.services = started
         try:
             yield

@@ -1,4 +1,9 @@
-"""`lanner server local|standalone`: the API, UI and engine in one process."""
+"""`lanner server MODE`: everything in one process, or one role of a scaled-out deployment.
+
+`local` and `standalone` run the API, UI and engine in one process. `webserver`, `executor`,
+`worker` and `scheduler` are the roles of a deployment over one PostgreSQL database: any number
+of each, on any machines that share the database and the internal storage.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,21 @@ import argparse
 import asyncio
 import os
 import sys
+from dataclasses import replace
+from pathlib import Path
 
 from lanner.cli.common import add_home_argument, connect
 from lanner.exceptions import LannerError
 from lanner.server import serve
+from lanner.services import Services
 from lanner.settings import Settings
+
+_ROLES = {
+    "webserver": "the API and UI, with no engine (operations go to executors)",
+    "executor": "decide executions from the queue's events",
+    "worker": "run the tasks of queued jobs",
+    "scheduler": "Schedule, HTTP and Flow triggers (one active, the others stand by)",
+}
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,14 +42,19 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "standalone", help="everything in one process, with explicit database and storage"
     )
     _add_listen_arguments(standalone)
-    standalone.add_argument(
-        "--database-url",
-        help="sqlite:////absolute/path.db or postgresql://USER@HOST:PORT/DATABASE"
-        " (default: LANNER_DATABASE_URL)",
-    )
-    standalone.add_argument(
-        "--storage", required=True, metavar="DIR", help="directory of the internal storage"
-    )
+    _add_database_arguments(standalone)
+    for role, summary in _ROLES.items():
+        parser_of_role = modes.add_parser(role, help=summary)
+        _add_database_arguments(parser_of_role)
+        if role == "webserver":
+            _add_listen_arguments(parser_of_role)
+        if role == "worker":
+            parser_of_role.add_argument(
+                "--concurrency",
+                type=int,
+                metavar="N",
+                help="task runs run at once (default: LANNER_WORKER_CONCURRENCY or 256)",
+            )
 
 
 def _add_listen_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,19 +62,41 @@ def _add_listen_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8080, help="port to bind (default 8080)")
 
 
+def _add_database_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url",
+        help="postgresql://USER@HOST:PORT/DATABASE, or sqlite:////PATH.db for standalone"
+        " (also LANNER_DATABASE_URL)",
+    )
+    parser.add_argument(
+        "--storage",
+        metavar="DIR",
+        help="directory of the internal storage, shared by every process (default: HOME/storage)",
+    )
+
+
 def command(args: argparse.Namespace) -> int:
     try:
-        if args.mode == "standalone":
-            if not (args.database_url or os.environ.get("LANNER_DATABASE_URL")):
-                raise LannerError(
-                    "standalone needs a database: pass --database-url or set LANNER_DATABASE_URL"
-                )
-            settings = Settings.load(database_url=args.database_url)
-            settings = _with_storage(settings, args.storage)
-        else:
+        if args.mode == "local":
             settings = Settings.load(home=args.home)
-        asyncio.run(_check_database(settings))
-        serve(settings, args.host, args.port)
+            asyncio.run(_check_database(settings))
+            serve(settings, args.host, args.port)
+            return 0
+        settings = _settings(args)
+        if args.mode == "standalone":
+            asyncio.run(_check_database(settings))
+            serve(settings, args.host, args.port)
+        elif args.mode == "webserver":
+            from lanner.roles import check_distributed
+
+            check_distributed(settings, "webserver")
+            asyncio.run(_check_database(settings))
+            serve(settings, args.host, args.port, Services.webserver)
+        else:
+            from lanner.roles import run_role
+
+            concurrency = getattr(args, "concurrency", None) or settings.worker_concurrency
+            run_role(args.mode, settings, concurrency)
     except (LannerError, ValueError) as exc:
         print(f"lanner server: {exc}", file=sys.stderr)
         return 2
@@ -68,8 +110,12 @@ async def _check_database(settings: Settings) -> None:
     await store.close()
 
 
-def _with_storage(settings: Settings, storage: str) -> Settings:
-    from dataclasses import replace
-    from pathlib import Path
-
-    return replace(settings, storage_root=Path(storage).expanduser())
+def _settings(args: argparse.Namespace) -> Settings:
+    if not (args.database_url or os.environ.get("LANNER_DATABASE_URL")):
+        raise LannerError(
+            f"{args.mode} needs a database: pass --database-url or set LANNER_DATABASE_URL"
+        )
+    settings = Settings.load(database_url=args.database_url)
+    if args.storage is not None:
+        settings = replace(settings, storage_root=Path(args.storage).expanduser())
+    return settings

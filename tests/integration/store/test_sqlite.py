@@ -137,6 +137,7 @@ def test_opening_records_the_migrations_once(db_file: Path) -> None:
         (2, "kv"),
         (3, "triggers"),
         (4, "metrics"),
+        (5, "queue"),
     ]
 
 

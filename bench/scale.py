@@ -1,0 +1,121 @@
+"""Scale-out benchmark: the same work on 1, 2 and 4 worker processes over PostgreSQL.
+
+Usage: .venv/bin/python -m bench.scale [--executions N] [--requests N] [--workers 1,2,4]
+
+(1) Kestra's Benchmark 1 shape: N executions (default 100) of a flow with a Return, a Log and a
+    ForEach of 3 Returns, submitted through the REST API of a webserver process; one executor.
+(2) One execution of a ForEach of 2000 HTTP GETs (concurrencyLimit 0) to a local server that
+    answers after 50 ms.
+Each case runs on a fresh database with 1, 2 and 4 `lanner server worker --concurrency 64`
+processes; the figures are wall times and their ratio to one worker.
+The PostgreSQL server is LANNER_TEST_POSTGRES_URL (default postgres@127.0.0.1:5432).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+from tests.integration.cluster import Cluster, cluster
+
+from bench.localserver import local_server
+
+BENCHMARK_1 = """id: bench1
+namespace: bench
+tasks:
+  - id: ret
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ execution.id }}"
+  - id: log
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ outputs.ret.value }}"
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: [1, 2, 3]
+    tasks:
+      - id: inner
+        type: io.kestra.plugin.core.debug.Return
+        format: "{{ taskrun.value }}"
+"""
+
+
+def http_flow(url: str, requests: int) -> str:
+    values = ", ".join(str(i) for i in range(requests))
+    return f"""id: bench_http
+namespace: bench
+tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: [{values}]
+    concurrencyLimit: 0
+    tasks:
+      - id: get
+        type: io.kestra.plugin.core.http.Request
+        uri: {url}/{{{{ taskrun.value }}}}
+"""
+
+
+def run_case(workers: int, source: str, flow_id: str, executions: int) -> float:
+    """Start a deployment, submit `executions` of a flow, return seconds until all ended."""
+    with tempfile.TemporaryDirectory() as home, cluster(Path(home), lease=30.0) as c:
+        c.start("webserver", "webserver")
+        c.wait_for_api()
+        c.start("executor", "executor")
+        for index in range(workers):
+            c.start(f"worker{index}", "worker", "--concurrency", "64")
+        headers = {"Content-Type": "application/x-yaml"}
+        httpx.post(f"{c.api}/flows", content=source, headers=headers, timeout=30)
+        started = time.perf_counter()
+        with httpx.Client(timeout=60) as client:
+            for _ in range(executions):
+                client.post(f"{c.api}/executions/bench/{flow_id}").raise_for_status()
+        _wait(c, executions)
+        elapsed = time.perf_counter() - started
+        c.stop()
+        return elapsed
+
+
+def _wait(c: Cluster, executions: int) -> None:
+    while True:
+        states = c.states()
+        if sum(n for s, n in states.items() if s in ("SUCCESS", "FAILED", "KILLED")) >= executions:
+            if states.get("SUCCESS", 0) != executions:
+                raise RuntimeError(f"executions did not all succeed: {states}")
+            return
+        time.sleep(0.2)
+
+
+def report(name: str, case: Callable[[int], float], counts: list[int]) -> None:
+    timings = {workers: case(workers) for workers in counts}
+    base = timings[counts[0]]
+    for workers, seconds in timings.items():
+        print(f"{name}: {workers} worker(s) {seconds:7.2f} s  speed-up x{base / seconds:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--executions", type=int, default=100)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--workers", default="1,2,4")
+    args = parser.parse_args()
+    counts = [int(n) for n in args.workers.split(",")]
+    report(
+        f"benchmark 1 ({args.executions} executions)",
+        lambda w: run_case(w, BENCHMARK_1, "bench1", args.executions),
+        counts,
+    )
+    with local_server(delay=0.05) as url:
+        flow = http_flow(url, args.requests)
+        report(
+            f"ForEach of {args.requests} GETs (50 ms)",
+            lambda w: run_case(w, flow, "bench_http", 1),
+            counts,
+        )
+
+
+if __name__ == "__main__":
+    main()

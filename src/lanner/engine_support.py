@@ -1,0 +1,103 @@
+"""Steps every Engine takes the same way: build a new execution, read one, check resume values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from lanner.exceptions import IllegalStateError, NotFoundError
+from lanner.executions import Execution, Label
+from lanner.expressions import render_typed
+from lanner.flow_parser import parse_flow
+from lanner.flows import Flow
+from lanner.inputs import InputDeclaration, parse_input, resolve_inputs
+from lanner.jsonvalues import jsonable
+from lanner.states import State
+from lanner.storage import LocalStorage, execution_prefix
+from lanner.store import Store
+from lanner.tasks.pause import Pause
+
+__all__ = ["existing", "flow_of", "new_execution", "paused_resume_values"]
+
+
+def new_execution(
+    flow: Flow,
+    revision: int,
+    storage: LocalStorage,
+    inputs: Mapping[str, Any] | None,
+    labels: Sequence[Label],
+    *,
+    validate_inputs: bool,
+    schedule_date: datetime | None,
+    trigger: Mapping[str, Any] | None,
+) -> Execution:
+    """Create an execution with its inputs resolved (InputError before anything runs)."""
+    execution = Execution.create(
+        flow.namespace, flow.id, revision, labels=(*flow.labels, *labels), trigger=trigger
+    )
+    resolved = dict(inputs or {})
+    if validate_inputs:
+        resolved = resolve_inputs(
+            flow.inputs or [],
+            resolved,
+            render_typed=lambda template, variables: render_typed(template, variables),
+            store_file=_input_file_store(storage, execution),
+        )
+    return replace(execution, inputs=jsonable(resolved), schedule_date=schedule_date)
+
+
+def _input_file_store(
+    storage: LocalStorage, execution: Execution
+) -> Callable[[str, str, bytes], str]:
+    def store_file(input_id: str, filename: str, data: bytes) -> str:
+        folder = execution_prefix(execution.namespace, execution.flow_id, execution.id)
+        return storage.put(f"{folder}/inputs/{input_id}", filename, data)
+
+    return store_file
+
+
+async def existing(store: Store, execution_id: str) -> Execution:
+    """Return a stored execution; NotFoundError when there is none."""
+    stored = await store.get_execution(execution_id)
+    if stored is None:
+        raise NotFoundError(f"Unable to find execution '{execution_id}'")
+    return stored
+
+
+async def flow_of(store: Store, execution: Execution, revision: int | None) -> Flow:
+    """Return the flow an execution runs (or another revision of it)."""
+    wanted = revision if revision is not None else execution.flow_revision
+    record = await store.get_flow(
+        execution.namespace, execution.flow_id, wanted, allow_deleted=True
+    )
+    if record is None:
+        raise NotFoundError(
+            f"Unable to find flow {execution.namespace}.{execution.flow_id} revision {wanted}"
+        )
+    return parse_flow(record.source)
+
+
+def paused_resume_values(
+    flow: Flow, execution: Execution, inputs: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """Check the values given on resume against the paused tasks' `onResume` inputs.
+
+    IllegalStateError when the execution is not PAUSED; InputError for a bad value.
+    """
+    if execution.current is not State.PAUSED:
+        raise IllegalStateError(f"Execution '{execution.id}' is not PAUSED")
+    declarations: list[InputDeclaration] = []
+    for run in execution.task_runs:
+        task = flow.find_task(run.task_id)
+        if run.current is State.PAUSED and isinstance(task, Pause) and task.on_resume:
+            declarations.extend(parse_input(item) for item in task.on_resume)
+    if not declarations:
+        return None
+    resolved = resolve_inputs(
+        declarations,
+        inputs,
+        render_typed=lambda template, variables: render_typed(template, variables),
+    )
+    return dict(jsonable(resolved))

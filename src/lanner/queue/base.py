@@ -1,0 +1,198 @@
+"""The `Queue` Protocol: what the processes of a scaled-out lanner tell each other.
+
+Executors consume *events* (a new execution to drive, a worker's result, a kill, a resume, a
+timer, a job whose worker was lost); workers take *jobs* (one attempt of one task run). A job
+carries only what a worker needs to rebuild it from the store, so the queue stays small and the
+store stays the one truth. Events are consumed per execution, under a claim that no other
+executor can hold at the same time: one execution is never decided twice at once.
+
+Delivery is at least once: an executor that dies mid-claim leaves its events for the next one,
+and every event is safe to see twice (a result for an attempt already decided is ignored, a job
+already queued is not queued again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from lanner.jobs import WorkerResult
+from lanner.states import State
+
+__all__ = [
+    "ChangeListener",
+    "Claim",
+    "EventKind",
+    "ExecutorEvent",
+    "JobTicket",
+    "Listener",
+    "Queue",
+]
+
+Listener = Callable[[str], None]
+ChangeListener = Callable[[str, State], None]
+"""Called with an execution's id and its new state."""
+
+
+class EventKind(StrEnum):
+    ADVANCE = "advance"
+    """Move the execution on (it was created, restarted, or a slot freed up)."""
+    RESULT = "result"
+    KILL = "kill"
+    RESUME = "resume"
+    TIMER = "timer"
+    """An ADVANCE due at `available_at` (retry backoff, Sleep-free waits, pause timeouts)."""
+    LOST = "lost"
+    """The worker of `ticket` stopped: the attempt runs again, as a new attempt."""
+
+
+@dataclass(frozen=True, slots=True)
+class JobTicket:
+    """One attempt of one task run, for a worker to rebuild from the store.
+
+    `attempt` is the number of attempts the task run has once this one started; a worker that
+    finds another number in the store drops the ticket as stale. `final_state` is the state an
+    afterExecution task reads as `execution.state`, which the store does not hold yet.
+    """
+
+    execution_id: str
+    task_run_id: str
+    flow_revision: int
+    attempt: int
+    final_state: State | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutorEvent:
+    kind: EventKind
+    execution_id: str
+    result: WorkerResult | None = None
+    outputs: Mapping[str, Any] | None = None
+    """The `onResume` values of a RESUME."""
+    ticket: JobTicket | None = None
+    """The job of a LOST event."""
+    available_at: datetime | None = None
+    """When a TIMER is due; a new TIMER replaces the execution's pending ones."""
+
+
+class Claim(Protocol):
+    """The events of one execution, held by one executor until the claim ends.
+
+    Leaving the claim's block normally consumes `events`; an exception leaves them queued.
+    What the holder sends through the claim takes effect with that consumption, at once.
+    """
+
+    events: Sequence[ExecutorEvent]
+
+    async def send(self, events: Sequence[ExecutorEvent]) -> None: ...
+
+    async def enqueue(self, tickets: Sequence[JobTicket]) -> None: ...
+
+    async def cancel(self, task_run_ids: Sequence[str]) -> None: ...
+
+    async def changed(self, executions: Sequence[tuple[str, State]]) -> None: ...
+
+    async def logged(self, execution_ids: Sequence[str]) -> None: ...
+
+
+class Queue(Protocol):
+    """Events for executors, jobs for workers, and the notices between processes."""
+
+    # -- executors --------------------------------------------------------------------------
+
+    async def send(self, events: Sequence[ExecutorEvent]) -> None:
+        """Queue events (in one transaction) and wake an executor."""
+        ...
+
+    async def due_executions(self, limit: int) -> list[str]:
+        """Return ids of executions with events due now, oldest event first."""
+        ...
+
+    def claim(self, execution_id: str) -> AbstractAsyncContextManager[Claim | None]:
+        """Hold an execution's due events; None when another executor holds them."""
+        ...
+
+    async def next_due(self) -> float | None:
+        """Return in how many seconds the next timer is due or job lease runs out, if ever.
+
+        Seconds rather than a date: the database's clock decides what is due, not the caller's.
+        """
+        ...
+
+    async def wait_for_events(self, timeout: float | None) -> None:
+        """Return when events were sent since the last call, or after `timeout` seconds."""
+        ...
+
+    async def reclaim_expired(self) -> int:
+        """Turn jobs whose lease ran out into LOST events; return how many."""
+        ...
+
+    async def enqueue(self, tickets: Sequence[JobTicket]) -> None:
+        """Queue jobs for workers; a ticket already queued is not queued twice."""
+        ...
+
+    async def cancel(self, task_run_ids: Sequence[str]) -> None:
+        """Drop these task runs' queued jobs and tell workers to stop the running ones."""
+        ...
+
+    async def missing(self, tickets: Sequence[JobTicket]) -> list[JobTicket]:
+        """Return the tickets that are neither queued nor leased."""
+        ...
+
+    # -- workers ----------------------------------------------------------------------------
+
+    async def take(self, worker_id: str, limit: int) -> list[JobTicket]:
+        """Lease up to `limit` queued jobs to a worker, oldest first."""
+        ...
+
+    async def wait_for_jobs(self, timeout: float | None) -> None:
+        """Return when jobs were queued since the last call, or after `timeout` seconds."""
+        ...
+
+    async def heartbeat(self, worker_id: str) -> None:
+        """Extend the lease of every job a worker holds."""
+        ...
+
+    async def finish(self, worker_id: str, ticket: JobTicket, result: WorkerResult) -> bool:
+        """Report a job's result, in one transaction with releasing it.
+
+        False (and nothing sent) when the worker no longer held the job: its lease ran out
+        and the attempt was given to another worker.
+        """
+        ...
+
+    async def drop(self, worker_id: str, ticket: JobTicket) -> None:
+        """Release a job without a result (the store shows it is stale)."""
+        ...
+
+    async def hand_back(self, worker_id: str, tickets: Sequence[JobTicket]) -> None:
+        """Give jobs up (a worker stopping): each becomes a LOST event at once."""
+        ...
+
+    # -- notices ----------------------------------------------------------------------------
+
+    def on_cancel(self, listener: Listener) -> None:
+        """Call `listener(task_run_id)` when an executor cancels a running job."""
+        ...
+
+    def on_change(self, listener: ChangeListener) -> None:
+        """Call `listener(execution_id, state)` when an execution changed in the store."""
+        ...
+
+    def on_logs(self, listener: Listener) -> None:
+        """Call `listener(execution_id)` when log lines of an execution were stored."""
+        ...
+
+    async def changed(self, executions: Sequence[tuple[str, State]]) -> None:
+        """Tell every process that these executions (id, new state) changed in the store."""
+        ...
+
+    async def logged(self, execution_ids: Sequence[str]) -> None:
+        """Tell every process that log lines of these executions were stored."""
+        ...
+
+    async def close(self) -> None: ...

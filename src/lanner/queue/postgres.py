@@ -1,0 +1,323 @@
+"""The queue in PostgreSQL, shared by the executor, worker and webserver processes.
+
+Rows are taken with `FOR UPDATE SKIP LOCKED`, so workers never wait on each other; an
+execution's events are claimed under a transaction-level advisory lock on its id, so two
+executors never decide it at once. Waiting costs nothing: each process keeps one connection
+LISTENing, and `NOTIFY` (sent when the sending transaction commits) wakes it. The only timed
+wake-ups are the ones something is due at: a timer event, or a job lease running out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from lanner.exceptions import StoreError
+from lanner.jobs import WorkerResult
+from lanner.queue.base import (
+    ChangeListener,
+    Claim,
+    EventKind,
+    ExecutorEvent,
+    JobTicket,
+    Listener,
+    Queue,
+)
+from lanner.queue.codec import decode_event, encode_event
+from lanner.queue.notices import Notices
+from lanner.states import State
+from lanner.store.postgres_schema import Db, redact, transaction
+
+__all__ = ["PostgresQueue"]
+
+_POOL_SIZE = 4
+_EVENTS, _JOBS, _CANCEL, _CHANGE, _LOGS = (
+    "lanner_events",
+    "lanner_jobs",
+    "lanner_cancel",
+    "lanner_change",
+    "lanner_logs",
+)
+_INSERT_EVENT = (
+    "INSERT INTO executor_events (execution_id, kind, payload, available_at)"
+    " VALUES (%s, %s, %s, COALESCE(%s, now()))"
+)
+_DROP_TIMERS = "DELETE FROM executor_events WHERE execution_id = %s AND kind = 'timer'"
+_DUE = (
+    "SELECT execution_id FROM executor_events WHERE available_at <= now()"
+    " GROUP BY execution_id ORDER BY min(id) LIMIT %s"
+)
+_LOCK = "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 1))"
+_EVENTS_OF = (
+    "SELECT id, kind, payload FROM executor_events"
+    " WHERE execution_id = %s AND available_at <= now() ORDER BY id"
+)
+_NEXT_DUE = """
+SELECT EXTRACT(EPOCH FROM LEAST(
+    (SELECT min(available_at) FROM executor_events),
+    (SELECT min(lease_until) FROM worker_jobs WHERE worker_id IS NOT NULL)
+) - clock_timestamp())
+"""
+_TICKET = "execution_id, task_run_id, flow_revision, attempt, final_state"
+_EXPIRED = (
+    "DELETE FROM worker_jobs WHERE worker_id IS NOT NULL AND lease_until < clock_timestamp()"
+    f" RETURNING {_TICKET}"
+)
+_ENQUEUE = (
+    f"INSERT INTO worker_jobs ({_TICKET}) VALUES (%s, %s, %s, %s, %s)"
+    " ON CONFLICT (task_run_id, attempt) DO NOTHING"
+)
+_CANCEL_QUEUED = "DELETE FROM worker_jobs WHERE task_run_id = ANY(%s) AND worker_id IS NULL"
+_TAKE = f"""
+UPDATE worker_jobs SET worker_id = %s, lease_until = clock_timestamp() + make_interval(secs => %s)
+WHERE (task_run_id, attempt) IN (
+    SELECT task_run_id, attempt FROM worker_jobs WHERE worker_id IS NULL
+    ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED
+)
+RETURNING {_TICKET}
+"""
+_HEARTBEAT = (
+    "UPDATE worker_jobs SET lease_until = clock_timestamp() + make_interval(secs => %s)"
+    " WHERE worker_id = %s"
+)
+_RELEASE = (
+    f"DELETE FROM worker_jobs WHERE task_run_id = %s AND attempt = %s AND worker_id = %s"
+    f" RETURNING {_TICKET}"
+)
+_QUEUED = (
+    "SELECT task_run_id, attempt FROM worker_jobs WHERE (task_run_id, attempt) IN"
+    " (SELECT * FROM unnest(%s::text[], %s::int[]))"
+)
+_NOTIFY = "SELECT pg_notify(%s, value) FROM unnest(%s::text[]) AS value"
+
+
+class _Writes:
+    """What a queue writes, inside one transaction; notices go out when it commits."""
+
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    async def send(self, events: Sequence[ExecutorEvent]) -> None:
+        await _insert_events(self.db, events)
+
+    async def enqueue(self, tickets: Sequence[JobTicket]) -> None:
+        if tickets:
+            async with self.db.cursor() as cursor:
+                await cursor.executemany(_ENQUEUE, [_ticket_row(ticket) for ticket in tickets])
+            await self.db.execute(_NOTIFY, (_JOBS, [""]))
+
+    async def cancel(self, task_run_ids: Sequence[str]) -> None:
+        if task_run_ids:
+            await self.db.execute(_CANCEL_QUEUED, (list(task_run_ids),))
+            await self.db.execute(_NOTIFY, (_CANCEL, list(task_run_ids)))
+
+    async def changed(self, executions: Sequence[tuple[str, State]]) -> None:
+        payloads = [f"{execution_id} {state.value}" for execution_id, state in executions]
+        await self.notify(_CHANGE, payloads)
+
+    async def logged(self, execution_ids: Sequence[str]) -> None:
+        await self.notify(_LOGS, execution_ids)
+
+    async def notify(self, channel: str, values: Sequence[str]) -> None:
+        if values:
+            await self.db.execute(_NOTIFY, (channel, list(values)))
+
+
+class _Claim(_Writes):
+    def __init__(self, db: Db, events: Sequence[ExecutorEvent]) -> None:
+        super().__init__(db)
+        self.events = events
+
+
+class PostgresQueue(Queue):
+    """Events and jobs in the tables of migration 0005; leases last `lease` seconds."""
+
+    def __init__(self, pool: AsyncConnectionPool, notices: Notices, lease: float) -> None:
+        self._pool = pool
+        self._notices = notices
+        self.lease = lease
+
+    @classmethod
+    async def open(
+        cls, url: str, lease: float = 30.0, *, connections: int = _POOL_SIZE
+    ) -> PostgresQueue:
+        """Connect to a database whose schema the store has brought up to date.
+
+        `connections` bounds the pool: an executor holds one per execution it decides at once.
+        """
+        pool = AsyncConnectionPool(
+            url, min_size=1, max_size=connections, open=False, name="lanner-queue"
+        )
+        try:
+            await pool.open(wait=True, timeout=30)
+            notices = await Notices.open(url, (_EVENTS, _JOBS, _CANCEL, _CHANGE, _LOGS))
+        except (TimeoutError, psycopg.Error) as exc:
+            await pool.close()
+            raise StoreError(f"Unable to open the queue in {redact(url)}: {exc}") from exc
+        return cls(pool, notices, lease)
+
+    def _transaction(self, what: str) -> contextlib.AbstractAsyncContextManager[Db]:
+        return transaction(self._pool, what)
+
+    # -- executors --------------------------------------------------------------------------
+
+    async def send(self, events: Sequence[ExecutorEvent]) -> None:
+        if not events:
+            return
+        async with self._transaction("queue events") as db:
+            await _insert_events(db, events)
+
+    async def due_executions(self, limit: int) -> list[str]:
+        async with self._transaction("read the queue") as db:
+            rows = await (await db.execute(_DUE, (limit,))).fetchall()
+        return [execution_id for (execution_id,) in rows]
+
+    @asynccontextmanager
+    async def claim(self, execution_id: str) -> AsyncIterator[Claim | None]:
+        async with self._transaction(f"claim execution '{execution_id}'") as db:
+            (held,) = await _one(db, _LOCK, (execution_id,))
+            if not held:
+                yield None
+                return
+            rows = await (await db.execute(_EVENTS_OF, (execution_id,))).fetchall()
+            yield _Claim(db, [decode_event(kind, execution_id, p) for _, kind, p in rows])
+            ids = [event_id for event_id, _, _ in rows]
+            await db.execute("DELETE FROM executor_events WHERE id = ANY(%s)", (ids,))
+
+    async def next_due(self) -> float | None:
+        async with self._transaction("read the queue") as db:
+            (seconds,) = await _one(db, _NEXT_DUE, ())
+        return None if seconds is None else float(seconds)
+
+    async def wait_for_events(self, timeout: float | None) -> None:
+        await self._notices.wait(_EVENTS, timeout)
+
+    async def reclaim_expired(self) -> int:
+        async with self._transaction("reclaim lost jobs") as db:
+            rows = await (await db.execute(_EXPIRED)).fetchall()
+            await _insert_events(db, [_lost(_ticket_of(row)) for row in rows])
+        return len(rows)
+
+    async def enqueue(self, tickets: Sequence[JobTicket]) -> None:
+        if tickets:
+            async with self._transaction("queue jobs") as db:
+                await _Writes(db).enqueue(tickets)
+
+    async def cancel(self, task_run_ids: Sequence[str]) -> None:
+        if task_run_ids:
+            async with self._transaction("cancel jobs") as db:
+                await _Writes(db).cancel(task_run_ids)
+
+    async def missing(self, tickets: Sequence[JobTicket]) -> list[JobTicket]:
+        if not tickets:
+            return []
+        runs = [ticket.task_run_id for ticket in tickets]
+        attempts = [ticket.attempt for ticket in tickets]
+        async with self._transaction("read the queue") as db:
+            found = set(await (await db.execute(_QUEUED, (runs, attempts))).fetchall())
+        return [t for t in tickets if (t.task_run_id, t.attempt) not in found]
+
+    # -- workers ----------------------------------------------------------------------------
+
+    async def take(self, worker_id: str, limit: int) -> list[JobTicket]:
+        async with self._transaction("take jobs") as db:
+            rows = await (await db.execute(_TAKE, (worker_id, self.lease, limit))).fetchall()
+        return [_ticket_of(row) for row in rows]
+
+    async def wait_for_jobs(self, timeout: float | None) -> None:
+        await self._notices.wait(_JOBS, timeout)
+
+    async def heartbeat(self, worker_id: str) -> None:
+        async with self._transaction("extend job leases") as db:
+            await db.execute(_HEARTBEAT, (self.lease, worker_id))
+
+    async def finish(self, worker_id: str, ticket: JobTicket, result: WorkerResult) -> bool:
+        event = ExecutorEvent(EventKind.RESULT, ticket.execution_id, result=result)
+        async with self._transaction("report a job's result") as db:
+            held = await _release(db, worker_id, ticket)
+            if held:
+                await _insert_events(db, [event])
+        return held
+
+    async def drop(self, worker_id: str, ticket: JobTicket) -> None:
+        async with self._transaction("drop a stale job") as db:
+            await _release(db, worker_id, ticket)
+
+    async def hand_back(self, worker_id: str, tickets: Sequence[JobTicket]) -> None:
+        async with self._transaction("hand jobs back") as db:
+            lost = [_lost(t) for t in tickets if await _release(db, worker_id, t)]
+            await _insert_events(db, lost)
+
+    # -- notices ----------------------------------------------------------------------------
+
+    def on_cancel(self, listener: Listener) -> None:
+        self._notices.listen(_CANCEL, listener)
+
+    def on_change(self, listener: ChangeListener) -> None:
+        def parse(payload: str) -> None:
+            execution_id, _, state = payload.partition(" ")
+            listener(execution_id, State(state))
+
+        self._notices.listen(_CHANGE, parse)
+
+    def on_logs(self, listener: Listener) -> None:
+        self._notices.listen(_LOGS, listener)
+
+    async def changed(self, executions: Sequence[tuple[str, State]]) -> None:
+        if executions:
+            async with self._transaction("send a notice") as db:
+                await _Writes(db).changed(executions)
+
+    async def logged(self, execution_ids: Sequence[str]) -> None:
+        if execution_ids:
+            async with self._transaction("send a notice") as db:
+                await _Writes(db).logged(execution_ids)
+
+    async def close(self) -> None:
+        await self._notices.close()
+        await self._pool.close()
+
+
+async def _one(db: Db, query: str, params: tuple[Any, ...]) -> tuple[Any, ...]:
+    row = await (await db.execute(query, params)).fetchone()
+    assert row is not None  # every query given here returns one row
+    return tuple(row)
+
+
+async def _insert_events(db: Db, events: Sequence[ExecutorEvent]) -> None:
+    if not events:
+        return
+    async with db.cursor() as cursor:
+        for event in events:
+            if event.kind is EventKind.TIMER:
+                await cursor.execute(_DROP_TIMERS, (event.execution_id,))
+        rows = [
+            (event.execution_id, event.kind.value, encode_event(event), event.available_at)
+            for event in events
+        ]
+        await cursor.executemany(_INSERT_EVENT, rows)
+    await db.execute(_NOTIFY, (_EVENTS, [""]))
+
+
+async def _release(db: Db, worker_id: str, ticket: JobTicket) -> bool:
+    params = (ticket.task_run_id, ticket.attempt, worker_id)
+    return await (await db.execute(_RELEASE, params)).fetchone() is not None
+
+
+def _lost(ticket: JobTicket) -> ExecutorEvent:
+    return ExecutorEvent(EventKind.LOST, ticket.execution_id, ticket=ticket)
+
+
+def _ticket_row(ticket: JobTicket) -> tuple[Any, ...]:
+    final = ticket.final_state.value if ticket.final_state else None
+    return (ticket.execution_id, ticket.task_run_id, ticket.flow_revision, ticket.attempt, final)
+
+
+def _ticket_of(row: Sequence[Any]) -> JobTicket:
+    execution_id, task_run_id, revision, attempt, final = row
+    return JobTicket(execution_id, task_run_id, revision, attempt, State(final) if final else None)

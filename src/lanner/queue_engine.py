@@ -1,0 +1,200 @@
+"""An Engine with no engine in its process: it writes the store and sends queue events.
+
+Executor processes do the rest. What listeners hear comes from the queue's notices: a changed
+execution is read from the store; new log lines are read for the executions someone follows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from lanner import operations
+from lanner.clock import utcnow
+from lanner.engine import Engine, ExecutionListener, LogListener
+from lanner.engine_support import existing, flow_of, new_execution, paused_resume_values
+from lanner.executions import Execution, Label
+from lanner.flows import Flow
+from lanner.httpclient import ClientPool
+from lanner.queue import EventKind, ExecutorEvent, Queue
+from lanner.settings import Settings
+from lanner.states import State
+from lanner.storage import LocalStorage
+from lanner.store import Store
+
+__all__ = ["QueueEngine"]
+
+
+class QueueEngine(Engine):
+    """Operations on executions through the store and the queue."""
+
+    def __init__(
+        self, settings: Settings, store: Store, storage: LocalStorage, queue: Queue
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.storage = storage
+        self.queue = queue
+        self._http: ClientPool | None = None
+        self._log_listeners: list[LogListener] = []
+        self._execution_listeners: list[ExecutionListener] = []
+        self._waiters: dict[str, list[asyncio.Future[Execution]]] = {}
+        # Log lines already told, per followed execution (followers say which with `follows`).
+        self._told: dict[str, int] = {}
+        self.follows: Callable[[str], bool] = lambda _: False
+        # Whether every change is read and told, or only those of followed executions (the
+        # scheduler's Flow triggers need all; a webserver only what its followers watch).
+        self.tell_all = False
+        self._log_reads: dict[str, asyncio.Lock] = {}
+        self._reads: set[asyncio.Task[None]] = set()
+        queue.on_change(self._on_change)
+        queue.on_logs(self._on_logs)
+
+    @property
+    def http(self) -> ClientPool:
+        if self._http is None:
+            self._http = ClientPool()
+        return self._http
+
+    async def aclose(self) -> None:
+        for task in list(self._reads):
+            task.cancel()
+        await asyncio.gather(*self._reads, return_exceptions=True)
+        if self._http is not None:
+            await self._http.aclose()
+
+    def add_log_listener(self, listener: LogListener) -> None:
+        self._log_listeners.append(listener)
+
+    def add_execution_listener(self, listener: ExecutionListener) -> None:
+        self._execution_listeners.append(listener)
+
+    # -- operations -------------------------------------------------------------------------
+
+    async def submit(
+        self,
+        flow: Flow,
+        revision: int,
+        inputs: Mapping[str, Any] | None = None,
+        labels: Sequence[Label] = (),
+        *,
+        validate_inputs: bool = True,
+        schedule_date: datetime | None = None,
+        trigger: Mapping[str, Any] | None = None,
+    ) -> Execution:
+        execution = new_execution(
+            flow,
+            revision,
+            self.storage,
+            inputs,
+            labels,
+            validate_inputs=validate_inputs,
+            schedule_date=schedule_date,
+            trigger=trigger,
+        )
+        await self._drive(execution)
+        return execution
+
+    async def wait(self, execution_id: str, timeout: float | None = None) -> Execution:
+        future: asyncio.Future[Execution] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(execution_id, []).append(future)
+        try:
+            execution = await existing(self.store, execution_id)
+            if execution.current.is_terminated():
+                return execution
+            return await asyncio.wait_for(future, timeout)
+        finally:
+            waiting = self._waiters.get(execution_id, [])
+            if future in waiting:
+                waiting.remove(future)
+            if not waiting:
+                self._waiters.pop(execution_id, None)
+
+    async def kill(self, execution_id: str) -> None:
+        await self.queue.send([ExecutorEvent(EventKind.KILL, execution_id)])
+
+    async def restart(self, execution_id: str, revision: int | None = None) -> Execution:
+        execution = await existing(self.store, execution_id)
+        flow = await flow_of(self.store, execution, revision)
+        restarted = operations.restart(flow, execution, utcnow(), revision=revision)
+        await self._drive(restarted)
+        return restarted
+
+    async def replay(
+        self, execution_id: str, task_run_id: str | None = None, revision: int | None = None
+    ) -> Execution:
+        execution = await existing(self.store, execution_id)
+        flow = await flow_of(self.store, execution, revision)
+        replayed = operations.replay(flow, execution, task_run_id, utcnow(), revision=revision)
+        await self._drive(replayed)
+        if execution.current.is_terminated():  # a running original has its executor's writes
+            await self.store.save_execution(operations.mark_replayed(execution), [])
+        return replayed
+
+    async def change_task_run_state(
+        self, execution_id: str, task_run_id: str, state: State
+    ) -> Execution:
+        execution = await existing(self.store, execution_id)
+        flow = await flow_of(self.store, execution, None)
+        changed = operations.change_task_run_state(flow, execution, task_run_id, state, utcnow())
+        await self._drive(changed)
+        return changed
+
+    async def resume(self, execution_id: str, inputs: Mapping[str, Any] | None = None) -> None:
+        execution = await existing(self.store, execution_id)
+        flow = await flow_of(self.store, execution, None)
+        outputs = paused_resume_values(flow, execution, inputs or {})
+        await self.queue.send([ExecutorEvent(EventKind.RESUME, execution_id, outputs=outputs)])
+
+    async def change_status(self, execution_id: str, state: State) -> Execution:
+        execution = await existing(self.store, execution_id)
+        changed = operations.change_execution_status(execution, state, utcnow())
+        await self.store.save_execution(changed, [])
+        await self.queue.changed([(changed.id, changed.current)])
+        return changed
+
+    async def _drive(self, execution: Execution) -> None:
+        """Store an execution and ask an executor to move it on."""
+        await self.store.save_execution(execution)
+        await self.queue.send([ExecutorEvent(EventKind.ADVANCE, execution.id)])
+        await self.queue.changed([(execution.id, execution.current)])
+
+    # -- notices ----------------------------------------------------------------------------
+
+    def _on_change(self, execution_id: str, state: State) -> None:
+        ended = state.is_terminated()
+        told = self._execution_listeners and (self.tell_all or self.follows(execution_id))
+        if told or (ended and execution_id in self._waiters):
+            self._spawn(self._tell_execution(execution_id))
+
+    def _on_logs(self, execution_id: str) -> None:
+        if self._log_listeners and self.follows(execution_id):
+            self._spawn(self._tell_logs(execution_id))
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._reads.add(task)
+        task.add_done_callback(self._reads.discard)
+
+    async def _tell_execution(self, execution_id: str) -> None:
+        execution = await self.store.get_execution(execution_id)
+        if execution is None:
+            return
+        for listener in self._execution_listeners:
+            listener(execution)
+        if execution.current.is_terminated():
+            for waiter in self._waiters.get(execution_id, []):
+                if not waiter.done():
+                    waiter.set_result(execution)
+
+    async def _tell_logs(self, execution_id: str) -> None:
+        # One read at a time per execution, so that no line is told twice.
+        async with self._log_reads.setdefault(execution_id, asyncio.Lock()):
+            entries = await self.store.get_logs(execution_id)
+            told = self._told.get(execution_id, 0)
+            self._told[execution_id] = len(entries)
+            for entry in entries[told:]:
+                for listener in self._log_listeners:
+                    listener(entry)

@@ -1,0 +1,233 @@
+"""The executor process: consume queue events, decide with the pure Executor, persist, dispatch.
+
+Each execution's events are handled under the queue's claim on it, so several executor
+processes may run: the one holding the claim reads the execution from the store, decides every
+event it holds, saves the result (log lines, metrics, task runs) and only then queues the jobs
+and timers that follow. The claim ends last, consuming the events: an executor killed at any
+point leaves them for the next one, and deciding an event again is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from lanner.clock import utcnow
+from lanner.executions import Attempt, Execution
+from lanner.executor import Executor
+from lanner.flowrepo import FlowRepository
+from lanner.flows import Flow
+from lanner.jobs import WorkerResult
+from lanner.queue import Claim, EventKind, ExecutorEvent, JobTicket, Queue
+from lanner.settings import Settings
+from lanner.states import State
+from lanner.step import Decision
+from lanner.store import Store
+from lanner.tasks.base import RunnableTask
+
+__all__ = ["PARALLEL", "QueueExecutor", "lost_attempt", "tickets_of"]
+
+_BATCH = 64
+PARALLEL = 6
+"""Executions one executor decides at once (each holds a queue connection meanwhile)."""
+# How long to wait for another executor to let go of executions it holds before looking again:
+# if it died, its claims were released with its connection and nobody sends a notice.
+_CONTENDED_WAIT_S = 0.5
+_HOLDING = (State.RUNNING, State.PAUSED, State.KILLING)
+
+
+class QueueExecutor:
+    """Drive executions from queue events until stopped; one per executor process."""
+
+    def __init__(self, settings: Settings, store: Store, queue: Queue) -> None:
+        self.store = store
+        self.queue = queue
+        self.executor = Executor(settings, kv=store.kv)
+        self.flows = FlowRepository(store)
+        self._flows: dict[tuple[str, str, int], Flow] = {}
+        # Executions this process has decided: on first sight, jobs a previous executor
+        # decided but died before queueing are queued again.
+        self._seen: set[str] = set()
+        self._slots = asyncio.Semaphore(PARALLEL)
+        # Lost jobs are looked for at most this often while busy; when idle, the wait for
+        # events ends when the next lease runs out.
+        self.reclaim_every = settings.worker_lease / 4
+
+    async def run(self) -> None:
+        """Consume events until cancelled; sleep only until the next timer or lease is due."""
+        reclaimed_at = 0.0
+        while True:
+            if time.monotonic() - reclaimed_at >= self.reclaim_every:
+                await self.queue.reclaim_expired()
+                reclaimed_at = time.monotonic()
+            due = await self.queue.due_executions(_BATCH)
+            claimed = await self._decide_all(due)
+            if claimed:
+                continue
+            if due:
+                await self.queue.wait_for_events(_CONTENDED_WAIT_S)
+                continue
+            await self.queue.reclaim_expired()  # before waiting on the next lease's end
+            reclaimed_at = time.monotonic()
+            wake = await self.queue.next_due()
+            await self.queue.wait_for_events(None if wake is None else max(wake, 0.0) + 0.005)
+
+    async def _decide_all(self, execution_ids: Sequence[str]) -> bool:
+        results = await asyncio.gather(*(self._claimed(eid) for eid in execution_ids))
+        return any(results)
+
+    async def _claimed(self, execution_id: str) -> bool:
+        async with self._slots, self.queue.claim(execution_id) as claim:
+            if claim is None:
+                return False
+            if claim.events:
+                await self.handle(execution_id, claim)
+            return True
+
+    async def handle(self, execution_id: str, claim: Claim) -> None:
+        """Decide an execution's events, persist what changed, then queue what follows."""
+        events = claim.events
+        execution = await self.store.get_execution(execution_id)
+        if execution is None:
+            return
+        flow = await self._flow(execution)
+        if execution_id not in self._seen:
+            self._seen.add(execution_id)
+            await self._requeue_missing(flow, execution, claim)
+        decisions: list[Decision] = []
+        for event in events:
+            decision = await self._decide(flow, execution, event)
+            execution = decision.execution
+            decisions.append(decision)
+        await self._persist(execution, claim, decisions)
+        await self._follow_up(flow, execution, claim, decisions)
+
+    async def _decide(self, flow: Flow, execution: Execution, event: ExecutorEvent) -> Decision:
+        now = utcnow()
+        running = await self._running_count(flow, execution)
+        if event.kind is EventKind.RESULT and event.result is not None:
+            return self.executor.apply(flow, execution, event.result, now, running=running)
+        if event.kind is EventKind.KILL:
+            return self.executor.kill(flow, execution, now)
+        if event.kind is EventKind.RESUME and execution.current is State.PAUSED:
+            return self.executor.resume(flow, execution, event.outputs, now)
+        if event.kind is EventKind.LOST and event.ticket is not None:
+            if execution.current is State.KILLING:
+                killed = WorkerResult(
+                    execution.id, event.ticket.task_run_id, State.KILLED, now, now
+                )
+                return self.executor.apply(flow, execution, killed, now, running=running)
+            execution = lost_attempt(execution, event.ticket, now)
+        return self.executor.advance(flow, execution, now, running=running)
+
+    async def _persist(self, execution: Execution, claim: Claim, decisions: list[Decision]) -> None:
+        events = claim.events
+        logs = [entry for decision in decisions for entry in decision.logs]
+        await self.store.append_logs(logs)
+        metrics = [m for event in events if event.result is not None for m in event.result.metrics]
+        await self.store.append_metrics(metrics)
+        changed = {run_id for decision in decisions for run_id in decision.changed}
+        # A lost attempt marked failed changes its task run even when nothing else does.
+        known = {run.id for run in execution.task_runs}
+        lost = {e.ticket.task_run_id for e in events if e.ticket is not None} & known
+        runs = [execution.task_run(run_id) for run_id in changed | lost]
+        await self.store.save_execution(execution, runs)
+        fresh = [new for decision in decisions for new in decision.new_executions]
+        for new in fresh:
+            await self.store.save_execution(new)
+        await claim.send([ExecutorEvent(EventKind.ADVANCE, new.id) for new in fresh])
+        if logs:
+            await claim.logged([execution.id])
+
+    async def _follow_up(
+        self, flow: Flow, execution: Execution, claim: Claim, decisions: list[Decision]
+    ) -> None:
+        await claim.enqueue([t for decision in decisions for t in tickets_of(decision)])
+        await claim.cancel([run_id for decision in decisions for run_id in decision.cancel])
+        wake = min((d.wake_at for d in decisions if d.wake_at is not None), default=None)
+        if wake is not None and not execution.current.is_terminated():
+            await claim.send([ExecutorEvent(EventKind.TIMER, execution.id, available_at=wake)])
+        if execution.current.is_terminated():
+            self.executor.forget(execution.id)
+            self._seen.discard(execution.id)
+            if flow.concurrency is not None:
+                await self._release_slot(execution, claim)
+        await claim.changed([(execution.id, execution.current)])
+
+    async def _requeue_missing(self, flow: Flow, execution: Execution, claim: Claim) -> None:
+        """Queue again the jobs of running attempts that no worker holds nor will take."""
+        tasks = {task.id: task for task in flow.walk()}
+        tickets = [
+            JobTicket(execution.id, run.id, execution.flow_revision, len(run.attempts))
+            for run in execution.task_runs
+            if run.current is State.RUNNING
+            and run.attempts
+            and isinstance(tasks.get(run.task_id), RunnableTask)
+        ]
+        await claim.enqueue(await self.queue.missing(tickets))
+
+    async def _flow(self, execution: Execution) -> Flow:
+        key = (execution.namespace, execution.flow_id, execution.flow_revision)
+        flow = self._flows.get(key)
+        if flow is None:
+            stored = await self.flows.get(*key, allow_deleted=True)
+            flow = self._flows[key] = stored.flow
+        return flow
+
+    async def _running_count(self, flow: Flow, execution: Execution) -> int:
+        """Count the other executions of a flow with `concurrency` that hold a slot."""
+        if flow.concurrency is None:
+            return 0
+        page = await self.store.search_executions(
+            namespace=execution.namespace, flow_id=execution.flow_id, states=_HOLDING, size=1
+        )
+        return page.total - (1 if execution.current in _HOLDING else 0)
+
+    async def _release_slot(self, execution: Execution, claim: Claim) -> None:
+        """Let the oldest queued execution of the flow try to start."""
+        page = await self.store.search_executions(
+            namespace=execution.namespace,
+            flow_id=execution.flow_id,
+            states=[State.QUEUED],
+            size=1,
+            sort_desc=False,
+        )
+        await claim.send([ExecutorEvent(EventKind.ADVANCE, e.id) for e in page.results])
+
+
+def tickets_of(decision: Decision) -> list[JobTicket]:
+    """Return the queue tickets of a decision's jobs."""
+    tickets = []
+    for job in decision.jobs:
+        final = job.execution.current
+        tickets.append(
+            JobTicket(
+                job.execution.id,
+                job.task_run.id,
+                job.execution.flow_revision,
+                len(job.task_run.attempts),
+                final if final.is_terminated() else None,
+            )
+        )
+    return tickets
+
+
+def lost_attempt(execution: Execution, ticket: JobTicket, now: datetime) -> Execution:
+    """Fail the attempt of a lost job and make its task run a retry due at once.
+
+    A ticket for another attempt than the task run's last one, or for a task run no longer
+    running, is stale: the execution is returned unchanged.
+    """
+    try:
+        run = execution.task_run(ticket.task_run_id)
+    except KeyError:
+        return execution
+    if run.current is not State.RUNNING or len(run.attempts) != ticket.attempt:
+        return execution
+    last = run.attempts[-1]
+    attempts = (*run.attempts[:-1], Attempt(last.state.to(State.FAILED, now), last.log_file))
+    retried = replace(run.with_state(State.RETRYING, now), attempts=attempts, due_at=0.0)
+    return execution.with_task_run(retried)

@@ -1,0 +1,194 @@
+"""The worker process: take jobs from the queue, run them with the Worker, report results.
+
+Log lines go to the store in batches, always before the result that follows them. While jobs
+run, heartbeats extend their leases; when idle, the process only waits for a notice. On stop,
+running jobs get a grace period, then are cancelled and handed back to run again elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import socket
+from collections.abc import Mapping
+
+from lanner.clock import utcnow
+from lanner.context import error_logs_function
+from lanner.executions import LogEntry
+from lanner.expressions import Function
+from lanner.flows import Flow
+from lanner.job_loader import JobLoader, LoadedJob
+from lanner.jobs import WorkerJob, WorkerResult
+from lanner.queue import JobTicket, Queue
+from lanner.settings import Settings
+from lanner.states import State
+from lanner.storage import LocalStorage
+from lanner.store import Store
+from lanner.worker import Worker
+
+__all__ = ["QueueWorker"]
+
+_LOG_FLUSH_S = 0.25
+
+
+class QueueWorker:
+    """Run queued jobs, `concurrency` at a time, until stopped."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        queue: Queue,
+        storage: LocalStorage,
+        *,
+        concurrency: int,
+        lease: float,
+    ) -> None:
+        self.store = store
+        self.queue = queue
+        self.concurrency = concurrency
+        self.lease = lease
+        self.id = f"{socket.gethostname()}-{secrets.token_hex(4)}"
+        self.loader = JobLoader(store)
+        self.worker = Worker(
+            settings,
+            storage,
+            self._on_log,
+            self._flow_of,
+            extra_functions=self._functions_of,
+            kv=store.kv,
+        )
+        self._running: dict[str, tuple[JobTicket, asyncio.Task[None]]] = {}
+        self._loaded: dict[str, LoadedJob] = {}
+        self._handing_back: set[str] = set()
+        self._freed = asyncio.Event()
+        self._busy = asyncio.Event()
+        self._pending_logs: list[LogEntry] = []
+        self._flush_lock = asyncio.Lock()
+        queue.on_cancel(self._cancel)
+
+    async def run(self) -> None:
+        """Take and run jobs until cancelled (see `stop` for a graceful end)."""
+        helpers = [
+            asyncio.create_task(self._heartbeats(), name="lanner-heartbeats"),
+            asyncio.create_task(self._flush_periodically(), name="lanner-worker-logs"),
+        ]
+        try:
+            await self._take_jobs()
+        finally:
+            for helper in helpers:
+                helper.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+
+    async def _take_jobs(self) -> None:
+        while True:
+            free = self.concurrency - len(self._running)
+            if free <= 0:
+                await self._freed.wait()
+                self._freed.clear()
+                continue
+            tickets = await self.queue.take(self.id, free)
+            for ticket in tickets:
+                self._start(ticket)
+            if not tickets:
+                await self.queue.wait_for_jobs(None)
+
+    async def stop(self, grace: float) -> None:
+        """Let running jobs finish for `grace` seconds, then hand the others back."""
+        running = [task for _, task in self._running.values()]
+        if running:
+            await asyncio.wait(running, timeout=grace)
+        left = list(self._running.values())
+        for ticket, task in left:
+            self._handing_back.add(ticket.task_run_id)
+            task.cancel()
+        await asyncio.gather(*(task for _, task in left), return_exceptions=True)
+        await self._flush_logs()
+        await self.queue.hand_back(self.id, [ticket for ticket, _ in left])
+        await self.worker.aclose()
+
+    def _start(self, ticket: JobTicket) -> None:
+        task = asyncio.create_task(self._work(ticket), name=f"task-run-{ticket.task_run_id}")
+        self._running[ticket.task_run_id] = (ticket, task)
+        self._busy.set()
+        task.add_done_callback(lambda _: self._done(ticket))
+
+    def _done(self, ticket: JobTicket) -> None:
+        self._running.pop(ticket.task_run_id, None)
+        self._loaded.pop(ticket.task_run_id, None)
+        self._freed.set()
+        if not self._running:
+            self._busy.clear()
+
+    async def _work(self, ticket: JobTicket) -> None:
+        try:
+            result = await self._run(ticket)
+        except asyncio.CancelledError:
+            if ticket.task_run_id in self._handing_back:
+                return
+            now = utcnow()
+            result = WorkerResult(ticket.execution_id, ticket.task_run_id, State.KILLED, now, now)
+        if ticket.task_run_id in self._handing_back:
+            return
+        if result is None:
+            await self.queue.drop(self.id, ticket)
+            return
+        await self._flush_logs()
+        await self.queue.finish(self.id, ticket, result)
+
+    async def _run(self, ticket: JobTicket) -> WorkerResult | None:
+        loaded = await self.loader.load(ticket)
+        if loaded is None:
+            return None
+        self._loaded[ticket.task_run_id] = loaded
+        return await self.worker.run(loaded.job)
+
+    def _cancel(self, task_run_id: str) -> None:
+        running = self._running.get(task_run_id)
+        if running is not None:
+            running[1].cancel()
+
+    def _flow_of(self, job: WorkerJob) -> Flow:
+        return self._loaded[job.task_run.id].flow
+
+    def _functions_of(self, job: WorkerJob) -> Mapping[str, Function]:
+        errors = self._loaded[job.task_run.id].errors
+        return {"errorLogs": error_logs_function(job.execution, errors)}
+
+    # -- leases and logs --------------------------------------------------------------------
+
+    async def _heartbeats(self) -> None:
+        while True:
+            await self._busy.wait()
+            await asyncio.sleep(self.lease / 3)
+            if self._running:
+                await self.queue.heartbeat(self.id)
+
+    def _on_log(self, entry: LogEntry) -> None:
+        self._pending_logs.append(entry)
+
+    async def _flush_periodically(self) -> None:
+        while True:
+            await self._busy.wait()
+            await asyncio.sleep(_LOG_FLUSH_S)
+            await self._flush_logs()
+
+    async def _flush_logs(self) -> None:
+        # One flush at a time keeps the lines in the order they were logged.
+        async with self._flush_lock:
+            if not self._pending_logs:
+                return
+            entries, self._pending_logs = self._pending_logs, []
+            await self.store.append_logs(entries)
+            await self.queue.logged(sorted({entry.execution_id for entry in entries}))
+
+
+async def run_worker(worker: QueueWorker, stopping: asyncio.Event, grace: float) -> None:
+    """Run a worker until `stopping` is set, then stop it gracefully."""
+    running = asyncio.create_task(worker.run(), name="lanner-worker")
+    await stopping.wait()
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    await worker.stop(grace)
