@@ -22,9 +22,11 @@ from lanner.flowrepo import FlowRepository
 from lanner.flows import Flow
 from lanner.jobs import WorkerResult
 from lanner.queue import Claim, EventKind, ExecutorEvent, JobTicket, Queue
+from lanner.queue_children import QueueChildren
 from lanner.settings import Settings
 from lanner.states import State
 from lanner.step import Decision
+from lanner.storage import LocalStorage
 from lanner.store import Store
 from lanner.tasks.base import RunnableTask
 
@@ -42,10 +44,13 @@ _HOLDING = (State.RUNNING, State.PAUSED, State.KILLING)
 class QueueExecutor:
     """Drive executions from queue events until stopped; one per executor process."""
 
-    def __init__(self, settings: Settings, store: Store, queue: Queue) -> None:
+    def __init__(
+        self, settings: Settings, store: Store, queue: Queue, storage: LocalStorage
+    ) -> None:
         self.store = store
         self.queue = queue
-        self.executor = Executor(settings, kv=store.kv)
+        self.children = QueueChildren(settings, store, storage)
+        self.executor = Executor(settings, kv=store.kv, storage=storage)
         self.flows = FlowRepository(store)
         self._flows: dict[tuple[str, str, int], Flow] = {}
         # Executions this process has decided: on first sight, jobs a previous executor
@@ -97,19 +102,26 @@ class QueueExecutor:
         if execution_id not in self._seen:
             self._seen.add(execution_id)
             await self._requeue_missing(flow, execution, claim)
+        ended_before = execution.current.is_terminated()
         decisions: list[Decision] = []
         for event in events:
+            if event.kind is EventKind.KILL and not execution.current.is_terminated():
+                await self.children.kill(claim, execution)
             decision = await self._decide(flow, execution, event)
             execution = decision.execution
             decisions.append(decision)
         await self._persist(execution, claim, decisions)
         await self._follow_up(flow, execution, claim, decisions)
+        if execution.current.is_terminated() and not ended_before:
+            await self.children.ended(claim, execution, flow)
 
     async def _decide(self, flow: Flow, execution: Execution, event: ExecutorEvent) -> Decision:
         now = utcnow()
         running = await self._running_count(flow, execution)
         if event.kind is EventKind.RESULT and event.result is not None:
             return self.executor.apply(flow, execution, event.result, now, running=running)
+        if event.kind is EventKind.CHILD and event.child is not None:
+            return self.executor.child_event(flow, execution, event.child, now, running=running)
         if event.kind is EventKind.KILL:
             return self.executor.kill(flow, execution, now)
         if event.kind is EventKind.RESUME and execution.current is State.PAUSED:
@@ -139,6 +151,7 @@ class QueueExecutor:
         for new in fresh:
             await self.store.save_execution(new)
         await claim.send([ExecutorEvent(EventKind.ADVANCE, new.id) for new in fresh])
+        await self.children.start(claim, [r for decision in decisions for r in decision.children])
         if logs:
             await claim.logged([execution.id])
 

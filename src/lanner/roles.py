@@ -88,7 +88,7 @@ async def _opened(
 async def _executor(
     settings: Settings, store: Store, queue: PostgresQueue, stopping: asyncio.Event
 ) -> None:
-    executor = QueueExecutor(settings, store, queue)
+    executor = QueueExecutor(settings, store, queue, LocalStorage(settings.storage_dir))
     running = asyncio.create_task(executor.run(), name="lanner-queue-executor")
     print("lanner executor is running", flush=True)
     await _until(stopping, running)

@@ -20,6 +20,7 @@ from lanner.child_runner import ChildExecutions, children_of, parent_of
 from lanner.children import ChildEvent
 from lanner.clock import utcnow
 from lanner.context import error_logs_function
+from lanner.engine_support import new_execution
 from lanner.exceptions import IllegalStateError, NotFoundError
 from lanner.executions import Attempt, Execution, Label, Level, LogEntry
 from lanner.executor import Executor
@@ -34,7 +35,7 @@ from lanner.limits import check_submission
 from lanner.settings import Settings
 from lanner.states import State
 from lanner.step import Decision
-from lanner.storage import LocalStorage, execution_prefix
+from lanner.storage import LocalStorage
 from lanner.store import Store
 from lanner.tasks.pause import Pause
 from lanner.worker import Worker
@@ -179,18 +180,16 @@ class Runner:
         replay a recorded execution). `trigger` is `{id, type, variables}` of the trigger that
         started it; its variables are the flow's `trigger.*`.
         """
-        execution = Execution.create(
-            flow.namespace, flow.id, revision, labels=(*flow.labels, *labels), trigger=trigger
+        execution = new_execution(
+            flow,
+            revision,
+            self.storage,
+            inputs,
+            labels,
+            validate_inputs=validate_inputs,
+            schedule_date=schedule_date,
+            trigger=trigger,
         )
-        resolved = dict(inputs or {})
-        if validate_inputs:
-            resolved = resolve_inputs(
-                flow.inputs or [],
-                resolved,
-                render_typed=lambda template, variables: render_typed(template, variables),
-                store_file=self._input_file_store(execution),
-            )
-        execution = replace(execution, inputs=jsonable(resolved), schedule_date=schedule_date)
         check_submission(execution, self.settings.max_message_bytes)
         await self.store.save_execution(execution)
         self._live[execution.id] = _Live(flow, execution)
@@ -551,13 +550,6 @@ class Runner:
             errors = await self.store.get_logs(execution.id, min_level=Level.ERROR)
             self._error_logs[execution.id] = errors
             await self._events.put(_Event("advance", execution.id))
-
-    def _input_file_store(self, execution: Execution) -> Callable[[str, str, bytes], str]:
-        def store_file(input_id: str, filename: str, data: bytes) -> str:
-            folder = execution_prefix(execution.namespace, execution.flow_id, execution.id)
-            return self.storage.put(f"{folder}/inputs/{input_id}", filename, data)
-
-        return store_file
 
 
 def _requeue_running(execution: Execution) -> Execution:

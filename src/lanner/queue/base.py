@@ -20,6 +20,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from lanner.children import ChildEvent
 from lanner.jobs import WorkerResult
 from lanner.states import State
 
@@ -48,6 +49,8 @@ class EventKind(StrEnum):
     """An ADVANCE due at `available_at` (retry backoff, Sleep-free waits, pause timeouts)."""
     LOST = "lost"
     """The worker of `ticket` stopped: the attempt runs again, as a new attempt."""
+    CHILD = "child"
+    """A child execution of a Subflow or ForEachItem task run was created, ended or refused."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +80,8 @@ class ExecutorEvent:
     """The job of a LOST event."""
     available_at: datetime | None = None
     """When a TIMER is due; a new TIMER replaces the execution's pending ones."""
+    child: ChildEvent | None = None
+    """What happened to a child, for a CHILD event."""
 
 
 class Claim(Protocol):

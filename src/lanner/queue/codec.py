@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from lanner.children import ChildEvent, ChildEventKind
 from lanner.clock import format_instant, parse_instant
 from lanner.exceptions import StoreError
 from lanner.jobs import WorkerResult
@@ -26,6 +27,8 @@ def encode_event(event: ExecutorEvent) -> str:
         data["outputs"] = dict(event.outputs)
     if event.ticket is not None:
         data["ticket"] = ticket_json(event.ticket)
+    if event.child is not None:
+        data["child"] = _child_json(event.child)
     try:
         return _ENCODER.encode(data)
     except (TypeError, ValueError) as exc:
@@ -37,12 +40,14 @@ def decode_event(kind: str, execution_id: str, payload: str) -> ExecutorEvent:
     data = json.loads(payload)
     result = data.get("result")
     ticket = data.get("ticket")
+    child = data.get("child")
     return ExecutorEvent(
         EventKind(kind),
         execution_id,
         result=_result_of(execution_id, result) if result is not None else None,
         outputs=data.get("outputs"),
         ticket=ticket_of(ticket) if ticket is not None else None,
+        child=_child_of(child) if child is not None else None,
     )
 
 
@@ -87,4 +92,31 @@ def _result_of(execution_id: str, data: dict[str, Any]) -> WorkerResult:
         parse_instant(data["endedAt"]),
         data["outputs"],
         tuple(MetricEntry.from_json(entry) for entry in data["metrics"]),
+    )
+
+
+def _child_json(event: ChildEvent) -> dict[str, Any]:
+    return {
+        "kind": event.kind.value,
+        "taskRunId": event.task_run_id,
+        "childId": event.child_id,
+        "iteration": event.iteration,
+        "state": event.state.value if event.state is not None else None,
+        "outputs": dict(event.outputs) if event.outputs is not None else None,
+        "message": event.message,
+        "warnings": list(event.warnings),
+    }
+
+
+def _child_of(data: dict[str, Any]) -> ChildEvent:
+    state = data["state"]
+    return ChildEvent(
+        ChildEventKind(data["kind"]),
+        data["taskRunId"],
+        data["childId"],
+        data["iteration"],
+        State(state) if state is not None else None,
+        data["outputs"],
+        data["message"],
+        tuple(data["warnings"]),
     )

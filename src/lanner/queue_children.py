@@ -1,0 +1,115 @@
+"""Child executions (Subflow, ForEachItem) in an executor process: through the store and queue.
+
+The same `ChildExecutions` as in one process decides what a request becomes and what a child's
+end tells its parent; here a new child is saved to the store and moved on by an ADVANCE event,
+and what the parent hears travels as a CHILD event. Every event goes through the claim of the
+execution being decided, so it is queued in one transaction with that claim's consumption.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from lanner import operations
+from lanner.child_runner import ChildExecutions, children_of, parent_of
+from lanner.children import CORRELATION_LABEL, ChildRequest
+from lanner.clock import utcnow
+from lanner.engine_support import existing, flow_of, new_execution
+from lanner.executions import Execution, Label
+from lanner.flows import Flow
+from lanner.limits import check_submission
+from lanner.queue import Claim, EventKind, ExecutorEvent
+from lanner.settings import Settings
+from lanner.states import State
+from lanner.storage import LocalStorage
+from lanner.store import Store
+
+__all__ = ["QueueChildren"]
+
+_UNFINISHED = [state for state in State if not state.is_terminated()]
+
+
+class QueueChildren:
+    """Start children, kill them with their parent, and tell parents how they ended."""
+
+    def __init__(self, settings: Settings, store: Store, storage: LocalStorage) -> None:
+        self.settings = settings
+        self.store = store
+        self.storage = storage
+
+    async def start(self, claim: Claim, requests: Sequence[ChildRequest]) -> None:
+        """Create the children asked for; the parent hears of each through a CHILD event."""
+        if not requests:
+            return
+        # ADVANCE events of the children started, sent through the claim. One list per call:
+        # the executions an executor decides at once start their children concurrently.
+        started: list[ExecutorEvent] = []
+        children = self._creator(started)
+        told = [await children.start(request) for request in requests]
+        parents = [
+            ExecutorEvent(EventKind.CHILD, request.parent_id, child=event)
+            for request, event in zip(requests, told, strict=True)
+        ]
+        # The children's ADVANCEs go first: a parent that heard of a child may count on it.
+        await claim.send([*started, *parents])
+
+    async def ended(self, claim: Claim, child: Execution, child_flow: Flow) -> None:
+        """Tell a child's parent, if it has one still running, that the child ended."""
+        parent = parent_of(child)
+        if parent is None:
+            return
+        stored = await self.store.get_execution(parent[0])
+        if stored is None or stored.current.is_terminated():
+            return
+        parent_flow = await flow_of(self.store, stored, None)
+        event = self._creator([]).ended(child, child_flow, parent_flow)
+        await claim.send([ExecutorEvent(EventKind.CHILD, stored.id, child=event)])
+
+    async def kill(self, claim: Claim, parent: Execution) -> None:
+        """Kill the unfinished children of an execution being killed (theirs follow in turn)."""
+        # Children carry their parent's correlation id: it narrows the search to one tree.
+        labels = {
+            label.key: label.value for label in parent.labels if label.key == CORRELATION_LABEL
+        }
+        page = await self.store.search_executions(states=_UNFINISHED, labels=labels, size=10_000)
+        running = children_of(parent.id, page.results)
+        await claim.send([ExecutorEvent(EventKind.KILL, child_id) for child_id in running])
+
+    def _creator(self, started: list[ExecutorEvent]) -> ChildExecutions:
+        """Return the shared child logic, creating executions that `started` moves on."""
+
+        async def submit(
+            flow: Flow,
+            revision: int,
+            inputs: Mapping[str, Any] | None = None,
+            labels: Sequence[Label] = (),
+            *,
+            schedule_date: datetime | None = None,
+            trigger: Mapping[str, Any] | None = None,
+        ) -> Execution:
+            execution = new_execution(
+                flow,
+                revision,
+                self.storage,
+                inputs,
+                labels,
+                validate_inputs=True,
+                schedule_date=schedule_date,
+                trigger=trigger,
+            )
+            check_submission(execution, self.settings.max_message_bytes)
+            await self.store.save_execution(execution)
+            started.append(ExecutorEvent(EventKind.ADVANCE, execution.id))
+            return execution
+
+        async def restart(execution_id: str) -> Execution:
+            execution = await existing(self.store, execution_id)
+            flow = await flow_of(self.store, execution, None)
+            restarted = operations.restart(flow, execution, utcnow())
+            await self.store.save_execution(restarted)
+            started.append(ExecutorEvent(EventKind.ADVANCE, restarted.id))
+            return restarted
+
+        return ChildExecutions(self.store, self.storage, self.settings, submit, restart)
