@@ -1,0 +1,124 @@
+"""The engine-less webserver's operations through the REST API, with executor and worker apart."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.integration.cluster import Cluster, cluster
+
+pytestmark = pytest.mark.timeout(180)
+
+GREET = """id: greet
+namespace: dist
+inputs:
+  - id: name
+    type: STRING
+tasks:
+  - id: ret
+    type: io.kestra.plugin.core.debug.Return
+    format: "hello {{ inputs.name }}"
+"""
+
+NAP = """id: nap
+namespace: dist
+tasks:
+  - id: sleep
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: PT60S
+"""
+
+ASK = """id: ask
+namespace: dist
+tasks:
+  - id: wait
+    type: io.kestra.plugin.core.flow.Pause
+    onResume:
+      - id: answer
+        type: INT
+  - id: say
+    type: io.kestra.plugin.core.debug.Return
+    format: "answer {{ outputs.wait.onResume.answer + 1 }}"
+"""
+
+
+def _start(c: Cluster) -> None:
+    c.start("webserver", "webserver")
+    c.wait_for_api()
+    c.start("executor", "executor")
+    c.start("worker", "worker", "--concurrency", "4")
+    headers = {"Content-Type": "application/x-yaml"}
+    for source in (GREET, NAP, ASK):
+        created = httpx.post(f"{c.api}/flows", content=source, headers=headers, timeout=10)
+        assert created.status_code == 200, created.text
+
+
+def _until(c: Cluster, execution_id: str, state: str, timeout: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        execution: dict[str, Any] = httpx.get(
+            f"{c.api}/executions/{execution_id}", timeout=10
+        ).json()
+        if execution["state"]["current"] == state:
+            return execution
+        assert time.monotonic() < deadline, f"{execution_id} is {execution['state']['current']}"
+        time.sleep(0.2)
+
+
+def _outputs(execution: dict[str, Any], task_id: str) -> dict[str, Any]:
+    [run] = [run for run in execution["taskRunList"] if run["taskId"] == task_id]
+    outputs: dict[str, Any] = run["outputs"]
+    return outputs
+
+
+def _create_and_wait(c: Cluster) -> None:
+    answer = httpx.post(
+        f"{c.api}/executions/dist/greet?wait=true", files={"name": (None, "Ada")}, timeout=30
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["state"]["current"] == "SUCCESS"
+    assert _outputs(answer.json(), "ret") == {"value": "hello Ada"}
+    refused = httpx.post(f"{c.api}/executions/dist/greet?wait=true", timeout=30)
+    assert refused.status_code == 422, refused.text
+    assert "Invalid input for `name`, missing required input" in refused.json()["message"]
+
+
+def _kill(c: Cluster) -> None:
+    started = httpx.post(f"{c.api}/executions/dist/nap", timeout=10).json()
+    running = _until(c, started["id"], "RUNNING")
+    assert running["taskRunList"][0]["taskId"] == "sleep"
+    time.sleep(0.5)  # the Sleep task is on the worker
+    killed = httpx.delete(f"{c.api}/executions/{started['id']}/kill", timeout=10)
+    assert killed.status_code == 202, killed.text
+    done = _until(c, started["id"], "KILLED", timeout=15)
+    assert done["taskRunList"][0]["state"]["current"] == "KILLED"
+
+
+def _resume(c: Cluster) -> None:
+    started = httpx.post(f"{c.api}/executions/dist/ask", timeout=10).json()
+    resume = f"{c.api}/executions/{started['id']}/resume"
+    _until(c, started["id"], "PAUSED")
+    wrong = httpx.post(resume, files={"answer": (None, "many")}, timeout=10)
+    assert wrong.status_code == 422, wrong.text
+    assert "Invalid input for `answer`, Expected `INT` but received `many`" in wrong.text
+    resumed = httpx.post(resume, files={"answer": (None, "41")}, timeout=10)
+    assert resumed.status_code == 204, resumed.text
+    done = _until(c, started["id"], "SUCCESS")
+    assert _outputs(done, "wait") == {"onResume": {"answer": 41}}
+    assert _outputs(done, "say") == {"value": "answer 42"}
+    again = httpx.post(resume, files={"answer": (None, "1")}, timeout=10)
+    assert again.status_code == 409, again.text
+    assert again.json()["message"] == f"Illegal state: Execution '{started['id']}' is not PAUSED"
+
+
+def test_webserver_creates_kills_and_resumes_through_the_queue(tmp_path: Path) -> None:
+    with cluster(tmp_path) as c:
+        _start(c)
+        _create_and_wait(c)
+        _kill(c)
+        _resume(c)
+        assert c.stop() == {}
