@@ -14,6 +14,7 @@ from lanner.flow_parser import parse_flow
 from lanner.flows import Flow
 from lanner.inputs import InputDeclaration, parse_input, resolve_inputs
 from lanner.jsonvalues import jsonable
+from lanner.limits import check_submission
 from lanner.states import State
 from lanner.storage import LocalStorage, execution_prefix
 from lanner.store import Store
@@ -32,8 +33,12 @@ def new_execution(
     validate_inputs: bool,
     schedule_date: datetime | None,
     trigger: Mapping[str, Any] | None,
+    max_bytes: int,
 ) -> Execution:
-    """Create an execution with its inputs resolved (InputError before anything runs)."""
+    """Create an execution with its inputs resolved (InputError before anything runs).
+
+    MessageTooBigError when the execution is over `max_bytes` before it starts.
+    """
     execution = Execution.create(
         flow.namespace, flow.id, revision, labels=(*flow.labels, *labels), trigger=trigger
     )
@@ -45,7 +50,9 @@ def new_execution(
             render_typed=lambda template, variables: render_typed(template, variables),
             store_file=_input_file_store(storage, execution),
         )
-    return replace(execution, inputs=jsonable(resolved), schedule_date=schedule_date)
+    execution = replace(execution, inputs=jsonable(resolved), schedule_date=schedule_date)
+    check_submission(execution, max_bytes)
+    return execution
 
 
 def _input_file_store(

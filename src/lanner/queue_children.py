@@ -17,9 +17,9 @@ from lanner.child_runner import ChildExecutions, children_of, parent_of
 from lanner.children import CORRELATION_LABEL, ChildRequest
 from lanner.clock import utcnow
 from lanner.engine_support import existing, flow_of, new_execution
+from lanner.exceptions import NotFoundError
 from lanner.executions import Execution, Label
 from lanner.flows import Flow
-from lanner.limits import check_submission
 from lanner.queue import Claim, EventKind, ExecutorEvent
 from lanner.settings import Settings
 from lanner.states import State
@@ -63,7 +63,10 @@ class QueueChildren:
         stored = await self.store.get_execution(parent[0])
         if stored is None or stored.current.is_terminated():
             return
-        parent_flow = await flow_of(self.store, stored, None)
+        try:
+            parent_flow = await flow_of(self.store, stored, None)
+        except NotFoundError:
+            return  # its flow is gone for good: retrying the event would never succeed
         event = self._creator([]).ended(child, child_flow, parent_flow)
         await claim.send([ExecutorEvent(EventKind.CHILD, stored.id, child=event)])
 
@@ -98,8 +101,8 @@ class QueueChildren:
                 validate_inputs=True,
                 schedule_date=schedule_date,
                 trigger=trigger,
+                max_bytes=self.settings.max_message_bytes,
             )
-            check_submission(execution, self.settings.max_message_bytes)
             await self.store.save_execution(execution)
             started.append(ExecutorEvent(EventKind.ADVANCE, execution.id))
             return execution

@@ -93,6 +93,7 @@ class QueueEngine(Engine):
             validate_inputs=validate_inputs,
             schedule_date=schedule_date,
             trigger=trigger,
+            max_bytes=self.settings.max_message_bytes,
         )
         await self._drive(execution)
         return execution

@@ -31,7 +31,6 @@ from lanner.httpclient import ClientPool
 from lanner.inputs import InputDeclaration, parse_input, resolve_inputs
 from lanner.jobs import WorkerJob, WorkerResult
 from lanner.jsonvalues import jsonable
-from lanner.limits import check_submission
 from lanner.settings import Settings
 from lanner.states import State
 from lanner.step import Decision
@@ -189,8 +188,8 @@ class Runner:
             validate_inputs=validate_inputs,
             schedule_date=schedule_date,
             trigger=trigger,
+            max_bytes=self.settings.max_message_bytes,
         )
-        check_submission(execution, self.settings.max_message_bytes)
         await self.store.save_execution(execution)
         self._live[execution.id] = _Live(flow, execution)
         self._notify_execution(execution)

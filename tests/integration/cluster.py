@@ -30,6 +30,15 @@ READY = {
     "scheduler": "lanner scheduler",
 }
 
+NAP = """id: nap
+namespace: dist
+tasks:
+  - id: sleep
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: PT60S
+"""
+"""A flow whose one task sleeps a minute on a worker: something to kill."""
+
 
 @dataclass
 class Cluster:
@@ -90,6 +99,17 @@ class Cluster:
                 failures[name] = stderr
         self.processes.clear()
         return failures
+
+    def start_small(self, *flows: str, concurrency: int = 8) -> None:
+        """Start a webserver, an executor and a worker, then create `flows` (YAML)."""
+        self.start("webserver", "webserver")
+        self.wait_for_api()
+        self.start("executor", "executor")
+        self.start("worker", "worker", "--concurrency", str(concurrency))
+        headers = {"Content-Type": "application/x-yaml"}
+        for source in flows:
+            created = httpx.post(f"{self.api}/flows", content=source, headers=headers, timeout=10)
+            assert created.status_code == 200, created.text
 
     def wait_for_api(self) -> None:
         deadline = time.monotonic() + 30

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.cluster import Cluster, cluster
+from tests.integration.cluster import NAP, Cluster, cluster
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -24,14 +24,6 @@ tasks:
     format: "hello {{ inputs.name }}"
 """
 
-NAP = """id: nap
-namespace: dist
-tasks:
-  - id: sleep
-    type: io.kestra.plugin.core.flow.Sleep
-    duration: PT60S
-"""
-
 ASK = """id: ask
 namespace: dist
 tasks:
@@ -44,17 +36,6 @@ tasks:
     type: io.kestra.plugin.core.debug.Return
     format: "answer {{ outputs.wait.onResume.answer + 1 }}"
 """
-
-
-def _start(c: Cluster) -> None:
-    c.start("webserver", "webserver")
-    c.wait_for_api()
-    c.start("executor", "executor")
-    c.start("worker", "worker", "--concurrency", "4")
-    headers = {"Content-Type": "application/x-yaml"}
-    for source in (GREET, NAP, ASK):
-        created = httpx.post(f"{c.api}/flows", content=source, headers=headers, timeout=10)
-        assert created.status_code == 200, created.text
 
 
 def _until(c: Cluster, execution_id: str, state: str, timeout: float = 30) -> dict[str, Any]:
@@ -117,7 +98,7 @@ def _resume(c: Cluster) -> None:
 
 def test_webserver_creates_kills_and_resumes_through_the_queue(tmp_path: Path) -> None:
     with cluster(tmp_path) as c:
-        _start(c)
+        c.start_small(GREET, NAP, ASK, concurrency=4)
         _create_and_wait(c)
         _kill(c)
         _resume(c)

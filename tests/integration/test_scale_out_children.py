@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from lanner.storage import LocalStorage
-from tests.integration.cluster import Cluster, cluster
+from tests.integration.cluster import NAP, Cluster, cluster
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -68,12 +68,13 @@ tasks:
       items: "{{ taskrun.items }}"
 """
 
-NAP = """id: nap
+LOST = """id: lost
 namespace: dist
 tasks:
-  - id: sleep
-    type: io.kestra.plugin.core.flow.Sleep
-    duration: PT60S
+  - id: call
+    type: io.kestra.plugin.core.flow.Subflow
+    namespace: dist
+    flowId: nowhere
 """
 
 SLEEPY_PARENT = """id: sleepy
@@ -86,17 +87,6 @@ tasks:
 """
 
 LINES = "".join(f"line {number}\n" for number in range(10)).encode()
-
-
-def _start(c: Cluster, *flows: str) -> None:
-    c.start("webserver", "webserver")
-    c.wait_for_api()
-    c.start("executor", "executor")
-    c.start("worker", "worker", "--concurrency", "8")
-    headers = {"Content-Type": "application/x-yaml"}
-    for source in flows:
-        created = httpx.post(f"{c.api}/flows", content=source, headers=headers, timeout=10)
-        assert created.status_code == 200, created.text
 
 
 def _executions_of(c: Cluster, flow_id: str) -> list[tuple[str, str]]:
@@ -123,7 +113,7 @@ def _runs(execution: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_subflow_and_for_each_item_children_run_to_success(tmp_path: Path) -> None:
     with cluster(tmp_path) as c:
-        _start(c, ONE, ECHO, PARENT)
+        c.start_small(ONE, ECHO, PARENT, LOST)
         answer = httpx.post(
             f"{c.api}/executions/dist/parent?wait=true",
             files={"file": ("items.txt", LINES)},
@@ -153,12 +143,18 @@ def test_subflow_and_for_each_item_children_run_to_success(tmp_path: Path) -> No
             '{text:"line 4\\nline 5\\nline 6\\nline 7"}',
             '{text:"line 8\\nline 9"}',
         ]
+        refused = httpx.post(f"{c.api}/executions/dist/lost?wait=true", timeout=30).json()
+        assert refused["state"]["current"] == "FAILED"
+        logs = httpx.get(f"{c.api}/logs/{refused['id']}", timeout=10).json()
+        assert [log["message"] for log in logs] == [
+            "Unable to find flow 'dist'.'nowhere' with revision '0'"
+        ]
         assert c.stop() == {}
 
 
 def test_killing_a_parent_kills_its_sleeping_child(tmp_path: Path) -> None:
     with cluster(tmp_path) as c:
-        _start(c, NAP, SLEEPY_PARENT)
+        c.start_small(NAP, SLEEPY_PARENT)
         started = httpx.post(f"{c.api}/executions/dist/sleepy", timeout=10)
         assert started.status_code == 200, started.text
         parent_id = started.json()["id"]
