@@ -145,8 +145,12 @@ class QueueExecutor:
         # A lost attempt marked failed changes its task run even when nothing else does.
         known = {run.id for run in execution.task_runs}
         lost = {e.ticket.task_run_id for e in events if e.ticket is not None} & known
-        runs = [execution.task_run(run_id) for run_id in changed | lost]
-        await self.store.save_execution(execution, runs)
+        if any(decision.removed for decision in decisions):
+            # Task runs left the execution (a loop's previous iteration): store it whole.
+            await self.store.save_execution(execution)
+        else:
+            runs = [execution.task_run(run_id) for run_id in changed | lost]
+            await self.store.save_execution(execution, runs)
         fresh = [new for decision in decisions for new in decision.new_executions]
         for new in fresh:
             await self.store.save_execution(new)
