@@ -145,7 +145,7 @@ class _Step(StepState):
     def record(self, result: WorkerResult) -> None:
         """Apply a worker result to its task run (retry, allowFailure, warningOnRetry)."""
         try:
-            run = self.execution.task_run(result.task_run_id)
+            run = self.index.get(result.task_run_id)
         except KeyError:
             return
         if run.current.is_terminated() or not run.attempts:

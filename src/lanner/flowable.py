@@ -10,7 +10,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 from typing import Any, TypeVar
 
 from lanner.executions import Execution, Level, TaskRun
@@ -27,61 +26,101 @@ def _no_log(level: Level, message: str) -> None:
 class ExecutionIndex:
     """Task runs of one execution by id and by parent, kept up to date as they change.
 
-    Only the map by id is built at once: the worker builds an index for every task run it
-    starts and mostly needs a task run's ancestors, so the per-parent lists are built on the
-    first question that needs them (a wide ForEach would otherwise pay for every sibling).
+    The executor keeps one index per running execution from step to step, so every question it
+    asks on each worker result (a task run by id, the children of a parent, the open task runs)
+    costs what the answer holds, not the whole execution: a ForEach of thousands of values
+    would otherwise be quadratic. Each map is built on the first question that needs it: the
+    worker builds an index for every task run it starts and mostly needs that task run's
+    ancestors, which it can be given up front (`known`).
     """
 
-    def __init__(self, execution: Execution) -> None:
+    def __init__(self, execution: Execution, known: Iterable[TaskRun] = ()) -> None:
         self.execution = execution
-        self._by_id: dict[str, TaskRun] = {run.id: run for run in execution.task_runs}
+        self._by_id: dict[str, TaskRun] = {run.id: run for run in known}
+        self._all_ids = False
         self._by_parent: dict[str | None, list[TaskRun]] = defaultdict(list)
+        self._by_key: dict[str | None, dict[tuple[str, str | None], TaskRun]] = defaultdict(dict)
         self._position: dict[str, int] = {}
         self._open: dict[str, None] = {}
         self._failed: dict[str | None, dict[str, None]] = defaultdict(dict)
         self._built = False
+        self._places: dict[str, int] | None = None
+
+    def _ids(self) -> dict[str, TaskRun]:
+        if not self._all_ids:
+            self._all_ids = True
+            self._by_id = {run.id: run for run in self.execution.task_runs}
+        return self._by_id
 
     def _build(self) -> None:
         if self._built:
             return
         self._built = True
+        self._ids()
         for run in self.execution.task_runs:
             self._put(run)
 
     def update(self, execution: Execution, run: TaskRun) -> None:
         """Take a task run that was added to or replaced in `execution`."""
         self.execution = execution
+        if self._places is not None and run.id not in self._places:
+            self._places[run.id] = len(execution.task_runs) - 1  # appended at the end
         if self._built:
             self._put(run)
         else:
             self._by_id[run.id] = run
 
     def _put(self, run: TaskRun) -> None:
-        siblings = self._by_parent[run.parent_task_run_id]
+        parent_id = run.parent_task_run_id
+        siblings = self._by_parent[parent_id]
         position = self._position.get(run.id)
         if position is None:
-            self._position[run.id] = len(siblings)
+            position = self._position[run.id] = len(siblings)
             siblings.append(run)
         else:
             siblings[position] = run
         self._by_id[run.id] = run
+        # A (task, value) pair names the latest of its task runs, as a scan in order would.
+        keyed = self._by_key[parent_id]
+        key = (run.task_id, run.value)
+        latest = keyed.get(key)
+        if latest is None or self._position[latest.id] <= position:
+            keyed[key] = run
         if run.current.is_terminated():
             self._open.pop(run.id, None)
         else:
             self._open[run.id] = None
-        failed = self._failed[run.parent_task_run_id]
+        failed = self._failed[parent_id]
         if run.current is State.FAILED:
             failed[run.id] = None
         else:
             failed.pop(run.id, None)
+
+    def with_run(self, execution: Execution, run: TaskRun) -> Execution:
+        """Return `execution` with `run` added or replacing its old self (see `update`).
+
+        The place of each task run is remembered, so a replacement does not search for it.
+        """
+        if self._places is None:
+            self._places = {other.id: place for place, other in enumerate(execution.task_runs)}
+        return execution.with_task_run(run, self._places.get(run.id))
 
     def children(self, parent_id: str | None) -> list[TaskRun]:
         """Return the task runs directly under a parent (None: top level), oldest first."""
         self._build()
         return self._by_parent.get(parent_id, [])
 
+    def children_by_key(self, parent_id: str | None) -> Mapping[tuple[str, str | None], TaskRun]:
+        """Return the latest child task run of a parent by (task id, loop value)."""
+        self._build()
+        return self._by_key.get(parent_id, {})
+
     def get(self, task_run_id: str) -> TaskRun:
-        return self._by_id[task_run_id]
+        """Return a task run by id; KeyError if the execution has none."""
+        run = self._by_id.get(task_run_id)
+        if run is None:
+            run = self._ids()[task_run_id]
+        return run
 
     def failed_children(self, parent_id: str | None) -> list[TaskRun]:
         """Return the FAILED task runs directly under a parent."""
@@ -97,8 +136,12 @@ class ExecutionIndex:
         """Return the parents of a task run, outermost first."""
         chain: list[TaskRun] = []
         parent_id = task_run.parent_task_run_id
-        while parent_id is not None and parent_id in self._by_id:
-            parent = self._by_id[parent_id]
+        while parent_id is not None:
+            parent = self._by_id.get(parent_id)
+            if parent is None:
+                parent = self._ids().get(parent_id)
+                if parent is None:
+                    break
             chain.append(parent)
             parent_id = parent.parent_task_run_id
         chain.reverse()
@@ -145,10 +188,10 @@ class FlowableRun:
     def parent_id(self) -> str | None:
         return self.task_run.id if self.task_run is not None else None
 
-    @cached_property
-    def _children(self) -> dict[tuple[str, str | None], TaskRun]:
+    @property
+    def _children(self) -> Mapping[tuple[str, str | None], TaskRun]:
         """The child task runs of this parent by (task id, loop value)."""
-        return {(run.task_id, run.value): run for run in self.index.children(self.parent_id)}
+        return self.index.children_by_key(self.parent_id)
 
     def runs_for(self, tasks: Sequence[ResolvedTask]) -> list[TaskRun]:
         """Return the existing task runs of these resolved tasks, in the tasks' order."""

@@ -88,14 +88,14 @@ class StepState:
         jobs = []
         final = self.execution.final_state
         for run_id in self.to_dispatch:
-            run = self.execution.task_run(run_id)
+            run = self.index.get(run_id)
             task = self.tasks[run.task_id]
             assert isinstance(task, RunnableTask)
             execution = self.execution
             if final is not None and run.task_id in self._after_ids:
                 # An afterExecution task reads the final state as `execution.state`.
                 execution = execution.with_state(final, self.now)
-            jobs.append(WorkerJob(execution, run, task))
+            jobs.append(WorkerJob(execution, run, task, tuple(self.index.ancestors(run))))
         return Decision(
             execution=self.execution,
             changed=self.changed,
@@ -110,7 +110,7 @@ class StepState:
         )
 
     def save(self, run: TaskRun) -> TaskRun:
-        self.execution = self.execution.with_task_run(run)
+        self.execution = self.index.with_run(self.execution, run)
         self.index.update(self.execution, run)
         self.changed[run.id] = run
         return run
