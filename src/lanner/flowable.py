@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, TypeVar
 
 from lanner.executions import Execution, Level, TaskRun
@@ -43,6 +44,7 @@ class ExecutionIndex:
         self._position: dict[str, int] = {}
         self._open: dict[str, None] = {}
         self._failed: dict[str | None, dict[str, None]] = defaultdict(dict)
+        self._ended: dict[str | None, int] = defaultdict(int)
         self._built = False
         self._places: dict[str, int] | None = None
 
@@ -78,7 +80,9 @@ class ExecutionIndex:
             position = self._position[run.id] = len(siblings)
             siblings.append(run)
         else:
+            self._ended[parent_id] -= siblings[position].current.is_terminated()
             siblings[position] = run
+        self._ended[parent_id] += run.current.is_terminated()
         self._by_id[run.id] = run
         # A (task, value) pair names the latest of its task runs, as a scan in order would.
         keyed = self._by_key[parent_id]
@@ -115,6 +119,11 @@ class ExecutionIndex:
         self._build()
         return self._by_key.get(parent_id, {})
 
+    def terminated_children(self, parent_id: str | None) -> int:
+        """Count the terminated task runs directly under a parent."""
+        self._build()
+        return self._ended.get(parent_id, 0)
+
     def get(self, task_run_id: str) -> TaskRun:
         """Return a task run by id; KeyError if the execution has none."""
         run = self._by_id.get(task_run_id)
@@ -148,9 +157,24 @@ class ExecutionIndex:
         return chain
 
 
-def enabled(tasks: Iterable[ResolvedTask] | None) -> list[ResolvedTask]:
+class Enabled(list[ResolvedTask]):
+    """Resolved tasks already without the disabled ones, with their keys known once.
+
+    A loop's thousands of children are filtered and keyed once, when the loop expands them,
+    instead of on each of the executor's questions.
+    """
+
+    @cached_property
+    def keys(self) -> frozenset[tuple[str, str | None]]:
+        """The (task id, loop value) of each task."""
+        return frozenset((resolved.task.id, resolved.value) for resolved in self)
+
+
+def enabled(tasks: Iterable[ResolvedTask] | None) -> Enabled:
     """Drop disabled tasks: they never get a task run."""
-    return [resolved for resolved in tasks or () if not resolved.task.disabled]
+    if isinstance(tasks, Enabled):
+        return tasks
+    return Enabled(resolved for resolved in tasks or () if not resolved.task.disabled)
 
 
 def resolve(tasks: Sequence[Task] | None, value: str | None = None) -> list[ResolvedTask]:
@@ -240,10 +264,12 @@ class FlowableRun:
         failed = self.index.failed_children(self.parent_id)
         if not failed:
             return False
-        keys = {(resolved.task.id, resolved.value) for resolved in tasks}
+        keys = tasks.keys if isinstance(tasks, Enabled) else _keys(tasks)
         return any((run.task_id, run.value) in keys for run in failed)
 
     def all_terminated(self, tasks: Sequence[ResolvedTask]) -> bool:
+        if self.index.terminated_children(self.parent_id) < len(tasks):
+            return False  # too few children ended for these tasks to have all ended
         runs = self.runs_for(tasks)
         done = sum(1 for run in runs if run.current.is_terminated())
         return done >= len(tasks)
@@ -306,28 +332,27 @@ class FlowableRun:
         if name != "tasks":
             return self.sequential_nexts(tasks, errors, finally_)
         groups = self.remember("groups", lambda: _by_value(current))
-        # Groups start in order and mostly finish in order: skip the finished head, and stop
-        # at the first group not started yet, since every later one is not started either.
-        first = self.memo.get((self.parent_id, "first-open"), 0)
+        # Groups start in order: the groups started and not yet finished are remembered, so a
+        # step looks at those in progress only, not at every group started before them.
+        progress = self.remember("group-progress", _GroupProgress)
+        while (
+            progress.started < len(groups) and self.run_of(groups[progress.started][0]) is not None
+        ):
+            progress.open.add(progress.started)
+            progress.started += 1
         nexts: list[ResolvedTask] = []
         active = 0
-        position = first
-        while position < len(groups):
-            group = groups[position]
-            next_item = self._next_in_group(group)
-            if next_item is group[0]:
-                break
-            if next_item is None and position == first:
-                first += 1
-            elif next_item is _BUSY:
-                active += 1
-            elif isinstance(next_item, ResolvedTask):
-                active += 1
+        for position in sorted(progress.open):
+            next_item = self._next_in_group(groups[position])
+            if next_item is None:
+                progress.open.discard(position)
+                continue
+            active += 1
+            if isinstance(next_item, ResolvedTask):
                 nexts.append(next_item)
-            position += 1
-        self.memo[(self.parent_id, "first-open")] = first
-        room = len(groups) - position if limit <= 0 else max(limit - active, 0)
-        return nexts + [group[0] for group in groups[position : position + room]]
+        start = progress.started
+        room = len(groups) - start if limit <= 0 else max(limit - active, 0)
+        return nexts + [group[0] for group in groups[start : start + room]]
 
     def _next_in_group(self, group: list[ResolvedTask]) -> ResolvedTask | object | None:
         """Return the group's next task to create, `_BUSY` while one runs, None when done."""
@@ -382,6 +407,18 @@ class FlowableRun:
 
 
 _BUSY = object()
+
+
+@dataclass
+class _GroupProgress:
+    """How far a loop's groups went: how many started, which of those are not finished."""
+
+    started: int = 0
+    open: set[int] = field(default_factory=set)
+
+
+def _keys(tasks: Sequence[ResolvedTask]) -> frozenset[tuple[str, str | None]]:
+    return frozenset((resolved.task.id, resolved.value) for resolved in tasks)
 
 
 def _by_value(tasks: Sequence[ResolvedTask]) -> list[list[ResolvedTask]]:

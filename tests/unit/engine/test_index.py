@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -9,9 +10,11 @@ import pytest
 
 from lanner.context import env_variables
 from lanner.executions import Execution, TaskRun
-from lanner.flowable import ExecutionIndex
+from lanner.flow_parser import parse_flow
+from lanner.flowable import ExecutionIndex, FlowableRun, enabled
 from lanner.limits import ExecutionSizes, encoded_size
 from lanner.states import State
+from lanner.tasks.base import ResolvedTask
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -34,6 +37,7 @@ def _answers(index: ExecutionIndex, execution: Execution) -> dict[str, object]:
         "children": {parent: index.children(parent) for parent in parents},
         "keys": {parent: dict(index.children_by_key(parent)) for parent in parents},
         "failed": {parent: index.failed_children(parent) for parent in parents},
+        "ended": {parent: index.terminated_children(parent) for parent in parents},
         "open": index.unfinished(),
         "ancestors": [index.ancestors(run) for run in execution.task_runs],
     }
@@ -113,3 +117,62 @@ def test_env_variables_keep_the_prefixed_ones_lower_cased(monkeypatch: pytest.Mo
     assert env_variables("ENV_", environ) == {"api_url": "http://x", "": "empty"}
     monkeypatch.setenv("LANNER_TEST_ENV_NAME", "from the process")
     assert env_variables("LANNER_TEST_ENV_") == {"name": "from the process"}
+
+
+LOOP = """id: wide
+namespace: company.team
+tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: ["a", "b", "c", "d", "e", "f", "g"]
+    concurrencyLimit: 3
+    tasks:
+      - id: first
+        type: io.kestra.plugin.core.debug.Return
+        format: one
+      - id: second
+        type: io.kestra.plugin.core.debug.Return
+        format: two
+"""
+
+
+def test_a_loop_remembering_its_groups_picks_what_a_fresh_look_picks() -> None:
+    flow = parse_flow(LOOP)
+    tasks = enabled(
+        ResolvedTask(flow.find_task(task_id), value)
+        for value in "abcdefg"
+        for task_id in ("first", "second")
+    )
+    execution = _execution()
+    index = ExecutionIndex(execution)
+    loop = TaskRun.create(execution, "each", at=T0).with_state(State.RUNNING, T0)
+    execution = _add(index, execution, loop)
+    memo: dict[object, object] = {}
+
+    def nexts(memo: dict[object, object]) -> list[tuple[str, str | None]]:
+        run = FlowableRun(index, loop, render=str, render_typed=str, memo=memo)
+        picked = run.grouped_nexts(tasks, limit=3)
+        return [(item.task.id, item.value) for item in picked]
+
+    running: list[TaskRun] = []
+    order = random.Random(7)
+    steps = []
+    while True:
+        picked = nexts(memo)
+        assert picked == nexts({})  # what was remembered changes nothing
+        steps.append(picked)
+        for task_id, value in picked:
+            run = TaskRun.create(execution, task_id, parent_task_run_id=loop.id, value=value)
+            running.append(run.with_state(State.RUNNING, T0))
+            execution = _add(index, execution, running[-1])
+        if not running:
+            break
+        # Task runs end in any order, several at once at times.
+        for _ in range(order.randint(1, 2)):
+            if running:
+                done = running.pop(order.randrange(len(running)))
+                execution = _add(index, execution, done.with_state(State.SUCCESS, T0))
+
+    assert steps[0] == [("first", "a"), ("first", "b"), ("first", "c")]
+    created = [(run.task_id, run.value) for run in execution.task_runs[1:]]
+    assert sorted(created) == sorted((item.task.id, item.value) for item in tasks)
