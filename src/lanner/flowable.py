@@ -45,6 +45,7 @@ class ExecutionIndex:
         self._open: dict[str, None] = {}
         self._failed: dict[str | None, dict[str, None]] = defaultdict(dict)
         self._ended: dict[str | None, int] = defaultdict(int)
+        self._open_under: dict[str | None, dict[str, None]] = defaultdict(dict)
         self._built = False
         self._places: dict[str, int] | None = None
 
@@ -92,8 +93,10 @@ class ExecutionIndex:
             keyed[key] = run
         if run.current.is_terminated():
             self._open.pop(run.id, None)
+            self._open_under[parent_id].pop(run.id, None)
         else:
             self._open[run.id] = None
+            self._open_under[parent_id][run.id] = None
         failed = self._failed[parent_id]
         if run.current is State.FAILED:
             failed[run.id] = None
@@ -118,6 +121,11 @@ class ExecutionIndex:
         """Return the latest child task run of a parent by (task id, loop value)."""
         self._build()
         return self._by_key.get(parent_id, {})
+
+    def unfinished_children(self, parent_id: str | None) -> list[TaskRun]:
+        """Return the task runs directly under a parent not yet terminated, oldest first."""
+        self._build()
+        return [self._by_id[run_id] for run_id in self._open_under.get(parent_id, ())]
 
     def terminated_children(self, parent_id: str | None) -> int:
         """Count the terminated task runs directly under a parent."""
@@ -286,17 +294,30 @@ class FlowableRun:
         current = self.current_tasks(tasks, errors, finally_)
         if not current or self.index.execution.current is State.KILLING:
             return []
-        runs = self.runs_for(current)
-        if not runs:
-            return [current[0]]
-        if any(run.current.is_created() or run.current.is_running() for run in runs):
-            return []
-        if any(not run.current.is_terminated() for run in runs):
-            return []  # paused or waiting for a retry
-        created = {(run.task_id, run.value) for run in runs}
-        for resolved in current:
-            if (resolved.task.id, resolved.value) not in created:
-                return [resolved]
+        # One still running, paused or waiting for a retry holds the others back; only the
+        # parent's open children are looked at, not every child that ended before.
+        keys = current.keys if isinstance(current, Enabled) else _keys(current)
+        children = self._children
+        for run in self.index.unfinished_children(self.parent_id):
+            key = (run.task_id, run.value)
+            if key in keys and children.get(key) is run:
+                return []
+        return self._first_not_created(current)
+
+    def _first_not_created(self, current: list[ResolvedTask]) -> list[ResolvedTask]:
+        """Return the first task of `current` that has no task run yet, if any.
+
+        Task runs are never taken away from an index, so the tasks found created stay created:
+        for a list the step keeps (a loop's, the flow's), the search resumes where it stopped.
+        """
+        key = (self.parent_id, "created-up-to")
+        known = self.memo.get(key)
+        start = known[2] if known and known[0] is self.index and known[1] is current else 0
+        for position in range(start, len(current)):
+            if self.run_of(current[position]) is None:
+                self.memo[key] = (self.index, current, position)
+                return [current[position]]
+        self.memo[key] = (self.index, current, len(current))
         return []
 
     def concurrent_nexts(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from lanner.context import Masker, base_variables, runtime_functions, task_variables
 from lanner.executions import Execution, Label, Level, LogEntry, TaskRun
 from lanner.expressions import render, render_typed
-from lanner.flowable import ExecutionIndex, FlowableRun
+from lanner.flowable import Enabled, ExecutionIndex, FlowableRun, enabled, resolve
 from lanner.flows import Flow
 from lanner.jobs import WorkerJob
 from lanner.states import State
@@ -51,6 +51,16 @@ class Decision:
         return self.execution.current.is_terminated()
 
 
+@dataclass(frozen=True)
+class FlowLists:
+    """A flow's top-level task lists, as its executor steps read them."""
+
+    tasks: Enabled
+    errors: Enabled
+    finally_: Enabled
+    after_execution: Enabled
+
+
 class StepState:
     """One executor step over one execution (mutable scratch state, discarded afterwards)."""
 
@@ -71,7 +81,7 @@ class StepState:
         self.child_requests: list[ChildRequest] = []
         self.removed: set[str] = set()
         self._shared: dict[str, Any] | None = None
-        self.tasks: dict[str, Task] = {task.id: task for task in flow.walk()}
+        self.tasks, self.top = self._flow_lists(flow)
         # The index of the execution the previous step produced is reused when this step starts
         # from that very execution (the usual case): rebuilding it costs O(task runs).
         cached = self.memo.get("index")
@@ -79,6 +89,21 @@ class StepState:
             self.index = cached
         else:
             self.index = self.memo["index"] = ExecutionIndex(execution)
+
+    def _flow_lists(self, flow: Flow) -> tuple[dict[str, Task], FlowLists]:
+        """Return the flow's tasks by id and its top-level lists, made once per execution."""
+        cached = self.memo.get("flow")
+        if isinstance(cached, tuple) and cached[0] is flow:
+            return cached[1], cached[2]
+        tasks = {task.id: task for task in flow.walk()}
+        top = FlowLists(
+            enabled(resolve(flow.tasks)),
+            enabled(resolve(flow.errors)),
+            enabled(resolve(flow.finally_)),
+            enabled(resolve(flow.after_execution)),
+        )
+        self.memo["flow"] = (flow, tasks, top)
+        return tasks, top
 
     # -- bookkeeping ------------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ def _answers(index: ExecutionIndex, execution: Execution) -> dict[str, object]:
         "keys": {parent: dict(index.children_by_key(parent)) for parent in parents},
         "failed": {parent: index.failed_children(parent) for parent in parents},
         "ended": {parent: index.terminated_children(parent) for parent in parents},
+        "open under": {parent: index.unfinished_children(parent) for parent in parents},
         "open": index.unfinished(),
         "ancestors": [index.ancestors(run) for run in execution.task_runs],
     }
@@ -176,3 +177,36 @@ def test_a_loop_remembering_its_groups_picks_what_a_fresh_look_picks() -> None:
     assert steps[0] == [("first", "a"), ("first", "b"), ("first", "c")]
     created = [(run.task_id, run.value) for run in execution.task_runs[1:]]
     assert sorted(created) == sorted((item.task.id, item.value) for item in tasks)
+
+
+def test_a_sequence_remembering_where_it_stopped_picks_what_a_fresh_look_picks() -> None:
+    flow = parse_flow(LOOP)
+    tasks = enabled(
+        ResolvedTask(flow.find_task(task_id), value)
+        for value in "abc"
+        for task_id in ("first", "second")
+    )
+    execution = _execution()
+    index = ExecutionIndex(execution)
+    loop = TaskRun.create(execution, "each", at=T0).with_state(State.RUNNING, T0)
+    execution = _add(index, execution, loop)
+    memo: dict[object, object] = {}
+
+    def nexts(memo: dict[object, object]) -> list[tuple[str, str | None]]:
+        run = FlowableRun(index, loop, render=str, render_typed=str, memo=memo)
+        return [(item.task.id, item.value) for item in run.sequential_nexts(tasks)]
+
+    steps = []
+    # Each task run waits for a retry once (not ended: the next one must wait) then succeeds.
+    for _ in range(len(tasks) + 1):
+        picked = nexts(memo)
+        assert picked == nexts({})
+        steps.append(picked)
+        for task_id, value in picked:
+            run = TaskRun.create(execution, task_id, parent_task_run_id=loop.id, value=value)
+            for state in (State.RUNNING, State.RETRYING):
+                execution = _add(index, execution, run := run.with_state(state, T0))
+                assert nexts(memo) == nexts({}) == []
+            execution = _add(index, execution, run.with_state(State.SUCCESS, T0))
+
+    assert steps == [[(item.task.id, item.value)] for item in tasks] + [[]]
