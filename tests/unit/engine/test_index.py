@@ -137,76 +137,77 @@ tasks:
 """
 
 
-def test_a_loop_remembering_its_groups_picks_what_a_fresh_look_picks() -> None:
-    flow = parse_flow(LOOP)
-    tasks = enabled(
-        ResolvedTask(flow.find_task(task_id), value)
-        for value in "abcdefg"
-        for task_id in ("first", "second")
-    )
-    execution = _execution()
-    index = ExecutionIndex(execution)
-    loop = TaskRun.create(execution, "each", at=T0).with_state(State.RUNNING, T0)
-    execution = _add(index, execution, loop)
-    memo: dict[object, object] = {}
+class LoopRun:
+    """A running ForEach of LOOP over `values`, its children saved as an executor step does."""
 
-    def nexts(memo: dict[object, object]) -> list[tuple[str, str | None]]:
-        run = FlowableRun(index, loop, render=str, render_typed=str, memo=memo)
-        picked = run.grouped_nexts(tasks, limit=3)
+    def __init__(self, values: str) -> None:
+        flow = parse_flow(LOOP)
+        self.tasks = enabled(
+            ResolvedTask(flow.find_task(task_id), value)
+            for value in values
+            for task_id in ("first", "second")
+        )
+        self.execution = _execution()
+        self.index = ExecutionIndex(self.execution)
+        self.loop = TaskRun.create(self.execution, "each", at=T0).with_state(State.RUNNING, T0)
+        self.save(self.loop)
+
+    def save(self, run: TaskRun) -> TaskRun:
+        self.execution = _add(self.index, self.execution, run)
+        return run
+
+    def start(self, task_id: str, value: str | None) -> TaskRun:
+        run = TaskRun.create(self.execution, task_id, parent_task_run_id=self.loop.id, value=value)
+        return self.save(run.with_state(State.RUNNING, T0))
+
+    def nexts(self, memo: dict[object, object], limit: int) -> list[tuple[str, str | None]]:
+        """Ask the loop what to start next: with `limit` 1 in sequence, else in groups."""
+        run = FlowableRun(self.index, self.loop, render=str, render_typed=str, memo=memo)
+        if limit == 1:
+            picked = run.sequential_nexts(self.tasks)
+        else:
+            picked = run.grouped_nexts(self.tasks, limit=limit)
         return [(item.task.id, item.value) for item in picked]
 
+
+def test_a_loop_remembering_its_groups_picks_what_a_fresh_look_picks() -> None:
+    loop = LoopRun("abcdefg")
+    memo: dict[object, object] = {}
     running: list[TaskRun] = []
     order = random.Random(7)
     steps = []
     while True:
-        picked = nexts(memo)
-        assert picked == nexts({})  # what was remembered changes nothing
+        picked = loop.nexts(memo, 3)
+        assert picked == loop.nexts({}, 3)  # what was remembered changes nothing
         steps.append(picked)
-        for task_id, value in picked:
-            run = TaskRun.create(execution, task_id, parent_task_run_id=loop.id, value=value)
-            running.append(run.with_state(State.RUNNING, T0))
-            execution = _add(index, execution, running[-1])
+        running.extend(loop.start(task_id, value) for task_id, value in picked)
         if not running:
             break
         # Task runs end in any order, several at once at times.
         for _ in range(order.randint(1, 2)):
             if running:
                 done = running.pop(order.randrange(len(running)))
-                execution = _add(index, execution, done.with_state(State.SUCCESS, T0))
+                loop.save(done.with_state(State.SUCCESS, T0))
 
     assert steps[0] == [("first", "a"), ("first", "b"), ("first", "c")]
-    created = [(run.task_id, run.value) for run in execution.task_runs[1:]]
-    assert sorted(created) == sorted((item.task.id, item.value) for item in tasks)
+    created = [(run.task_id, run.value) for run in loop.execution.task_runs[1:]]
+    assert sorted(created) == sorted((item.task.id, item.value) for item in loop.tasks)
 
 
 def test_a_sequence_remembering_where_it_stopped_picks_what_a_fresh_look_picks() -> None:
-    flow = parse_flow(LOOP)
-    tasks = enabled(
-        ResolvedTask(flow.find_task(task_id), value)
-        for value in "abc"
-        for task_id in ("first", "second")
-    )
-    execution = _execution()
-    index = ExecutionIndex(execution)
-    loop = TaskRun.create(execution, "each", at=T0).with_state(State.RUNNING, T0)
-    execution = _add(index, execution, loop)
+    loop = LoopRun("abc")
     memo: dict[object, object] = {}
-
-    def nexts(memo: dict[object, object]) -> list[tuple[str, str | None]]:
-        run = FlowableRun(index, loop, render=str, render_typed=str, memo=memo)
-        return [(item.task.id, item.value) for item in run.sequential_nexts(tasks)]
-
     steps = []
     # Each task run waits for a retry once (not ended: the next one must wait) then succeeds.
-    for _ in range(len(tasks) + 1):
-        picked = nexts(memo)
-        assert picked == nexts({})
+    for _ in range(len(loop.tasks) + 1):
+        picked = loop.nexts(memo, 1)
+        assert picked == loop.nexts({}, 1)
         steps.append(picked)
         for task_id, value in picked:
-            run = TaskRun.create(execution, task_id, parent_task_run_id=loop.id, value=value)
-            for state in (State.RUNNING, State.RETRYING):
-                execution = _add(index, execution, run := run.with_state(state, T0))
-                assert nexts(memo) == nexts({}) == []
-            execution = _add(index, execution, run.with_state(State.SUCCESS, T0))
+            run = loop.start(task_id, value)
+            assert loop.nexts(memo, 1) == loop.nexts({}, 1) == []
+            loop.save(run := run.with_state(State.RETRYING, T0))
+            assert loop.nexts(memo, 1) == loop.nexts({}, 1) == []
+            loop.save(run.with_state(State.SUCCESS, T0))
 
-    assert steps == [[(item.task.id, item.value)] for item in tasks] + [[]]
+    assert steps == [[(item.task.id, item.value)] for item in loop.tasks] + [[]]
