@@ -13,16 +13,18 @@ def utcnow() -> datetime:
 
 def format_instant(moment: datetime) -> str:
     """Format an instant as Java's `Instant.toString()` does: UTC, `Z`, 0/3/6 fraction digits."""
-    moment = moment.astimezone(UTC)
-    text = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment:%H:%M:%S}"
+    # Every stored date goes through here (several per task run saved): C's isoformat, and
+    # no conversion of an instant that is UTC already.
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
     micros = moment.microsecond
     if micros == 0:
-        fraction = ""
+        spec = "seconds"
     elif micros % 1000 == 0:
-        fraction = f".{micros // 1000:03d}"
+        spec = "milliseconds"
     else:
-        fraction = f".{micros:06d}"
-    return f"{text}{fraction}Z"
+        spec = "microseconds"
+    return moment.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
 
 
 def parse_instant(text: str) -> datetime:

@@ -44,16 +44,17 @@ LogSink = Callable[[LogEntry], None]
 
 def millis_iso(moment: datetime) -> str:
     """Format an instant with exactly three fraction digits, as Kestra's dates render."""
-    moment = moment.astimezone(UTC)
-    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def env_variables(prefix: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """Return `envs.*`: variables with the prefix, lower-cased without it."""
     env = os.environ if environ is None else environ
-    return {
-        key[len(prefix) :].lower(): value for key, value in env.items() if key.startswith(prefix)
-    }
+    # Keys first, values only for the matches: reading every value of `os.environ` (decoding
+    # each) made this the costliest part of building a task run's variables.
+    return {key[len(prefix) :].lower(): env[key] for key in env if key.startswith(prefix)}
 
 
 def read_secret(key: str, environ: Mapping[str, str] | None = None) -> str:

@@ -215,8 +215,18 @@ class Execution:
         """Yield the task runs directly under a parent (None: top level), in creation order."""
         return (run for run in self.task_runs if run.parent_task_run_id == parent_task_run_id)
 
-    def with_task_run(self, task_run: TaskRun) -> Execution:
-        """Return this execution with `task_run` added, or replacing the one with its id."""
+    def with_task_run(self, task_run: TaskRun, position: int | None = None) -> Execution:
+        """Return this execution with `task_run` added, or replacing the one with its id.
+
+        `position` is where the task run is believed to be; a wrong guess is simply ignored.
+        """
+        known = self.task_runs
+        if (
+            position is not None
+            and 0 <= position < len(known)
+            and known[position].id == task_run.id
+        ):
+            return replace(self, task_runs=(*known[:position], task_run, *known[position + 1 :]))
         runs = list(self.task_runs)
         for index in range(len(runs) - 1, -1, -1):
             if runs[index].id == task_run.id:

@@ -20,7 +20,7 @@ from lanner.durations import format_duration
 from lanner.exceptions import IllegalStateError, LannerError
 from lanner.executions import Attempt, Execution, Level, TaskRun
 from lanner.expressions import is_truthy_text, render_value, to_text
-from lanner.flowable import ExecutionIndex, resolve
+from lanner.flowable import ExecutionIndex
 from lanner.flows import ConcurrencyBehavior, Flow
 from lanner.inputs import CoercionError, coerce_value
 from lanner.iterations import start_next_iteration, wait_for_next_iteration
@@ -145,7 +145,7 @@ class _Step(StepState):
     def record(self, result: WorkerResult) -> None:
         """Apply a worker result to its task run (retry, allowFailure, warningOnRetry)."""
         try:
-            run = self.execution.task_run(result.task_run_id)
+            run = self.index.get(result.task_run_id)
         except KeyError:
             return
         if run.current.is_terminated() or not run.attempts:
@@ -291,17 +291,13 @@ class _Step(StepState):
             return self._kill_round() or progress
         progress |= self._restarted()
         top = self.flowable_run(self.flow.tasks[0], None)
+        lists = self.top
         progress |= self._create(
-            None,
-            top.sequential_nexts(
-                resolve(self.flow.tasks), resolve(self.flow.errors), resolve(self.flow.finally_)
-            ),
+            None, top.sequential_nexts(lists.tasks, lists.errors, lists.finally_)
         )
         if self.flow.after_execution and self._final_state() is not None:
             after = self.flowable_run(self.flow.tasks[0], None)
-            progress |= self._create(
-                None, after.sequential_nexts(resolve(self.flow.after_execution))
-            )
+            progress |= self._create(None, after.sequential_nexts(lists.after_execution))
         for snapshot in self.index.unfinished():
             task = self.tasks[snapshot.task_id]
             run = self.index.get(snapshot.id)
@@ -509,9 +505,7 @@ class _Step(StepState):
         if known is not None:
             return known
         top = self.flowable_run(self.flow.tasks[0], None)
-        state = top.resolve_state(
-            resolve(self.flow.tasks), resolve(self.flow.errors), resolve(self.flow.finally_)
-        )
+        state = top.resolve_state(self.top.tasks, self.top.errors, self.top.finally_)
         if state is None or any(
             run.task_id not in self._after_ids for run in self.index.unfinished()
         ):

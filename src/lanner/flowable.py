@@ -27,61 +27,117 @@ def _no_log(level: Level, message: str) -> None:
 class ExecutionIndex:
     """Task runs of one execution by id and by parent, kept up to date as they change.
 
-    Only the map by id is built at once: the worker builds an index for every task run it
-    starts and mostly needs a task run's ancestors, so the per-parent lists are built on the
-    first question that needs them (a wide ForEach would otherwise pay for every sibling).
+    The executor keeps one index per running execution from step to step, so every question it
+    asks on each worker result (a task run by id, the children of a parent, the open task runs)
+    costs what the answer holds, not the whole execution: a ForEach of thousands of values
+    would otherwise be quadratic. Each map is built on the first question that needs it: the
+    worker builds an index for every task run it starts and mostly needs that task run's
+    ancestors, which it can be given up front (`known`).
     """
 
-    def __init__(self, execution: Execution) -> None:
+    def __init__(self, execution: Execution, known: Iterable[TaskRun] = ()) -> None:
         self.execution = execution
-        self._by_id: dict[str, TaskRun] = {run.id: run for run in execution.task_runs}
+        self._by_id: dict[str, TaskRun] = {run.id: run for run in known}
+        self._all_ids = False
         self._by_parent: dict[str | None, list[TaskRun]] = defaultdict(list)
+        self._by_key: dict[str | None, dict[tuple[str, str | None], TaskRun]] = defaultdict(dict)
         self._position: dict[str, int] = {}
         self._open: dict[str, None] = {}
         self._failed: dict[str | None, dict[str, None]] = defaultdict(dict)
+        self._ended: dict[str | None, int] = defaultdict(int)
+        self._open_under: dict[str | None, dict[str, None]] = defaultdict(dict)
         self._built = False
+        self._places: dict[str, int] | None = None
+
+    def _ids(self) -> dict[str, TaskRun]:
+        if not self._all_ids:
+            self._all_ids = True
+            self._by_id = {run.id: run for run in self.execution.task_runs}
+        return self._by_id
 
     def _build(self) -> None:
         if self._built:
             return
         self._built = True
+        self._ids()
         for run in self.execution.task_runs:
             self._put(run)
 
     def update(self, execution: Execution, run: TaskRun) -> None:
         """Take a task run that was added to or replaced in `execution`."""
         self.execution = execution
+        if self._places is not None and run.id not in self._places:
+            self._places[run.id] = len(execution.task_runs) - 1  # appended at the end
         if self._built:
             self._put(run)
         else:
             self._by_id[run.id] = run
 
     def _put(self, run: TaskRun) -> None:
-        siblings = self._by_parent[run.parent_task_run_id]
+        parent_id = run.parent_task_run_id
+        siblings = self._by_parent[parent_id]
         position = self._position.get(run.id)
         if position is None:
-            self._position[run.id] = len(siblings)
+            position = self._position[run.id] = len(siblings)
             siblings.append(run)
         else:
+            self._ended[parent_id] -= siblings[position].current.is_terminated()
             siblings[position] = run
+        self._ended[parent_id] += run.current.is_terminated()
         self._by_id[run.id] = run
+        # A (task, value) pair names the latest of its task runs, as a scan in order would.
+        keyed = self._by_key[parent_id]
+        key = (run.task_id, run.value)
+        latest = keyed.get(key)
+        if latest is None or self._position[latest.id] <= position:
+            keyed[key] = run
         if run.current.is_terminated():
             self._open.pop(run.id, None)
+            self._open_under[parent_id].pop(run.id, None)
         else:
             self._open[run.id] = None
-        failed = self._failed[run.parent_task_run_id]
+            self._open_under[parent_id][run.id] = None
+        failed = self._failed[parent_id]
         if run.current is State.FAILED:
             failed[run.id] = None
         else:
             failed.pop(run.id, None)
+
+    def with_run(self, execution: Execution, run: TaskRun) -> Execution:
+        """Return `execution` with `run` added or replacing its old self (see `update`).
+
+        The place of each task run is remembered, so a replacement does not search for it.
+        """
+        if self._places is None:
+            self._places = {other.id: place for place, other in enumerate(execution.task_runs)}
+        return execution.with_task_run(run, self._places.get(run.id))
 
     def children(self, parent_id: str | None) -> list[TaskRun]:
         """Return the task runs directly under a parent (None: top level), oldest first."""
         self._build()
         return self._by_parent.get(parent_id, [])
 
+    def children_by_key(self, parent_id: str | None) -> Mapping[tuple[str, str | None], TaskRun]:
+        """Return the latest child task run of a parent by (task id, loop value)."""
+        self._build()
+        return self._by_key.get(parent_id, {})
+
+    def unfinished_children(self, parent_id: str | None) -> list[TaskRun]:
+        """Return the task runs directly under a parent not yet terminated, oldest first."""
+        self._build()
+        return [self._by_id[run_id] for run_id in self._open_under.get(parent_id, ())]
+
+    def terminated_children(self, parent_id: str | None) -> int:
+        """Count the terminated task runs directly under a parent."""
+        self._build()
+        return self._ended.get(parent_id, 0)
+
     def get(self, task_run_id: str) -> TaskRun:
-        return self._by_id[task_run_id]
+        """Return a task run by id; KeyError if the execution has none."""
+        run = self._by_id.get(task_run_id)
+        if run is None:
+            run = self._ids()[task_run_id]
+        return run
 
     def failed_children(self, parent_id: str | None) -> list[TaskRun]:
         """Return the FAILED task runs directly under a parent."""
@@ -97,17 +153,36 @@ class ExecutionIndex:
         """Return the parents of a task run, outermost first."""
         chain: list[TaskRun] = []
         parent_id = task_run.parent_task_run_id
-        while parent_id is not None and parent_id in self._by_id:
-            parent = self._by_id[parent_id]
+        while parent_id is not None:
+            parent = self._by_id.get(parent_id)
+            if parent is None:
+                parent = self._ids().get(parent_id)
+                if parent is None:
+                    break
             chain.append(parent)
             parent_id = parent.parent_task_run_id
         chain.reverse()
         return chain
 
 
-def enabled(tasks: Iterable[ResolvedTask] | None) -> list[ResolvedTask]:
+class Enabled(list[ResolvedTask]):
+    """Resolved tasks already without the disabled ones, with their keys known once.
+
+    A loop's thousands of children are filtered and keyed once, when the loop expands them,
+    instead of on each of the executor's questions.
+    """
+
+    @cached_property
+    def keys(self) -> frozenset[tuple[str, str | None]]:
+        """The (task id, loop value) of each task."""
+        return frozenset((resolved.task.id, resolved.value) for resolved in self)
+
+
+def enabled(tasks: Iterable[ResolvedTask] | None) -> Enabled:
     """Drop disabled tasks: they never get a task run."""
-    return [resolved for resolved in tasks or () if not resolved.task.disabled]
+    if isinstance(tasks, Enabled):
+        return tasks
+    return Enabled(resolved for resolved in tasks or () if not resolved.task.disabled)
 
 
 def resolve(tasks: Sequence[Task] | None, value: str | None = None) -> list[ResolvedTask]:
@@ -145,10 +220,10 @@ class FlowableRun:
     def parent_id(self) -> str | None:
         return self.task_run.id if self.task_run is not None else None
 
-    @cached_property
-    def _children(self) -> dict[tuple[str, str | None], TaskRun]:
+    @property
+    def _children(self) -> Mapping[tuple[str, str | None], TaskRun]:
         """The child task runs of this parent by (task id, loop value)."""
-        return {(run.task_id, run.value): run for run in self.index.children(self.parent_id)}
+        return self.index.children_by_key(self.parent_id)
 
     def runs_for(self, tasks: Sequence[ResolvedTask]) -> list[TaskRun]:
         """Return the existing task runs of these resolved tasks, in the tasks' order."""
@@ -197,10 +272,12 @@ class FlowableRun:
         failed = self.index.failed_children(self.parent_id)
         if not failed:
             return False
-        keys = {(resolved.task.id, resolved.value) for resolved in tasks}
+        keys = tasks.keys if isinstance(tasks, Enabled) else _keys(tasks)
         return any((run.task_id, run.value) in keys for run in failed)
 
     def all_terminated(self, tasks: Sequence[ResolvedTask]) -> bool:
+        if self.index.terminated_children(self.parent_id) < len(tasks):
+            return False  # too few children ended for these tasks to have all ended
         runs = self.runs_for(tasks)
         done = sum(1 for run in runs if run.current.is_terminated())
         return done >= len(tasks)
@@ -217,17 +294,30 @@ class FlowableRun:
         current = self.current_tasks(tasks, errors, finally_)
         if not current or self.index.execution.current is State.KILLING:
             return []
-        runs = self.runs_for(current)
-        if not runs:
-            return [current[0]]
-        if any(run.current.is_created() or run.current.is_running() for run in runs):
-            return []
-        if any(not run.current.is_terminated() for run in runs):
-            return []  # paused or waiting for a retry
-        created = {(run.task_id, run.value) for run in runs}
-        for resolved in current:
-            if (resolved.task.id, resolved.value) not in created:
-                return [resolved]
+        # One still running, paused or waiting for a retry holds the others back; only the
+        # parent's open children are looked at, not every child that ended before.
+        keys = current.keys if isinstance(current, Enabled) else _keys(current)
+        children = self._children
+        for run in self.index.unfinished_children(self.parent_id):
+            key = (run.task_id, run.value)
+            if key in keys and children.get(key) is run:
+                return []
+        return self._first_not_created(current)
+
+    def _first_not_created(self, current: list[ResolvedTask]) -> list[ResolvedTask]:
+        """Return the first task of `current` that has no task run yet, if any.
+
+        Task runs are never taken away from an index, so the tasks found created stay created:
+        for a list the step keeps (a loop's, the flow's), the search resumes where it stopped.
+        """
+        key = (self.parent_id, "created-up-to")
+        known = self.memo.get(key)
+        start = known[2] if known and known[0] is self.index and known[1] is current else 0
+        for position in range(start, len(current)):
+            if self.run_of(current[position]) is None:
+                self.memo[key] = (self.index, current, position)
+                return [current[position]]
+        self.memo[key] = (self.index, current, len(current))
         return []
 
     def concurrent_nexts(
@@ -263,28 +353,27 @@ class FlowableRun:
         if name != "tasks":
             return self.sequential_nexts(tasks, errors, finally_)
         groups = self.remember("groups", lambda: _by_value(current))
-        # Groups start in order and mostly finish in order: skip the finished head, and stop
-        # at the first group not started yet, since every later one is not started either.
-        first = self.memo.get((self.parent_id, "first-open"), 0)
+        # Groups start in order: the groups started and not yet finished are remembered, so a
+        # step looks at those in progress only, not at every group started before them.
+        progress = self.remember("group-progress", _GroupProgress)
+        while (
+            progress.started < len(groups) and self.run_of(groups[progress.started][0]) is not None
+        ):
+            progress.open.add(progress.started)
+            progress.started += 1
         nexts: list[ResolvedTask] = []
         active = 0
-        position = first
-        while position < len(groups):
-            group = groups[position]
-            next_item = self._next_in_group(group)
-            if next_item is group[0]:
-                break
-            if next_item is None and position == first:
-                first += 1
-            elif next_item is _BUSY:
-                active += 1
-            elif isinstance(next_item, ResolvedTask):
-                active += 1
+        for position in sorted(progress.open):
+            next_item = self._next_in_group(groups[position])
+            if next_item is None:
+                progress.open.discard(position)
+                continue
+            active += 1
+            if isinstance(next_item, ResolvedTask):
                 nexts.append(next_item)
-            position += 1
-        self.memo[(self.parent_id, "first-open")] = first
-        room = len(groups) - position if limit <= 0 else max(limit - active, 0)
-        return nexts + [group[0] for group in groups[position : position + room]]
+        start = progress.started
+        room = len(groups) - start if limit <= 0 else max(limit - active, 0)
+        return nexts + [group[0] for group in groups[start : start + room]]
 
     def _next_in_group(self, group: list[ResolvedTask]) -> ResolvedTask | object | None:
         """Return the group's next task to create, `_BUSY` while one runs, None when done."""
@@ -339,6 +428,18 @@ class FlowableRun:
 
 
 _BUSY = object()
+
+
+@dataclass
+class _GroupProgress:
+    """How far a loop's groups went: how many started, which of those are not finished."""
+
+    started: int = 0
+    open: set[int] = field(default_factory=set)
+
+
+def _keys(tasks: Sequence[ResolvedTask]) -> frozenset[tuple[str, str | None]]:
+    return frozenset((resolved.task.id, resolved.value) for resolved in tasks)
 
 
 def _by_value(tasks: Sequence[ResolvedTask]) -> list[list[ResolvedTask]]:

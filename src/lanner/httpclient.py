@@ -18,6 +18,8 @@ from types import TracebackType
 
 import httpx
 
+from lanner.http_transport import ShardedTransport
+
 
 def _user_agent() -> str:
     try:
@@ -29,7 +31,8 @@ def _user_agent() -> str:
 USER_AGENT = _user_agent()
 
 # Sized for a worker running hundreds of task runs at once: a ForEach of 200 requests with a
-# concurrency of 20 must never wait for a free connection.
+# concurrency of 20 must never wait for a free connection. (The shards keep up to
+# `max_connections` alive, each until `keepalive_expiry`; see lanner.http_transport.)
 DEFAULT_LIMITS = httpx.Limits(
     max_connections=1024,
     max_keepalive_connections=256,
@@ -88,13 +91,24 @@ class ClientPool:
             # Waiting for a pooled connection is bounded by the generous limits instead.
             pool=None,
         )
+        # Loading the trusted certificates takes milliseconds: once per client, not per shard.
+        tls = httpx.create_ssl_context(verify=config.verify, trust_env=False)
+
+        def shard(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
+            return httpx.AsyncHTTPTransport(
+                verify=tls,
+                limits=limits,
+                http2=False,
+                proxy=config.proxy,
+                # As the client: certificates and proxies come from the flow, not the env.
+                trust_env=False,
+            )
+
         return httpx.AsyncClient(
-            verify=config.verify,
             follow_redirects=config.follow_redirects,
-            proxy=config.proxy,
             timeout=timeout,
-            limits=self._limits,
-            http2=False,
+            # Small pools side by side: see lanner.http_transport. The proxy is theirs too.
+            transport=ShardedTransport(shard, self._limits),
             headers={"User-Agent": self._user_agent},
             cookies=_no_cookies(),
             # Proxies come from the flow's options only, as in Kestra, not from the environment.

@@ -24,6 +24,9 @@ class WorkerJob:
     execution: Execution
     task_run: TaskRun
     task: RunnableTask
+    ancestors: tuple[TaskRun, ...] = ()
+    """The task run's parents in `execution`, outermost first, when the executor knows them:
+    the worker then finds them without indexing every task run of the execution."""
 
 
 @dataclass(frozen=True, slots=True)

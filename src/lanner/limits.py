@@ -8,6 +8,7 @@ thing, the execution's JSON with its task runs and their outputs, in UTF-8 bytes
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from lanner.exceptions import MessageTooBigError
@@ -41,20 +42,38 @@ class ExecutionSizes:
     """The stored size of one execution, task run by task run, kept up to date cheaply.
 
     The size of each task run is remembered when it is measured, so a new result costs the
-    size of its own task run plus the execution's other fields, not the whole execution.
+    size of its own task run plus the execution's other fields, not the whole execution: a
+    ForEach of thousands of task runs would otherwise pay for every sibling on every result.
     """
 
     def __init__(self) -> None:
         self._runs: dict[str, int] = {}
+        self._total = 0
 
     def with_run(self, execution: Execution, run: TaskRun) -> int:
         """Return the execution's size once `run` (added or replacing its old self) is in."""
-        for other in execution.task_runs:
-            if other.id not in self._runs:
-                self._runs[other.id] = encoded_size(other.to_json())
-        self._runs[run.id] = encoded_size(run.to_json())
-        bare = execution.to_json()
+        self._measure_new(execution)
+        self._remember(run.id, encoded_size(run.to_json()))
+        bare = replace(execution, task_runs=()).to_json()
         bare.pop("taskRunList", None)
         # Separators between the task runs inside `"taskRunList":[...]`.
         overhead = len(self._runs) + len('"taskRunList":[]')
-        return encoded_size(bare) + sum(self._runs.values()) + overhead
+        return encoded_size(bare) + self._total + overhead
+
+    def _measure_new(self, execution: Execution) -> None:
+        """Measure the task runs created since the last call.
+
+        Task runs are appended to an execution and keep their place when they change, so
+        those not measured yet are the ones after the last measured one.
+        """
+        fresh = []
+        for other in reversed(execution.task_runs):
+            if other.id in self._runs:
+                break
+            fresh.append(other)
+        for other in fresh:
+            self._remember(other.id, encoded_size(other.to_json()))
+
+    def _remember(self, run_id: str, size: int) -> None:
+        self._total += size - self._runs.get(run_id, 0)
+        self._runs[run_id] = size

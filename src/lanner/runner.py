@@ -401,8 +401,9 @@ class Runner:
             # Task runs left the execution (a loop's previous iteration): store it whole.
             await self.store.save_execution(execution)
         else:
-            latest = [execution.task_run(run_id) for run_id in changed]
-            await self.store.save_execution(execution, latest)
+            # Each decision holds its task runs as it left them, and a later one as it left
+            # them again: `changed` has the latest of each, without searching the execution.
+            await self.store.save_execution(execution, list(changed.values()))
         for decision in decisions:
             for fresh in decision.new_executions:
                 await self.store.save_execution(fresh)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from lanner.context import Masker, base_variables, runtime_functions, task_variables
 from lanner.executions import Execution, Label, Level, LogEntry, TaskRun
 from lanner.expressions import render, render_typed
-from lanner.flowable import ExecutionIndex, FlowableRun
+from lanner.flowable import Enabled, ExecutionIndex, FlowableRun, enabled, resolve
 from lanner.flows import Flow
 from lanner.jobs import WorkerJob
 from lanner.states import State
@@ -51,6 +51,16 @@ class Decision:
         return self.execution.current.is_terminated()
 
 
+@dataclass(frozen=True)
+class FlowLists:
+    """A flow's top-level task lists, as its executor steps read them."""
+
+    tasks: Enabled
+    errors: Enabled
+    finally_: Enabled
+    after_execution: Enabled
+
+
 class StepState:
     """One executor step over one execution (mutable scratch state, discarded afterwards)."""
 
@@ -71,7 +81,7 @@ class StepState:
         self.child_requests: list[ChildRequest] = []
         self.removed: set[str] = set()
         self._shared: dict[str, Any] | None = None
-        self.tasks: dict[str, Task] = {task.id: task for task in flow.walk()}
+        self.tasks, self.top = self._flow_lists(flow)
         # The index of the execution the previous step produced is reused when this step starts
         # from that very execution (the usual case): rebuilding it costs O(task runs).
         cached = self.memo.get("index")
@@ -79,6 +89,21 @@ class StepState:
             self.index = cached
         else:
             self.index = self.memo["index"] = ExecutionIndex(execution)
+
+    def _flow_lists(self, flow: Flow) -> tuple[dict[str, Task], FlowLists]:
+        """Return the flow's tasks by id and its top-level lists, made once per execution."""
+        cached = self.memo.get("flow")
+        if isinstance(cached, tuple) and cached[0] is flow:
+            return cached[1], cached[2]
+        tasks = {task.id: task for task in flow.walk()}
+        top = FlowLists(
+            enabled(resolve(flow.tasks)),
+            enabled(resolve(flow.errors)),
+            enabled(resolve(flow.finally_)),
+            enabled(resolve(flow.after_execution)),
+        )
+        self.memo["flow"] = (flow, tasks, top)
+        return tasks, top
 
     # -- bookkeeping ------------------------------------------------------------------------
 
@@ -88,14 +113,14 @@ class StepState:
         jobs = []
         final = self.execution.final_state
         for run_id in self.to_dispatch:
-            run = self.execution.task_run(run_id)
+            run = self.index.get(run_id)
             task = self.tasks[run.task_id]
             assert isinstance(task, RunnableTask)
             execution = self.execution
             if final is not None and run.task_id in self._after_ids:
                 # An afterExecution task reads the final state as `execution.state`.
                 execution = execution.with_state(final, self.now)
-            jobs.append(WorkerJob(execution, run, task))
+            jobs.append(WorkerJob(execution, run, task, tuple(self.index.ancestors(run))))
         return Decision(
             execution=self.execution,
             changed=self.changed,
@@ -110,7 +135,7 @@ class StepState:
         )
 
     def save(self, run: TaskRun) -> TaskRun:
-        self.execution = self.execution.with_task_run(run)
+        self.execution = self.index.with_run(self.execution, run)
         self.index.update(self.execution, run)
         self.changed[run.id] = run
         return run

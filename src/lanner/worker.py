@@ -112,7 +112,7 @@ class Worker:
         """Build the RunContext of a job."""
         flow = self.flows(job)
         execution = job.execution
-        index = ExecutionIndex(execution)
+        index = ExecutionIndex(execution, known=job.ancestors)
         masker = Masker(secret_values(flow, execution.inputs or {}))
         base = LogEntry(
             namespace=execution.namespace,

@@ -150,9 +150,21 @@ def task_run_rows(
 
 
 def _positioned(execution: Execution, task_runs: Sequence[TaskRun]) -> list[tuple[int, TaskRun]]:
-    """Pair each task run with its position in the execution (after them all if absent)."""
-    positions = {run.id: index for index, run in enumerate(execution.task_runs)}
-    end = len(positions)
+    """Pair each task run with its position in the execution (after them all if absent).
+
+    The search starts from the end, where new and running task runs are, and stops once
+    every one is found: saving a result of a wide loop does not walk all of its task runs.
+    """
+    wanted = {run.id for run in task_runs}
+    positions: dict[str, int] = {}
+    runs = execution.task_runs
+    for index in range(len(runs) - 1, -1, -1):
+        if len(positions) == len(wanted):
+            break
+        run_id = runs[index].id
+        if run_id in wanted:
+            positions[run_id] = index
+    end = len(runs)
     return [(positions.get(run.id, end + offset), run) for offset, run in enumerate(task_runs)]
 
 

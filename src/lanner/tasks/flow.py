@@ -15,7 +15,7 @@ from pydantic.alias_generators import to_camel
 
 from lanner.exceptions import TaskError
 from lanner.expressions import is_truthy_text, to_json, to_text
-from lanner.flowable import resolve
+from lanner.flowable import enabled, resolve
 from lanner.properties import Expr, looks_like_template
 from lanner.states import State
 from lanner.tasks.base import FlowableTask, ResolvedTask, Task, TaskRef
@@ -249,7 +249,7 @@ class _Loop(_ListFlowable):
     def _expand(self, run: FlowableRun) -> tuple[list[ResolvedTask], ...]:
         stored = run.task_run.loop_values if run.task_run is not None else None
         values = stored if stored is not None else loop_values(run, self.values_source())
-        each = [ResolvedTask(task, value) for value in values for task in self.tasks]
+        each = enabled(ResolvedTask(task, value) for value in values for task in self.tasks)
         return each, resolve(self.errors), resolve(self.finally_)
 
 

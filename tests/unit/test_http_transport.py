@@ -1,0 +1,123 @@
+"""The sharded HTTP transport: small connection pools side by side, against a real server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from lanner.http_transport import ShardedTransport
+
+
+@dataclass
+class CountingServer:
+    """A keep-alive HTTP/1.1 server on 127.0.0.1 that counts connections and requests."""
+
+    url: str = ""
+    connections: int = 0
+    in_flight: int = 0
+    peak: int = 0
+    delay: float = 0.0
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                self.in_flight += 1
+                self.peak = max(self.peak, self.in_flight)
+                await asyncio.sleep(self.delay)
+                self.in_flight -= 1
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[CountingServer]:
+    counting = CountingServer()
+    listening = await asyncio.start_server(counting.handle, "127.0.0.1", 0)
+    port = listening.sockets[0].getsockname()[1]
+    counting.url = f"http://127.0.0.1:{port}"
+    async with listening:
+        yield counting
+        listening.close()
+
+
+def _client(
+    limits: httpx.Limits, shard_size: int = 4
+) -> tuple[httpx.AsyncClient, ShardedTransport]:
+    def shard(shard_limits: httpx.Limits) -> httpx.AsyncBaseTransport:
+        return httpx.AsyncHTTPTransport(limits=shard_limits)
+
+    transport = ShardedTransport(shard, limits, shard_size=shard_size)
+    return httpx.AsyncClient(transport=transport), transport
+
+
+async def test_concurrent_requests_open_one_shard_per_few_connections(
+    server: CountingServer,
+) -> None:
+    server.delay = 0.2
+    client, transport = _client(httpx.Limits(max_connections=100))
+    async with client:
+        responses = await asyncio.gather(*(client.get(server.url) for _ in range(10)))
+        assert transport.shards == 3  # 4 + 4 + 2
+        assert transport.in_flight == 0
+
+    assert [response.text for response in responses] == ["ok"] * 10
+    assert server.peak == 10  # nothing waited for a connection
+    assert transport.shards == 0  # closed with the client
+
+
+async def test_sequential_requests_reuse_one_connection(server: CountingServer) -> None:
+    client, transport = _client(httpx.Limits(max_connections=100))
+    async with client:
+        for _ in range(5):
+            assert (await client.get(server.url)).text == "ok"
+        assert transport.shards == 1
+
+    assert server.connections == 1
+
+
+async def test_a_second_wave_reuses_the_connections_of_the_first(server: CountingServer) -> None:
+    server.delay = 0.1
+    client, transport = _client(httpx.Limits(max_connections=100))
+    async with client:
+        for _ in range(3):
+            await asyncio.gather(*(client.get(server.url) for _ in range(8)))
+        assert transport.shards == 2
+
+    assert server.connections == 8
+
+
+async def test_max_connections_bounds_the_shards_and_requests_wait(
+    server: CountingServer,
+) -> None:
+    server.delay = 0.1
+    client, transport = _client(httpx.Limits(max_connections=6))
+    async with client:
+        responses = await asyncio.gather(*(client.get(server.url) for _ in range(12)))
+        assert transport.shards == 2  # 6 connections in shards of 4: 4 + 2
+        assert transport.in_flight == 0
+
+    assert all(response.status_code == 200 for response in responses)
+    assert server.peak == 6
+    assert server.connections == 6
+
+
+async def test_a_failed_request_gives_its_slot_back(server: CountingServer) -> None:
+    client, transport = _client(httpx.Limits(max_connections=100))
+    async with client:
+        with pytest.raises(httpx.ConnectError):
+            await client.get("http://127.0.0.1:1/")
+        assert transport.in_flight == 0
+        async with client.stream("GET", server.url) as response:
+            assert transport.in_flight == 1
+            assert await response.aread() == b"ok"
+        assert transport.in_flight == 0
