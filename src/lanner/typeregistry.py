@@ -33,9 +33,15 @@ class TypeRegistry(Generic[M]):
     """Classes of one kind (tasks, triggers) by canonical type name."""
 
     def __init__(
-        self, kind: str, builtin_modules: tuple[str, ...], canonical: Callable[[str], str]
+        self,
+        kind: str,
+        builtin_modules: tuple[str, ...],
+        canonical: Callable[[str], str],
+        refused: Mapping[str, str] | None = None,
     ) -> None:
+        """`refused` maps Kestra types that are refused on purpose to the reason given."""
         self.kind = kind
+        self._refused = dict(refused or {})
         self._builtin_modules = builtin_modules
         self._canonical = canonical
         self._classes: dict[str, M] = {}
@@ -93,8 +99,9 @@ class TypeRegistry(Generic[M]):
             raise ValidationError.from_exception_data(title, [details])
         cls = self.lookup(type_name) if isinstance(type_name, str) else None
         if cls is None:
-            hint = self.suggest(str(type_name))
-            extra = f" (did you mean {hint}?)" if hint else ""
+            reason = self._refused.get(self._canonical(str(type_name)))
+            hint = None if reason else self.suggest(str(type_name))
+            extra = f" ({reason})" if reason else f" (did you mean {hint}?)" if hint else ""
             error = PydanticCustomError(
                 f"unknown_{self.kind}_type",
                 "Invalid type: {type}{extra}",

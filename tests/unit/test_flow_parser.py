@@ -691,3 +691,20 @@ def test_conformance_flows_parse(path: Path) -> None:
         pytest.skip(f"unregistered task types: {', '.join(unknown)}")
     report = validate_flow(text)
     assert [str(problem) for problem in report.problems] == []
+
+
+@pytest.mark.parametrize(
+    "type_name",
+    ["io.kestra.plugin.core.flow.Template", "io.kestra.core.tasks.flows.Template"],
+)
+def test_a_template_task_is_refused_with_the_reason(type_name: str) -> None:
+    source = (
+        "id: templated\nnamespace: company.team\ntasks:\n"
+        f"  - id: shared\n    type: {type_name}\n    namespace: company.team\n"
+        "    templateId: common\n"
+    )
+    [problem] = [str(item) for item in validate_flow(source).problems]
+    assert problem == (
+        f"5:11: shared.type: Invalid type: {type_name} (templates are deprecated and disabled,"
+        " as in Kestra by default: use a Subflow task)"
+    )

@@ -77,6 +77,11 @@ TASKS: TypeRegistry[type[Task]] = TypeRegistry(
         "lanner.tasks.waitfor",
     ),
     canonical_type,
+    {
+        "io.kestra.plugin.core.flow.Template": (
+            "templates are deprecated and disabled, as in Kestra by default: use a Subflow task"
+        ),
+    },
 )
 register = TASKS.register
 lookup = TASKS.lookup
