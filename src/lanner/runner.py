@@ -20,23 +20,20 @@ from lanner.child_runner import ChildExecutions, children_of, parent_of
 from lanner.children import ChildEvent
 from lanner.clock import utcnow
 from lanner.context import error_logs_function
-from lanner.engine_support import new_execution
+from lanner.engine_support import new_execution, paused_resume_values
 from lanner.exceptions import IllegalStateError, NotFoundError
 from lanner.executions import Attempt, Execution, Label, Level, LogEntry
 from lanner.executor import Executor
-from lanner.expressions import Function, render_typed
+from lanner.expressions import Function
 from lanner.flow_parser import parse_flow
 from lanner.flows import Flow
 from lanner.httpclient import ClientPool
-from lanner.inputs import InputDeclaration, parse_input, resolve_inputs
 from lanner.jobs import WorkerJob, WorkerResult
-from lanner.jsonvalues import jsonable
 from lanner.settings import Settings
 from lanner.states import State
 from lanner.step import Decision
 from lanner.storage import LocalStorage
 from lanner.store import Store
-from lanner.tasks.pause import Pause
 from lanner.worker import Worker
 
 LogListener = Callable[[LogEntry], None]
@@ -247,26 +244,9 @@ class Runner:
         live = self._live.get(execution_id)
         if live is None:
             await self._existing(execution_id)  # NotFoundError when it does not exist at all
-        if live is None or live.execution.current is not State.PAUSED:
             raise IllegalStateError(f"Execution '{execution_id}' is not PAUSED")
-        outputs = self._on_resume_values(live, inputs or {})
+        outputs = paused_resume_values(live.flow, live.execution, inputs or {})
         await self._events.put(_Event("resume", execution_id, outputs=outputs))
-
-    def _on_resume_values(self, live: _Live, inputs: Mapping[str, Any]) -> dict[str, Any] | None:
-        """Check the values given on resume against the paused tasks' `onResume` inputs."""
-        declarations: list[InputDeclaration] = []
-        for run in live.execution.task_runs:
-            task = live.flow.find_task(run.task_id)
-            if run.current is State.PAUSED and isinstance(task, Pause) and task.on_resume:
-                declarations.extend(parse_input(item) for item in task.on_resume)
-        if not declarations:
-            return None
-        resolved = resolve_inputs(
-            declarations,
-            inputs,
-            render_typed=lambda template, variables: render_typed(template, variables),
-        )
-        return dict(jsonable(resolved))
 
     async def change_status(self, execution_id: str, state: State) -> Execution:
         """Set the state of an ended execution; nothing runs again."""
