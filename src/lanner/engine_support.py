@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from lanner.exceptions import IllegalStateError, NotFoundError
-from lanner.executions import Execution, Label
+from lanner.executions import Attempt, Execution, Label, TaskRun
 from lanner.expressions import render_typed
 from lanner.flow_parser import parse_flow
 from lanner.flows import Flow
@@ -20,7 +20,13 @@ from lanner.storage import LocalStorage, execution_prefix
 from lanner.store import Store
 from lanner.tasks.pause import Pause
 
-__all__ = ["existing", "flow_of", "new_execution", "paused_resume_values"]
+__all__ = [
+    "existing",
+    "flow_of",
+    "new_execution",
+    "paused_resume_values",
+    "retry_lost_attempt",
+]
 
 
 def new_execution(
@@ -108,3 +114,10 @@ def paused_resume_values(
         render_typed=lambda template, variables: render_typed(template, variables),
     )
     return dict(jsonable(resolved))
+
+
+def retry_lost_attempt(run: TaskRun, now: datetime) -> TaskRun:
+    """Fail the last attempt of a task run whose runner was lost; the run is a retry due now."""
+    last = run.attempts[-1]
+    attempts = (*run.attempts[:-1], Attempt(last.state.to(State.FAILED, now), last.log_file))
+    return replace(run.with_state(State.RETRYING, now), attempts=attempts, due_at=0.0)

@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 
 from lanner.clock import utcnow
-from lanner.executions import Attempt, Execution
+from lanner.engine_support import retry_lost_attempt
+from lanner.executions import Execution
 from lanner.executor import Executor
 from lanner.flowrepo import FlowRepository
 from lanner.flows import Flow
@@ -244,7 +244,4 @@ def lost_attempt(execution: Execution, ticket: JobTicket, now: datetime) -> Exec
         return execution
     if run.current is not State.RUNNING or len(run.attempts) != ticket.attempt:
         return execution
-    last = run.attempts[-1]
-    attempts = (*run.attempts[:-1], Attempt(last.state.to(State.FAILED, now), last.log_file))
-    retried = replace(run.with_state(State.RETRYING, now), attempts=attempts, due_at=0.0)
-    return execution.with_task_run(retried)
+    return execution.with_task_run(retry_lost_attempt(run, now))

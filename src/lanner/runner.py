@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -20,9 +20,9 @@ from lanner.child_runner import ChildExecutions, children_of, parent_of
 from lanner.children import ChildEvent
 from lanner.clock import utcnow
 from lanner.context import error_logs_function
-from lanner.engine_support import new_execution, paused_resume_values
+from lanner.engine_support import new_execution, paused_resume_values, retry_lost_attempt
 from lanner.exceptions import IllegalStateError, NotFoundError
-from lanner.executions import Attempt, Execution, Label, Level, LogEntry
+from lanner.executions import Execution, Label, Level, LogEntry
 from lanner.executor import Executor
 from lanner.expressions import Function
 from lanner.flow_parser import parse_flow
@@ -537,13 +537,7 @@ def _requeue_running(execution: Execution) -> Execution:
     now = utcnow()
     for run in execution.task_runs:
         if run.current is State.RUNNING and run.attempts:
-            last = run.attempts[-1]
-            attempts = (
-                *run.attempts[:-1],
-                Attempt(last.state.to(State.FAILED, now), last.log_file),
-            )
-            retried = replace(run.with_state(State.RETRYING, now), attempts=attempts, due_at=0.0)
-            execution = execution.with_task_run(retried)
+            execution = execution.with_task_run(retry_lost_attempt(run, now))
     return execution
 
 
