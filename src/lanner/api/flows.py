@@ -107,6 +107,16 @@ def _query(
     return flow_query(params, namespace=namespace, text=text, labels=labels or (), sort=sort or ())
 
 
+def _matching(
+    request: Request, q: Text = None, namespace: NamespacePrefix = None, labels: Labels = None
+) -> FlowQuery:
+    return _query(request, q, namespace, labels)
+
+
+Matching = Annotated[FlowQuery, Depends(_matching)]
+"""The flows a bulk route acts on: those a search with these parameters finds."""
+
+
 def _json(stored: StoredFlow, *, source: bool = True) -> dict[str, Any]:
     return flow_json(stored.record, stored.flow, source=source)
 
@@ -236,13 +246,10 @@ async def import_flows(
     responses={**_ZIP, **ERRORS},
 )
 async def export_by_query(
-    request: Request,
     services: ServicesDep,
-    q: Text = None,
-    namespace: NamespacePrefix = None,
-    labels: Labels = None,
+    query: Matching,
 ) -> Response:
-    records = await services.flows.find(_query(request, q, namespace, labels))
+    records = await services.flows.find(query)
     return _zip_response(zip_sources(records))
 
 
@@ -269,13 +276,10 @@ def _zip_response(data: bytes) -> Response:
     responses=ERRORS,
 )
 async def delete_by_query(
-    request: Request,
     services: ServicesDep,
-    q: Text = None,
-    namespace: NamespacePrefix = None,
-    labels: Labels = None,
+    query: Matching,
 ) -> dict[str, int]:
-    records = await services.flows.find(_query(request, q, namespace, labels))
+    records = await services.flows.find(query)
     for record in records:
         await services.flows.delete(record.namespace, record.id)
     return {"count": len(records)}
@@ -330,13 +334,9 @@ async def _set_disabled_by_query(repo: FlowRepository, query: FlowQuery, disable
     responses=ERRORS,
 )
 async def disable_by_query(
-    request: Request,
     services: ServicesDep,
-    q: Text = None,
-    namespace: NamespacePrefix = None,
-    labels: Labels = None,
+    query: Matching,
 ) -> dict[str, int]:
-    query = _query(request, q, namespace, labels)
     return {"count": await _set_disabled_by_query(services.flows, query, True)}
 
 
@@ -347,13 +347,9 @@ async def disable_by_query(
     responses=ERRORS,
 )
 async def enable_by_query(
-    request: Request,
     services: ServicesDep,
-    q: Text = None,
-    namespace: NamespacePrefix = None,
-    labels: Labels = None,
+    query: Matching,
 ) -> dict[str, int]:
-    query = _query(request, q, namespace, labels)
     return {"count": await _set_disabled_by_query(services.flows, query, False)}
 
 
