@@ -271,6 +271,12 @@ def test_namespace_files_can_be_created_and_edited(ui: UI, lanner: LannerServer)
     page.keyboard.insert_text("greeting: hello")
     page.locator(".file-editor").get_by_role("button", name="Save").click()
     expect(page.get_by_role("table", name="Namespace files")).to_contain_text("notes.yml")
-    content = lanner.api.get("/namespaces/e2e/files", params={"path": "/notes.yml"})
+    # The file is listed once created (empty); the save that follows lands a moment later.
+    deadline = time.monotonic() + 10
+    while True:
+        content = lanner.api.get("/namespaces/e2e/files", params={"path": "/notes.yml"})
+        if content.text == "greeting: hello" or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert content.text == "greeting: hello"
     ui.shot("namespace-files")
