@@ -298,7 +298,7 @@ class _Step(StepState):
         if self.flow.after_execution and self._final_state() is not None:
             after = self.flowable_run(self.flow.tasks[0], None)
             progress |= self._create(None, after.sequential_nexts(lists.after_execution))
-        for snapshot in self.index.unfinished():
+        for snapshot in self.index.unfinished_of(self._flowable_ids()):
             task = self.tasks[snapshot.task_id]
             run = self.index.get(snapshot.id)
             if isinstance(task, FlowableTask) and not run.current.is_terminated():
@@ -307,7 +307,7 @@ class _Step(StepState):
 
     def _timers(self) -> bool:
         progress = False
-        for run in self.index.unfinished():
+        for run in self.index.unfinished_with_timer():
             if run.due_at is None:
                 continue
             due = datetime.fromtimestamp(run.due_at, tz=self.now.tzinfo)
@@ -325,7 +325,7 @@ class _Step(StepState):
 
     def _restarted(self) -> bool:
         """Start again the task runs a restart or a replay left RESTARTED, as a new attempt."""
-        runs = [run for run in self.index.unfinished() if run.current is State.RESTARTED]
+        runs = self.index.unfinished_restarted()
         for run in runs:
             self._start(run, self.tasks[run.task_id])
         return bool(runs)
@@ -484,11 +484,11 @@ class _Step(StepState):
         if self.execution.current.is_terminated():
             return
         if self.execution.current is State.KILLING:
-            if not self.index.unfinished():
+            if not self.index.has_unfinished():
                 self.set_execution_state(State.KILLED)
             return
         state = self._final_state()
-        if state is None or self.index.unfinished():
+        if state is None or self.index.has_unfinished():
             return
         self.set_execution_state(state)
 

@@ -46,6 +46,17 @@ class ExecutionIndex:
         self._failed: dict[str | None, dict[str, None]] = defaultdict(dict)
         self._ended: dict[str | None, int] = defaultdict(int)
         self._open_under: dict[str | None, dict[str, None]] = defaultdict(dict)
+        # Subsets of the open task runs the executor asks for on every step, so that a step
+        # costs what it looks at: by task, those with a timer, those RESTARTED. The order
+        # they were opened in keeps every answer in the order of `unfinished()`.
+        self._open_order: dict[str, int] = {}
+        self._opened = 0
+        self._open_by_task: dict[str, dict[str, None]] = defaultdict(dict)
+        self._open_due: dict[str, None] = {}
+        self._open_restarted: dict[str, None] = {}
+        # Per parent, the ids of children in the order they ended (a child may end again
+        # after a retry): a loop reads what ended since it last looked, not all its children.
+        self._ended_log: dict[str | None, list[str]] = defaultdict(list)
         self._built = False
         self._places: dict[str, int] | None = None
 
@@ -77,6 +88,7 @@ class ExecutionIndex:
         parent_id = run.parent_task_run_id
         siblings = self._by_parent[parent_id]
         position = self._position.get(run.id)
+        was_open = position is None or run.id in self._open
         if position is None:
             position = self._position[run.id] = len(siblings)
             siblings.append(run)
@@ -91,17 +103,34 @@ class ExecutionIndex:
         latest = keyed.get(key)
         if latest is None or self._position[latest.id] <= position:
             keyed[key] = run
+        run_id = run.id
         if run.current.is_terminated():
-            self._open.pop(run.id, None)
-            self._open_under[parent_id].pop(run.id, None)
+            if was_open:  # it ends now (or is new and already ended)
+                self._ended_log[parent_id].append(run_id)
+            self._close(run)
         else:
-            self._open[run.id] = None
-            self._open_under[parent_id][run.id] = None
+            if run_id not in self._open:
+                self._open_order[run_id] = self._opened
+                self._opened += 1
+            self._open[run_id] = None
+            self._open_under[parent_id][run_id] = None
+            self._open_by_task[run.task_id][run_id] = None
+            _keep_if(self._open_due, run_id, run.due_at is not None)
+            _keep_if(self._open_restarted, run_id, run.current is State.RESTARTED)
         failed = self._failed[parent_id]
         if run.current is State.FAILED:
             failed[run.id] = None
         else:
             failed.pop(run.id, None)
+
+    def _close(self, run: TaskRun) -> None:
+        """Forget a terminated task run in every open subset."""
+        run_id = run.id
+        self._open.pop(run_id, None)
+        self._open_under[run.parent_task_run_id].pop(run_id, None)
+        self._open_by_task[run.task_id].pop(run_id, None)
+        self._open_due.pop(run_id, None)
+        self._open_restarted.pop(run_id, None)
 
     def with_run(self, execution: Execution, run: TaskRun) -> Execution:
         """Return `execution` with `run` added or replacing its old self (see `update`).
@@ -149,6 +178,38 @@ class ExecutionIndex:
         self._build()
         return [self._by_id[run_id] for run_id in self._open]
 
+    def has_unfinished(self) -> bool:
+        """Tell whether any task run is not terminated yet."""
+        self._build()
+        return bool(self._open)
+
+    def unfinished_of(self, task_ids: Iterable[str]) -> list[TaskRun]:
+        """Return the unfinished task runs of these tasks, in the order of `unfinished()`."""
+        self._build()
+        found = [run_id for task_id in task_ids for run_id in self._open_by_task.get(task_id, ())]
+        return self._in_open_order(found)
+
+    def unfinished_with_timer(self) -> list[TaskRun]:
+        """Return the unfinished task runs with a `due_at`, in the order of `unfinished()`."""
+        self._build()
+        return self._in_open_order(list(self._open_due))
+
+    def unfinished_restarted(self) -> list[TaskRun]:
+        """Return the RESTARTED task runs, in the order of `unfinished()`."""
+        self._build()
+        return self._in_open_order(list(self._open_restarted))
+
+    def _in_open_order(self, run_ids: list[str]) -> list[TaskRun]:
+        run_ids.sort(key=self._open_order.__getitem__)
+        return [self._by_id[run_id] for run_id in run_ids]
+
+    def ended_children_since(self, parent_id: str | None, start: int) -> tuple[list[str], int]:
+        """Return the ids of children that ended from position `start` of the parent's log
+        of endings on, and the position to start from next time."""
+        self._build()
+        log = self._ended_log.get(parent_id, [])
+        return log[start:], len(log)
+
     def ancestors(self, task_run: TaskRun) -> list[TaskRun]:
         """Return the parents of a task run, outermost first."""
         chain: list[TaskRun] = []
@@ -163,6 +224,13 @@ class ExecutionIndex:
             parent_id = parent.parent_task_run_id
         chain.reverse()
         return chain
+
+
+def _keep_if(subset: dict[str, None], run_id: str, keep: bool) -> None:
+    if keep:
+        subset[run_id] = None
+    else:
+        subset.pop(run_id, None)
 
 
 class Enabled(list[ResolvedTask]):
@@ -362,18 +430,44 @@ class FlowableRun:
             progress.open.add(progress.started)
             progress.started += 1
         nexts: list[ResolvedTask] = []
-        active = 0
-        for position in sorted(progress.open):
+        ready: set[int] = set()
+        for position in sorted(self._groups_to_check(progress, groups)):
             next_item = self._next_in_group(groups[position])
             if next_item is None:
                 progress.open.discard(position)
-                continue
-            active += 1
-            if isinstance(next_item, ResolvedTask):
+            elif isinstance(next_item, ResolvedTask):
                 nexts.append(next_item)
+                ready.add(position)
+        progress.ready = ready
+        # Every open group is active: one of its task runs is running, or its next is due.
         start = progress.started
-        room = len(groups) - start if limit <= 0 else max(limit - active, 0)
+        room = len(groups) - start if limit <= 0 else max(limit - len(progress.open), 0)
         return nexts + [group[0] for group in groups[start : start + room]]
+
+    def _groups_to_check(
+        self, progress: _GroupProgress, groups: list[list[ResolvedTask]]
+    ) -> set[int]:
+        """Return the open groups whose next task may have changed since the last step.
+
+        A group last seen busy stays busy until its running task run ends, so with the same
+        index as last time, only the groups of children that ended since, and those whose
+        next task was due, are looked at: a wide loop costs what changed, not its width.
+        """
+        ended, progress.ended_seen = self.index.ended_children_since(
+            self.parent_id, progress.ended_seen if progress.index is self.index else 0
+        )
+        if progress.index is not self.index:
+            progress.index = self.index
+            progress.positions = progress.positions or {
+                group[0].value: position for position, group in enumerate(groups)
+            }
+            return set(progress.open)
+        check = set(progress.ready)
+        for run_id in ended:
+            position = progress.positions.get(self.index.get(run_id).value)
+            if position is not None and position in progress.open:
+                check.add(position)
+        return check
 
     def _next_in_group(self, group: list[ResolvedTask]) -> ResolvedTask | object | None:
         """Return the group's next task to create, `_BUSY` while one runs, None when done."""
@@ -436,6 +530,14 @@ class _GroupProgress:
 
     started: int = 0
     open: set[int] = field(default_factory=set)
+    ready: set[int] = field(default_factory=set)
+    """Open groups whose next task was returned last time (it may not have been created)."""
+    index: ExecutionIndex | None = None
+    """The index the groups were last looked at with."""
+    ended_seen: int = 0
+    """How much of the parent's log of ended children was read."""
+    positions: dict[str | None, int] = field(default_factory=dict)
+    """Each group's position by its loop value."""
 
 
 def _keys(tasks: Sequence[ResolvedTask]) -> frozenset[tuple[str, str | None]]:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
 
 from lanner.clock import utcnow
 from lanner.engine_support import retry_lost_attempt
-from lanner.executions import Execution
+from lanner.executions import Execution, TaskRun
 from lanner.executor import Executor
 from lanner.flowrepo import FlowRepository
 from lanner.flows import Flow
@@ -39,6 +40,8 @@ PARALLEL = 6
 # if it died, its claims were released with its connection and nobody sends a notice.
 _CONTENDED_WAIT_S = 0.5
 _HOLDING = (State.RUNNING, State.PAUSED, State.KILLING)
+_HELD = 4096
+"""Running executions an executor keeps in memory between claims, the least recent dropped."""
 
 
 class QueueExecutor:
@@ -56,6 +59,10 @@ class QueueExecutor:
         # Executions this process has decided: on first sight, jobs a previous executor
         # decided but died before queueing are queued again.
         self._seen: set[str] = set()
+        # The executions this process saved last, with the stamp of that save: while the
+        # store shows the same stamp nobody else wrote them, and reading one again (all its
+        # task runs, O(task runs) on every worker result) can be skipped.
+        self._held: OrderedDict[str, tuple[Execution, str]] = OrderedDict()
         self._slots = asyncio.Semaphore(PARALLEL)
         # Lost jobs are looked for at most this often while busy; when idle, the wait for
         # events ends when the next lease runs out.
@@ -95,7 +102,7 @@ class QueueExecutor:
     async def handle(self, execution_id: str, claim: Claim) -> None:
         """Decide an execution's events, persist what changed, then queue what follows."""
         events = claim.events
-        execution = await self.store.get_execution(execution_id)
+        execution = await self._load(execution_id)
         if execution is None:
             return
         flow = await self._flow(execution)
@@ -110,10 +117,28 @@ class QueueExecutor:
             decision = await self._decide(flow, execution, event)
             execution = decision.execution
             decisions.append(decision)
-        await self._persist(execution, claim, decisions)
+        stamp = await self._persist(execution, claim, decisions)
+        self._hold(execution, stamp)
         await self._follow_up(flow, execution, claim, decisions)
         if execution.current.is_terminated() and not ended_before:
             await self.children.ended(claim, execution, flow)
+
+    async def _load(self, execution_id: str) -> Execution | None:
+        """Return the execution as stored, from memory when nobody wrote it since we did."""
+        held = self._held.pop(execution_id, None)
+        if held is not None:
+            execution, stamp = held
+            if stamp == await self.store.execution_stamp(execution_id):
+                return execution
+            self.executor.forget(execution_id)  # its memo describes the version we held
+        return await self.store.get_execution(execution_id)
+
+    def _hold(self, execution: Execution, stamp: str | None) -> None:
+        if stamp is None or execution.current.is_terminated():
+            return
+        self._held[execution.id] = (execution, stamp)
+        while len(self._held) > _HELD:
+            self._held.popitem(last=False)
 
     async def _decide(self, flow: Flow, execution: Execution, event: ExecutorEvent) -> Decision:
         now = utcnow()
@@ -135,22 +160,28 @@ class QueueExecutor:
             execution = lost_attempt(execution, event.ticket, now)
         return self.executor.advance(flow, execution, now, running=running)
 
-    async def _persist(self, execution: Execution, claim: Claim, decisions: list[Decision]) -> None:
+    async def _persist(
+        self, execution: Execution, claim: Claim, decisions: list[Decision]
+    ) -> str | None:
+        """Save what the decisions changed; return the stamp of the execution's save."""
         events = claim.events
         logs = [entry for decision in decisions for entry in decision.logs]
         await self.store.append_logs(logs)
         metrics = [m for event in events if event.result is not None for m in event.result.metrics]
         await self.store.append_metrics(metrics)
-        changed = {run_id for decision in decisions for run_id in decision.changed}
-        # A lost attempt marked failed changes its task run even when nothing else does.
-        known = {run.id for run in execution.task_runs}
-        lost = {e.ticket.task_run_id for e in events if e.ticket is not None} & known
         if any(decision.removed for decision in decisions):
             # Task runs left the execution (a loop's previous iteration): store it whole.
-            await self.store.save_execution(execution)
+            stamp = await self.store.save_execution(execution)
         else:
-            runs = [execution.task_run(run_id) for run_id in changed | lost]
-            await self.store.save_execution(execution, runs)
+            changed: dict[str, TaskRun] = {}
+            for decision in decisions:
+                changed.update(decision.changed)  # a later decision holds the newer version
+            # A lost attempt marked failed changes its task run even when nothing else does.
+            lost = {e.ticket.task_run_id for e in events if e.ticket is not None} - set(changed)
+            for run in execution.task_runs if lost else ():
+                if run.id in lost:
+                    changed[run.id] = run
+            stamp = await self.store.save_execution(execution, list(changed.values()))
         fresh = [new for decision in decisions for new in decision.new_executions]
         for new in fresh:
             await self.store.save_execution(new)
@@ -158,6 +189,7 @@ class QueueExecutor:
         await self.children.start(claim, [r for decision in decisions for r in decision.children])
         if logs:
             await claim.logged([execution.id])
+        return stamp
 
     async def _follow_up(
         self, flow: Flow, execution: Execution, claim: Claim, decisions: list[Decision]

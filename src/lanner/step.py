@@ -20,7 +20,7 @@ from lanner.flowable import Enabled, ExecutionIndex, FlowableRun, enabled, resol
 from lanner.flows import Flow
 from lanner.jobs import WorkerJob
 from lanner.states import State
-from lanner.tasks.base import RunnableTask, Task
+from lanner.tasks.base import FlowableTask, RunnableTask, Task
 
 if TYPE_CHECKING:
     from lanner.children import ChildRequest
@@ -215,3 +215,13 @@ class StepState:
     @property
     def _after_ids(self) -> set[str]:
         return {task.id for top in self.flow.after_execution or () for task in top.walk()}
+
+    def _flowable_ids(self) -> list[str]:
+        """Return the ids of the flow's flowable tasks, found once per execution and flow."""
+        cached = self.memo.get("flowable-ids")
+        if isinstance(cached, tuple) and cached[0] is self.flow:
+            ids: list[str] = cached[1]
+            return ids
+        ids = [task_id for task_id, task in self.tasks.items() if isinstance(task, FlowableTask)]
+        self.memo["flowable-ids"] = (self.flow, ids)
+        return ids

@@ -106,7 +106,7 @@ class Store(Protocol):
 
     async def save_execution(
         self, execution: Execution, task_runs: Sequence[TaskRun] | None = None
-    ) -> None:
+    ) -> str | None:
         """Insert or update an execution and some of its task runs, in one transaction.
 
         `task_runs` are the task runs that changed since the last save; the others are left
@@ -114,6 +114,17 @@ class Store(Protocol):
         the stored task runs are replaced by `execution.task_runs`, which also drops task runs
         the execution no longer has. Task runs keep the order they have in
         `execution.task_runs`, and their `due_at`.
+
+        Return the execution's new stamp (see `execution_stamp`), or None.
+        """
+        ...
+
+    async def execution_stamp(self, execution_id: str) -> str | None:
+        """Return a token that changes on every write of the execution, None if unknown.
+
+        A process that keeps an execution in memory compares the stamp its own last save
+        returned with this one to learn, cheaply, whether anyone else wrote the execution since.
+        A store that keeps no stamps returns None for every execution: nothing may be cached.
         """
         ...
 

@@ -54,6 +54,7 @@ class _StoredExecution:
     labels: frozenset[tuple[str, str]]
     value: str
     task_runs: dict[str, _StoredTaskRun] = field(default_factory=dict)
+    stamp: int = 0
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,7 @@ class MemoryStore(Store):
 
     async def save_execution(
         self, execution: Execution, task_runs: Sequence[TaskRun] | None = None
-    ) -> None:
+    ) -> str | None:
         # Encode everything first: a value that cannot be stored changes nothing.
         value = codec.encode_execution(execution)
         runs = self._encode_task_runs(execution, task_runs)
@@ -219,7 +220,13 @@ class MemoryStore(Store):
             labels=frozenset((label.key, label.value) for label in execution.labels),
             value=value,
             task_runs=kept,
+            stamp=next(self._counter),
         )
+        return str(self._executions[execution.id].stamp)
+
+    async def execution_stamp(self, execution_id: str) -> str | None:
+        stored = self._executions.get(execution_id)
+        return None if stored is None else str(stored.stamp)
 
     def _encode_task_runs(
         self, execution: Execution, task_runs: Sequence[TaskRun] | None

@@ -63,6 +63,7 @@ ON CONFLICT (id) DO UPDATE SET
     namespace = excluded.namespace, flow_id = excluded.flow_id, state = excluded.state,
     start_date = excluded.start_date, end_date = excluded.end_date,
     labels = excluded.labels, value = excluded.value
+RETURNING xmin::text
 """
 # A task run keeps the position it was first saved at.
 _UPSERT_TASK_RUN = """
@@ -200,17 +201,29 @@ class PostgresStore(Store):
 
     async def save_execution(
         self, execution: Execution, task_runs: Sequence[TaskRun] | None = None
-    ) -> None:
+    ) -> str | None:
         # Serialise first: a value that cannot be stored fails before anything is written.
         row = execution_row(execution)
         runs = task_run_rows(execution, task_runs)
         async with self._transaction(f"save execution '{execution.id}'") as db:
-            await db.execute(_UPSERT_EXECUTION, row)
+            saved = await db.execute(_UPSERT_EXECUTION, row)
+            (stamp,) = await saved.fetchone() or (None,)
             if task_runs is None:
                 await db.execute("DELETE FROM task_runs WHERE execution_id = %s", (execution.id,))
             if runs:
                 async with db.cursor() as cursor:
                     await cursor.executemany(_UPSERT_TASK_RUN, runs)
+        return stamp if isinstance(stamp, str) else None
+
+    async def execution_stamp(self, execution_id: str) -> str | None:
+        # The row's xmin: the id of the transaction that last wrote it, which every write of
+        # the execution changes (each save rewrites its row).
+        async with self._snapshot(f"read execution '{execution_id}'") as db:
+            found = await db.execute(
+                "SELECT xmin::text FROM executions WHERE id = %s", (execution_id,)
+            )
+            row = await found.fetchone()
+        return None if row is None else str(row[0])
 
     async def get_execution(self, execution_id: str) -> Execution | None:
         async with self._snapshot(f"read execution '{execution_id}'") as db:

@@ -169,7 +169,7 @@ class SqliteStore(Store):
 
     async def save_execution(
         self, execution: Execution, task_runs: Sequence[TaskRun] | None = None
-    ) -> None:
+    ) -> str | None:
         # Serialise before taking the write lock: the lock is held for the SQL alone, and a
         # value that cannot be stored fails before anything is written.
         row = execution_row(execution)
@@ -179,6 +179,11 @@ class SqliteStore(Store):
             if task_runs is None:
                 db.execute("DELETE FROM task_runs WHERE execution_id = ?", (execution.id,))
             db.executemany(_UPSERT_TASK_RUN, runs)
+        return None
+
+    async def execution_stamp(self, execution_id: str) -> str | None:
+        # One process drives a SQLite database's executions and keeps them itself: no stamps.
+        return None
 
     async def get_execution(self, execution_id: str) -> Execution | None:
         with self._read(f"read execution '{execution_id}'") as db:

@@ -10,7 +10,7 @@ import pytest
 from lanner.exceptions import StoreError
 from lanner.executions import Label
 from lanner.states import State
-from lanner.store import Store
+from lanner.store import SqliteStore, Store
 from tests.unit.store import records
 from tests.unit.store.records import T0
 
@@ -310,3 +310,26 @@ async def test_delete_removes_the_execution_its_task_runs_and_logs(store: Store)
 
 async def test_delete_unknown_execution(store: Store) -> None:
     assert await store.delete_execution("missing") is False
+
+
+async def test_a_stamp_names_the_last_write_of_an_execution(store: Store) -> None:
+    original = records.execution(task_runs=2)
+    assert await store.execution_stamp(original.id) is None
+
+    first = await store.save_execution(original)
+    if isinstance(store, SqliteStore):
+        # One process drives a SQLite database: it keeps no stamps, so nothing is cached.
+        assert first is None
+        assert await store.execution_stamp(original.id) is None
+        return
+    assert first is not None
+    assert await store.execution_stamp(original.id) == first
+
+    changed = original.task_runs[0].with_state(State.RUNNING)
+    second = await store.save_execution(original.with_task_run(changed), [changed])
+    labelled = await store.save_execution(replace(original, labels=(Label("k", "v"),)), [])
+
+    assert len({first, second, labelled}) == 3
+    assert await store.execution_stamp(original.id) == labelled
+    await store.delete_execution(original.id)
+    assert await store.execution_stamp(original.id) is None
