@@ -1,8 +1,9 @@
 """The largest execution the engine keeps (`max_message_bytes`), as Kestra's JDBC back end has.
 
-Kestra's queue refuses messages over 1 MiB: an execution submitted over it is rejected, and a
-task result that makes the execution exceed it fails the execution. lanner measures the same
-thing, the execution's JSON with its task runs and their outputs, in UTF-8 bytes.
+Kestra's queue, with its message protection on, refuses messages over a limit: an execution
+submitted over it is rejected, and a task result that makes the execution exceed it fails the
+execution. lanner measures the same thing, the execution's JSON with its task runs and their
+outputs, in UTF-8 bytes.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ from typing import Any
 from lanner.http_hosts import ALLOW_VARIABLE, DENY_VARIABLE, HostPolicy, parse_rules
 
 DEFAULT_HOME = Path("~/.lanner")
-DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
+# Kestra's limit when its JDBC queue's message protection is on (it is off by default there).
+DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)

@@ -274,6 +274,8 @@ async def run_all(cases: list[dict[str, Any]], home: Path, store: Store) -> dict
         database_url=f"sqlite:///{home / 'lanner.db'}",
         env_prefix="KESTRA_",
         globals=globals_,
+        # Kestra's JDBC tests turn its queue's message protection on at 1 MiB.
+        max_message_bytes=1024 * 1024,
     )
     results: dict[int, Outcome] = {}
     async with Runner(settings, store) as runner:

@@ -486,7 +486,7 @@ def test_openapi_describes_the_execution_routes() -> None:
 
 
 async def test_an_execution_over_max_message_bytes_is_refused(client: httpx.AsyncClient) -> None:
-    big = "a" * 1_100_000  # Kestra's own case: over its 1 MiB queue message limit
+    big = "a" * 10_600_000  # over the default limit of 10 MiB
     response = await create(client, "hello", files={"name": (None, big)})
     assert response.status_code == 422
     message = response.json()["message"]
@@ -494,5 +494,5 @@ async def test_an_execution_over_max_message_bytes_is_refused(client: httpx.Asyn
         "Illegal argument: Unable to start an execution of company.team.hello: Message of size "
     )
     assert message.endswith(
-        "has exceeded the configured limit of 1048576 (max_message_bytes, LANNER_MAX_MESSAGE_BYTES)"
+        "has exceeded the configured limit of 10485760 (max_message_bytes, LANNER_MAX_MESSAGE_BYTES)"
     )

@@ -15,8 +15,8 @@ from lanner.states import State
 from tests.unit.engine.driver import drive
 
 
-def test_the_limit_defaults_to_one_mebibyte_and_reads_the_environment(tmp_path: Path) -> None:
-    assert Settings.load(home=tmp_path, environ={}).max_message_bytes == 1048576
+def test_the_limit_defaults_to_ten_mebibytes_and_reads_the_environment(tmp_path: Path) -> None:
+    assert Settings.load(home=tmp_path, environ={}).max_message_bytes == 10485760
     environ = {"LANNER_MAX_MESSAGE_BYTES": "2048"}
     assert Settings.load(home=tmp_path, environ=environ).max_message_bytes == 2048
 
