@@ -37,6 +37,36 @@ class LoadedJob:
         self.errors = errors
 
 
+class _Snapshot:
+    """An execution as read, with what every job of it asks indexed once.
+
+    A ForEach of thousands of values sends thousands of jobs of one execution: looking a task
+    run up, finding its parents or whether any task run failed must not walk them all each time.
+    """
+
+    def __init__(self, execution: Execution) -> None:
+        self.execution = execution
+        self.by_id = {run.id: run for run in execution.task_runs}
+        self.any_failed = any(run.current is State.FAILED for run in execution.task_runs)
+
+    def current_run(self, ticket: JobTicket) -> TaskRun | None:
+        """Return the ticket's task run if it is running the ticket's attempt."""
+        run = self.by_id.get(ticket.task_run_id)
+        if run is None or run.current is not State.RUNNING or len(run.attempts) != ticket.attempt:
+            return None
+        return run
+
+    def ancestors(self, run: TaskRun) -> tuple[TaskRun, ...]:
+        """Return a task run's parents, outermost first."""
+        chain: list[TaskRun] = []
+        parent = self.by_id.get(run.parent_task_run_id or "")
+        while parent is not None:
+            chain.append(parent)
+            parent = self.by_id.get(parent.parent_task_run_id or "")
+        chain.reverse()
+        return tuple(chain)
+
+
 class JobLoader:
     """Turn tickets into jobs, reading the store as little as possible."""
 
@@ -44,27 +74,29 @@ class JobLoader:
         self.store = store
         self._repository = FlowRepository(store)
         self._flows: dict[tuple[str, str, int], tuple[Flow, dict[str, Task]]] = {}
-        self._snapshots: OrderedDict[str, Execution] = OrderedDict()
-        self._reading: dict[str, asyncio.Task[Execution | None]] = {}
+        self._snapshots: OrderedDict[str, _Snapshot] = OrderedDict()
+        self._reading: dict[str, asyncio.Task[_Snapshot | None]] = {}
 
     async def load(self, ticket: JobTicket) -> LoadedJob | None:
         """Return the ticket's job, or None when the store shows the ticket is stale."""
-        execution = await self._execution(ticket)
-        run = _current_run(execution, ticket) if execution is not None else None
-        if execution is None or run is None:
+        snapshot = await self._snapshot(ticket)
+        run = snapshot.current_run(ticket) if snapshot is not None else None
+        if snapshot is None or run is None:
             return None
+        execution = snapshot.execution
         flow, tasks = await self._flow(execution)
         task = tasks.get(run.task_id)
         if not isinstance(task, RunnableTask):
             return None
         if ticket.final_state is not None:
             execution = execution.with_state(ticket.final_state, utcnow())
-        errors = await self._error_logs(execution)
-        return LoadedJob(WorkerJob(execution, run, task), flow, errors)
+        errors = await self._error_logs(snapshot)
+        job = WorkerJob(execution, run, task, snapshot.ancestors(run))
+        return LoadedJob(job, flow, errors)
 
-    async def _execution(self, ticket: JobTicket) -> Execution | None:
+    async def _snapshot(self, ticket: JobTicket) -> _Snapshot | None:
         cached = self._snapshots.get(ticket.execution_id)
-        if cached is not None and _current_run(cached, ticket) is not None:
+        if cached is not None and cached.current_run(ticket) is not None:
             return cached
         reading = self._reading.get(ticket.execution_id)
         if reading is None:
@@ -72,17 +104,18 @@ class JobLoader:
             self._reading[ticket.execution_id] = reading
         return await asyncio.shield(reading)
 
-    async def _read(self, execution_id: str) -> Execution | None:
+    async def _read(self, execution_id: str) -> _Snapshot | None:
         try:
             execution = await self.store.get_execution(execution_id)
         finally:
             del self._reading[execution_id]
-        if execution is not None:
-            self._snapshots[execution_id] = execution
-            self._snapshots.move_to_end(execution_id)
-            while len(self._snapshots) > _SNAPSHOTS:
-                self._snapshots.popitem(last=False)
-        return execution
+        if execution is None:
+            return None
+        snapshot = self._snapshots[execution_id] = _Snapshot(execution)
+        self._snapshots.move_to_end(execution_id)
+        while len(self._snapshots) > _SNAPSHOTS:
+            self._snapshots.popitem(last=False)
+        return snapshot
 
     async def _flow(self, execution: Execution) -> tuple[Flow, dict[str, Task]]:
         key = (execution.namespace, execution.flow_id, execution.flow_revision)
@@ -93,19 +126,8 @@ class JobLoader:
             found = self._flows[key] = (stored.flow, tasks)
         return found
 
-    async def _error_logs(self, execution: Execution) -> list[LogEntry]:
+    async def _error_logs(self, snapshot: _Snapshot) -> list[LogEntry]:
         """Read the ERROR lines `errorLogs()` may show, when a task run failed."""
-        if not any(run.current is State.FAILED for run in execution.task_runs):
+        if not snapshot.any_failed:
             return []
-        return await self.store.get_logs(execution.id, min_level=Level.ERROR)
-
-
-def _current_run(execution: Execution, ticket: JobTicket) -> TaskRun | None:
-    """Return the ticket's task run if it is running the ticket's attempt."""
-    try:
-        run = execution.task_run(ticket.task_run_id)
-    except KeyError:
-        return None
-    if run.current is not State.RUNNING or len(run.attempts) != ticket.attempt:
-        return None
-    return run
+        return await self.store.get_logs(snapshot.execution.id, min_level=Level.ERROR)

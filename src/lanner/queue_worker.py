@@ -1,8 +1,11 @@
 """The worker process: take jobs from the queue, run them with the Worker, report results.
 
-Log lines go to the store in batches, always before the result that follows them. While jobs
-run, heartbeats extend their leases; when idle, the process only waits for a notice. On stop,
-running jobs get a grace period, then are cancelled and handed back to run again elsewhere.
+Log lines go to the store in batches, always before the result that follows them. Results are
+reported together too: those that end while a report is being written go in the next one, so
+a busy worker writes one transaction per batch of results rather than one per result. While
+jobs run, heartbeats extend their leases; when idle, the process only waits for a notice. On
+stop, running jobs get a grace period, then are cancelled and handed back to run again
+elsewhere.
 """
 
 from __future__ import annotations
@@ -66,6 +69,9 @@ class QueueWorker:
         self._busy = asyncio.Event()
         self._pending_logs: list[LogEntry] = []
         self._flush_lock = asyncio.Lock()
+        self._reports: list[tuple[JobTicket, WorkerResult, asyncio.Future[None]]] = []
+        self._reports_waiting = asyncio.Event()
+        self._report_lock = asyncio.Lock()
         queue.on_cancel(self._cancel)
 
     async def run(self) -> None:
@@ -73,6 +79,7 @@ class QueueWorker:
         helpers = [
             asyncio.create_task(self._heartbeats(), name="lanner-heartbeats"),
             asyncio.create_task(self._flush_periodically(), name="lanner-worker-logs"),
+            asyncio.create_task(self._report_continually(), name="lanner-worker-reports"),
         ]
         try:
             await self._take_jobs()
@@ -104,6 +111,7 @@ class QueueWorker:
             self._handing_back.add(ticket.task_run_id)
             task.cancel()
         await asyncio.gather(*(task for _, task in left), return_exceptions=True)
+        await self._send_reports()
         await self._flush_logs()
         await self.queue.hand_back(self.id, [ticket for ticket, _ in left])
         await self.worker.aclose()
@@ -134,8 +142,7 @@ class QueueWorker:
         if result is None:
             await self.queue.drop(self.id, ticket)
             return
-        await self._flush_logs()
-        await self.queue.finish(self.id, ticket, result)
+        await self._report(ticket, result)
 
     async def _run(self, ticket: JobTicket) -> WorkerResult | None:
         loaded = await self.loader.load(ticket)
@@ -173,6 +180,39 @@ class QueueWorker:
             await self._busy.wait()
             await asyncio.sleep(_LOG_FLUSH_S)
             await self._flush_logs()
+
+    async def _report(self, ticket: JobTicket, result: WorkerResult) -> None:
+        """Hand a result to the reporter and wait until it is in the queue."""
+        reported: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._reports.append((ticket, result, reported))
+        self._reports_waiting.set()
+        # Shielded: a job cancelled now has its result reported all the same.
+        await asyncio.shield(reported)
+
+    async def _report_continually(self) -> None:
+        while True:
+            await self._reports_waiting.wait()
+            self._reports_waiting.clear()
+            with contextlib.suppress(Exception):  # told to each job's `_report` instead
+                await self._send_reports()
+
+    async def _send_reports(self) -> None:
+        """Store pending log lines, then report every waiting result in one transaction."""
+        async with self._report_lock:
+            reports, self._reports = self._reports, []
+            if not reports:
+                return
+            try:
+                await self._flush_logs()
+                await self.queue.finish_all(self.id, [(t, r) for t, r, _ in reports])
+            except Exception as exc:
+                for *_, reported in reports:
+                    if not reported.done():
+                        reported.set_exception(exc)
+                raise
+            for *_, reported in reports:
+                if not reported.done():
+                    reported.set_result(None)
 
     async def _flush_logs(self) -> None:
         # One flush at a time keeps the lines in the order they were logged.

@@ -170,6 +170,15 @@ class Queue(Protocol):
         """
         ...
 
+    async def finish_all(
+        self, worker_id: str, results: Sequence[tuple[JobTicket, WorkerResult]]
+    ) -> list[bool]:
+        """Report several jobs' results in one transaction, each as `finish` does.
+
+        Return, for each result, whether the worker still held its job.
+        """
+        ...
+
     async def drop(self, worker_id: str, ticket: JobTicket) -> None:
         """Release a job without a result (the store shows it is stale)."""
         ...

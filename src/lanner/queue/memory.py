@@ -181,12 +181,23 @@ class MemoryQueue(Queue):
                 job.lease_until = until
 
     async def finish(self, worker_id: str, ticket: JobTicket, result: WorkerResult) -> bool:
-        job = self._jobs.get((ticket.task_run_id, ticket.attempt))
-        if job is None or job.worker_id != worker_id:
-            return False
-        del self._jobs[ticket.task_run_id, ticket.attempt]
-        await self.send([ExecutorEvent(EventKind.RESULT, ticket.execution_id, result=result)])
-        return True
+        [held] = await self.finish_all(worker_id, [(ticket, result)])
+        return held
+
+    async def finish_all(
+        self, worker_id: str, results: Sequence[tuple[JobTicket, WorkerResult]]
+    ) -> list[bool]:
+        held = []
+        events = []
+        for ticket, result in results:
+            job = self._jobs.get((ticket.task_run_id, ticket.attempt))
+            kept = job is not None and job.worker_id == worker_id
+            held.append(kept)
+            if kept:
+                del self._jobs[ticket.task_run_id, ticket.attempt]
+                events.append(ExecutorEvent(EventKind.RESULT, ticket.execution_id, result=result))
+        await self.send(events)
+        return held
 
     async def drop(self, worker_id: str, ticket: JobTicket) -> None:
         job = self._jobs.get((ticket.task_run_id, ticket.attempt))

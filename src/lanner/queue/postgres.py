@@ -237,11 +237,24 @@ class PostgresQueue(Queue):
             await db.execute(_HEARTBEAT, (self.lease, worker_id))
 
     async def finish(self, worker_id: str, ticket: JobTicket, result: WorkerResult) -> bool:
-        event = ExecutorEvent(EventKind.RESULT, ticket.execution_id, result=result)
-        async with self._transaction("report a job's result") as db:
-            held = await _release(db, worker_id, ticket)
-            if held:
-                await _insert_events(db, [event])
+        [held] = await self.finish_all(worker_id, [(ticket, result)])
+        return held
+
+    async def finish_all(
+        self, worker_id: str, results: Sequence[tuple[JobTicket, WorkerResult]]
+    ) -> list[bool]:
+        if not results:
+            return []
+        async with self._transaction("report jobs' results") as db:
+            held = [await _release(db, worker_id, ticket) for ticket, _ in results]
+            await _insert_events(
+                db,
+                [
+                    ExecutorEvent(EventKind.RESULT, ticket.execution_id, result=result)
+                    for (ticket, result), kept in zip(results, held, strict=True)
+                    if kept
+                ],
+            )
         return held
 
     async def drop(self, worker_id: str, ticket: JobTicket) -> None:
