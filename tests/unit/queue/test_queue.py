@@ -118,6 +118,23 @@ async def test_jobs_are_leased_once_and_their_results_become_events(queue: Queue
     assert event.result == reported
 
 
+async def test_results_reported_together_are_events_of_the_jobs_still_held(
+    queue: Queue,
+) -> None:
+    await queue.enqueue([_ticket("run1"), _ticket("run2"), _ticket("run3")])
+    mine = await queue.take("w1", 2)
+    theirs = await queue.take("w2", 1)
+    results = [(ticket, _result(ticket.task_run_id)) for ticket in [*mine, *theirs]]
+
+    assert await queue.finish_all("w1", results) == [True, True, False]
+
+    async with queue.claim("ex1") as claim:
+        assert claim is not None
+        reported = [event.result for event in claim.events]
+    assert reported == [result for _, result in results[:2]]
+    assert await queue.finish_all("w1", []) == []
+
+
 async def test_a_job_whose_worker_stops_heart_beating_is_lost(queue: Queue) -> None:
     await queue.enqueue([_ticket("run1"), _ticket("run2")])
     await queue.take("alive", 1)
