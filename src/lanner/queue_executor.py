@@ -166,12 +166,10 @@ class QueueExecutor:
         """Save what the decisions changed; return the stamp of the execution's save."""
         events = claim.events
         logs = [entry for decision in decisions for entry in decision.logs]
-        await self.store.append_logs(logs)
         metrics = [m for event in events if event.result is not None for m in event.result.metrics]
-        await self.store.append_metrics(metrics)
         if any(decision.removed for decision in decisions):
             # Task runs left the execution (a loop's previous iteration): store it whole.
-            stamp = await self.store.save_execution(execution)
+            stamp = await self.store.save_step(execution, None, logs, metrics)
         else:
             changed: dict[str, TaskRun] = {}
             for decision in decisions:
@@ -181,7 +179,7 @@ class QueueExecutor:
             for run in execution.task_runs if lost else ():
                 if run.id in lost:
                     changed[run.id] = run
-            stamp = await self.store.save_execution(execution, list(changed.values()))
+            stamp = await self.store.save_step(execution, list(changed.values()), logs, metrics)
         fresh = [new for decision in decisions for new in decision.new_executions]
         for new in fresh:
             await self.store.save_execution(new)

@@ -119,6 +119,22 @@ class Store(Protocol):
         """
         ...
 
+    async def save_step(
+        self,
+        execution: Execution,
+        task_runs: Sequence[TaskRun] | None,
+        logs: Sequence[LogEntry],
+        metrics: Sequence[MetricEntry],
+    ) -> str | None:
+        """Save what one executor step wrote: log lines, metrics, then the execution.
+
+        A store that can does it in one transaction (one commit instead of three); the others
+        write in that order, so the lines of a step are stored before the state they explain.
+        """
+        await self.append_logs(logs)
+        await self.append_metrics(metrics)
+        return await self.save_execution(execution, task_runs)
+
     async def execution_stamp(self, execution_id: str) -> str | None:
         """Return a token that changes on every write of the execution, None if unknown.
 

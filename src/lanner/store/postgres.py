@@ -206,14 +206,25 @@ class PostgresStore(Store):
         row = execution_row(execution)
         runs = task_run_rows(execution, task_runs)
         async with self._transaction(f"save execution '{execution.id}'") as db:
-            saved = await db.execute(_UPSERT_EXECUTION, row)
-            (stamp,) = await saved.fetchone() or (None,)
-            if task_runs is None:
-                await db.execute("DELETE FROM task_runs WHERE execution_id = %s", (execution.id,))
-            if runs:
+            return await _save_execution(db, execution.id, row, runs, whole=task_runs is None)
+
+    async def save_step(
+        self,
+        execution: Execution,
+        task_runs: Sequence[TaskRun] | None,
+        logs: Sequence[LogEntry],
+        metrics: Sequence[MetricEntry],
+    ) -> str | None:
+        row = execution_row(execution)
+        runs = task_run_rows(execution, task_runs)
+        lines = [log_row(entry) for entry in logs]
+        async with self._transaction(f"save execution '{execution.id}'") as db:
+            if lines:
                 async with db.cursor() as cursor:
-                    await cursor.executemany(_UPSERT_TASK_RUN, runs)
-        return stamp if isinstance(stamp, str) else None
+                    await cursor.executemany(_INSERT_LOG, lines)
+            if metrics:
+                await postgres_metrics.append(db, metrics)
+            return await _save_execution(db, execution.id, row, runs, whole=task_runs is None)
 
     async def execution_stamp(self, execution_id: str) -> str | None:
         # The row's xmin: the id of the transaction that last wrote it, which every write of
@@ -457,3 +468,22 @@ async def _with_task_runs(db: Db, rows: Sequence[Sequence[Any]]) -> list[Executi
     for execution_id, due_at, value in await found.fetchall():
         runs[execution_id].append(codec.decode_task_run(value, due_at))
     return [codec.decode_execution(value, runs[execution_id]) for execution_id, value in rows]
+
+
+async def _save_execution(
+    db: Db,
+    execution_id: str,
+    row: tuple[Any, ...],
+    runs: list[tuple[Any, ...]],
+    *,
+    whole: bool,
+) -> str | None:
+    """Write an execution's row and task runs in the transaction of `db`; return its stamp."""
+    saved = await db.execute(_UPSERT_EXECUTION, row)
+    (stamp,) = await saved.fetchone() or (None,)
+    if whole:
+        await db.execute("DELETE FROM task_runs WHERE execution_id = %s", (execution_id,))
+    if runs:
+        async with db.cursor() as cursor:
+            await cursor.executemany(_UPSERT_TASK_RUN, runs)
+    return stamp if isinstance(stamp, str) else None

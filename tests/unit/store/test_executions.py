@@ -9,6 +9,7 @@ import pytest
 
 from lanner.exceptions import StoreError
 from lanner.executions import Label
+from lanner.metrics import MetricEntry, MetricType
 from lanner.states import State
 from lanner.store import SqliteStore, Store
 from tests.unit.store import records
@@ -333,3 +334,21 @@ async def test_a_stamp_names_the_last_write_of_an_execution(store: Store) -> Non
     assert await store.execution_stamp(original.id) == labelled
     await store.delete_execution(original.id)
     assert await store.execution_stamp(original.id) is None
+
+
+async def test_a_step_saves_its_log_lines_metrics_and_task_runs(store: Store) -> None:
+    original = records.execution(task_runs=2)
+    await store.save_execution(original)
+    changed = original.task_runs[1].with_state(State.RUNNING)
+    stepped = original.with_task_run(changed)
+    line = records.log("step", execution_id=original.id)
+    measured = MetricEntry(
+        "company.team", "hello", original.id, "task", changed.id, MetricType.COUNTER, "n", 1.0, T0
+    )
+
+    stamp = await store.save_step(stepped, [changed], [line], [measured])
+
+    assert await store.get_execution(original.id) == stepped
+    assert [entry.message for entry in await store.get_logs(original.id)] == ["step"]
+    assert (await store.get_metrics(original.id)).results == [measured]
+    assert stamp == await store.execution_stamp(original.id)
