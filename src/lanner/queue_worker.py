@@ -1,8 +1,10 @@
 """The worker process: take jobs from the queue, run them with the Worker, report results.
 
 Log lines go to the store in batches, always before the result that follows them. Results are
-reported together too: those that end while a report is being written go in the next one, so
-a busy worker writes one transaction per batch of results rather than one per result. While
+reported together too, by one reporter: those that end while a report is being written go in
+the next one, so a busy worker writes one transaction per batch of results rather than one per
+result, and a job's slot is free as soon as its result is handed over. A worker killed before
+reporting a result loses it like a job in progress: the lease runs out and the job runs again. While
 jobs run, heartbeats extend their leases; when idle, the process only waits for a notice. On
 stop, running jobs get a grace period, then are cancelled and handed back to run again
 elsewhere.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 import socket
 from collections.abc import Mapping
@@ -33,6 +36,8 @@ from lanner.worker import Worker
 __all__ = ["QueueWorker"]
 
 _LOG_FLUSH_S = 0.25
+_REPORT_RETRY_S = 1.0
+_LOG = logging.getLogger(__name__)
 
 
 class QueueWorker:
@@ -69,7 +74,7 @@ class QueueWorker:
         self._busy = asyncio.Event()
         self._pending_logs: list[LogEntry] = []
         self._flush_lock = asyncio.Lock()
-        self._reports: list[tuple[JobTicket, WorkerResult, asyncio.Future[None]]] = []
+        self._reports: list[tuple[JobTicket, WorkerResult]] = []
         self._reports_waiting = asyncio.Event()
         self._report_lock = asyncio.Lock()
         queue.on_cancel(self._cancel)
@@ -142,7 +147,7 @@ class QueueWorker:
         if result is None:
             await self.queue.drop(self.id, ticket)
             return
-        await self._report(ticket, result)
+        self._report(ticket, result)
 
     async def _run(self, ticket: JobTicket) -> WorkerResult | None:
         loaded = await self.loader.load(ticket)
@@ -181,38 +186,37 @@ class QueueWorker:
             await asyncio.sleep(_LOG_FLUSH_S)
             await self._flush_logs()
 
-    async def _report(self, ticket: JobTicket, result: WorkerResult) -> None:
-        """Hand a result to the reporter and wait until it is in the queue."""
-        reported: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._reports.append((ticket, result, reported))
+    def _report(self, ticket: JobTicket, result: WorkerResult) -> None:
+        """Hand a result to the reporter; the job's slot is free for the next job at once."""
+        self._reports.append((ticket, result))
         self._reports_waiting.set()
-        # Shielded: a job cancelled now has its result reported all the same.
-        await asyncio.shield(reported)
 
     async def _report_continually(self) -> None:
         while True:
             await self._reports_waiting.wait()
             self._reports_waiting.clear()
-            with contextlib.suppress(Exception):  # told to each job's `_report` instead
+            try:
                 await self._send_reports()
+            except Exception:  # the database is unreachable: try again, results are kept
+                _LOG.exception("reporting %d job results failed; retrying", len(self._reports))
+                await asyncio.sleep(_REPORT_RETRY_S)
+                self._reports_waiting.set()
 
     async def _send_reports(self) -> None:
-        """Store pending log lines, then report every waiting result in one transaction."""
+        """Store pending log lines, then report every waiting result in one transaction.
+
+        Reporting a result again is harmless: a job no longer held is not reported twice.
+        """
         async with self._report_lock:
             reports, self._reports = self._reports, []
             if not reports:
                 return
             try:
                 await self._flush_logs()
-                await self.queue.finish_all(self.id, [(t, r) for t, r, _ in reports])
-            except Exception as exc:
-                for *_, reported in reports:
-                    if not reported.done():
-                        reported.set_exception(exc)
+                await self.queue.finish_all(self.id, reports)
+            except BaseException:
+                self._reports[:0] = reports
                 raise
-            for *_, reported in reports:
-                if not reported.done():
-                    reported.set_result(None)
 
     async def _flush_logs(self) -> None:
         # One flush at a time keeps the lines in the order they were logged.
