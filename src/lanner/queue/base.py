@@ -136,6 +136,10 @@ class Queue(Protocol):
         """Turn jobs whose lease ran out into LOST events; return how many."""
         ...
 
+    async def waiting(self, execution_ids: Sequence[str]) -> set[str]:
+        """Return those of these executions that have events queued, due now or later."""
+        ...
+
     async def enqueue(self, tickets: Sequence[JobTicket]) -> None:
         """Queue jobs for workers; a ticket already queued is not queued twice."""
         ...

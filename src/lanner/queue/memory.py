@@ -129,6 +129,10 @@ class MemoryQueue(Queue):
     async def wait_for_events(self, timeout: float | None) -> None:
         await wait_flag(self._event_sent, timeout)
 
+    async def waiting(self, execution_ids: Sequence[str]) -> set[str]:
+        queued = {event.execution_id for event in self._events.values()}
+        return queued.intersection(execution_ids)
+
     async def reclaim_expired(self) -> int:
         now = utcnow()
         lost = [

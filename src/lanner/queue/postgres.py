@@ -63,6 +63,7 @@ SELECT EXTRACT(EPOCH FROM LEAST(
     (SELECT min(lease_until) FROM worker_jobs WHERE worker_id IS NOT NULL)
 ) - clock_timestamp())
 """
+_WAITING = "SELECT DISTINCT execution_id FROM executor_events WHERE execution_id = ANY(%s)"
 _TICKET = "execution_id, task_run_id, flow_revision, attempt, final_state"
 _EXPIRED = (
     "DELETE FROM worker_jobs WHERE worker_id IS NOT NULL AND lease_until < clock_timestamp()"
@@ -196,6 +197,13 @@ class PostgresQueue(Queue):
 
     async def wait_for_events(self, timeout: float | None) -> None:
         await self._notices.wait(_EVENTS, timeout)
+
+    async def waiting(self, execution_ids: Sequence[str]) -> set[str]:
+        if not execution_ids:
+            return set()
+        async with self._transaction("read the queue") as db:
+            rows = await (await db.execute(_WAITING, (list(execution_ids),))).fetchall()
+        return {execution_id for (execution_id,) in rows}
 
     async def reclaim_expired(self) -> int:
         async with self._transaction("reclaim lost jobs") as db:

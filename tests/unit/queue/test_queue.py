@@ -209,3 +209,19 @@ async def test_missing_tickets_are_those_neither_queued_nor_leased(queue: Queue)
     await queue.drop("w1", dropped)
     wanted = [leased, dropped, _ticket("run3"), _ticket("run3", attempt=2)]
     assert await queue.missing(wanted) == [dropped, _ticket("run3", attempt=2)]
+
+
+async def test_waiting_executions_are_those_with_events_due_now_or_later(queue: Queue) -> None:
+    later = utcnow() + timedelta(seconds=60)
+    await queue.send(
+        [ExecutorEvent(EventKind.ADVANCE, "now"), ExecutorEvent(EventKind.KILL, "now")]
+    )
+    await queue.send([ExecutorEvent(EventKind.TIMER, "later", available_at=later)])
+    await queue.send([ExecutorEvent(EventKind.ADVANCE, "consumed")])
+    async with queue.claim("consumed") as claim:
+        assert claim is not None
+        # Being decided: its events stay queued until the claim ends.
+        assert await queue.waiting(["consumed"]) == {"consumed"}
+    wanted = ["now", "later", "consumed", "unknown"]
+    assert await queue.waiting(wanted) == {"now", "later"}
+    assert await queue.waiting([]) == set()
