@@ -13,7 +13,13 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from lanner.children import ChildEvent, apply_child_event, start_children
+from lanner.children import (
+    ChildEvent,
+    ChildRequest,
+    apply_child_event,
+    children_asked,
+    start_children,
+)
 from lanner.clock import utcnow
 from lanner.context import Masker, runtime_functions
 from lanner.durations import format_duration
@@ -108,6 +114,22 @@ class Executor:
         apply_child_event(step, event)
         step.run(running)
         return step.decision()
+
+    def children_asked(
+        self, flow: Flow, execution: Execution, now: datetime | None = None
+    ) -> list[ChildRequest]:
+        """Return the children the running Subflow and ForEachItem task runs asked for.
+
+        They are planned again from the execution as the store holds it, with the ids they
+        were given: an executor that died before the children's events went out leaves them
+        for the next one to find (see `QueueChildren.resume`). None while the execution is
+        being killed: its children are being killed, not started.
+        """
+        if execution.current is State.KILLING or execution.current.is_terminated():
+            return []
+        if not any(run.current is State.RUNNING for run in execution.task_runs):
+            return []
+        return children_asked(_Step(self, flow, execution, now or utcnow()))
 
     def resume(
         self,

@@ -49,12 +49,12 @@ class QueueExecutor:
     ) -> None:
         self.store = store
         self.queue = queue
-        self.children = QueueChildren(settings, store, storage)
+        self.children = QueueChildren(settings, store, storage, queue)
         self.executor = Executor(settings, kv=store.kv, storage=storage)
         self.flows = FlowRepository(store)
         self._flows: dict[tuple[str, str, int], Flow] = {}
-        # Executions this process has decided: on first sight, jobs a previous executor
-        # decided but died before queueing are queued again.
+        # Executions this process has decided: on first sight, what a previous executor
+        # decided but died before queueing is queued again (see `_requeue_missing`).
         self._seen: set[str] = set()
         self._slots = asyncio.Semaphore(PARALLEL)
         # Lost jobs are looked for at most this often while busy; when idle, the wait for
@@ -175,7 +175,11 @@ class QueueExecutor:
         await claim.changed([(execution.id, execution.current)])
 
     async def _requeue_missing(self, flow: Flow, execution: Execution, claim: Claim) -> None:
-        """Queue again the jobs of running attempts that no worker holds nor will take."""
+        """Queue again what a previous executor saved but died before queueing.
+
+        The jobs of running attempts that no worker holds nor will take, and the children of
+        running Subflow and ForEachItem task runs never started.
+        """
         tasks = {task.id: task for task in flow.walk()}
         tickets = [
             JobTicket(execution.id, run.id, execution.flow_revision, len(run.attempts))
@@ -185,6 +189,7 @@ class QueueExecutor:
             and isinstance(tasks.get(run.task_id), RunnableTask)
         ]
         await claim.enqueue(await self.queue.missing(tickets))
+        await self.children.resume(claim, self.executor.children_asked(flow, execution))
 
     async def _flow(self, execution: Execution) -> Flow:
         key = (execution.namespace, execution.flow_id, execution.flow_revision)
