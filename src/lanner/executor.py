@@ -28,6 +28,7 @@ from lanner.executions import Attempt, Execution, Level, TaskRun
 from lanner.expressions import is_truthy_text, render_value, to_text
 from lanner.flowable import ExecutionIndex
 from lanner.flows import ConcurrencyBehavior, Flow
+from lanner.ids import derived_id
 from lanner.inputs import CoercionError, coerce_value
 from lanner.iterations import start_next_iteration, wait_for_next_iteration
 from lanner.jobs import WorkerResult
@@ -565,6 +566,7 @@ class _Step(StepState):
             inputs=self.execution.inputs,
             labels=self.execution.labels,
             trigger=self.execution.trigger,
+            execution_id=next_attempt_id(self.execution),
         )
         return replace(
             fresh,
@@ -594,6 +596,15 @@ def _coerce_output(type_name: str, output_id: str, value: Any) -> Any:
         return coerce_value(type_name, value) if value is not None else None
     except CoercionError as exc:
         raise ValueError(f"Invalid output for `{output_id}`, {exc}") from exc
+
+
+def next_attempt_id(execution: Execution) -> str:
+    """Return the id of the execution a CREATE_NEW_EXECUTION retry of `execution` starts.
+
+    Derived from the execution and the attempt number, so that an executor deciding the retry
+    again (its predecessor died before starting it) names the same execution.
+    """
+    return derived_id("retry", execution.id, execution.attempt_number + 1)
 
 
 def outputs_of(execution: Execution) -> Mapping[str, Any]:

@@ -17,7 +17,7 @@ from datetime import datetime
 from lanner.clock import utcnow
 from lanner.engine_support import retry_lost_attempt
 from lanner.executions import Execution
-from lanner.executor import Executor
+from lanner.executor import Executor, next_attempt_id
 from lanner.flowrepo import FlowRepository
 from lanner.flows import Flow
 from lanner.jobs import WorkerResult
@@ -145,15 +145,18 @@ class QueueExecutor:
         # A lost attempt marked failed changes its task run even when nothing else does.
         known = {run.id for run in execution.task_runs}
         lost = {e.ticket.task_run_id for e in events if e.ticket is not None} & known
+        # New executions (a retry's) are saved before the execution that decided them: if this
+        # executor dies in between, deciding again makes the same ones (their ids are derived);
+        # once that execution is saved, `_requeue_missing` finds them.
+        fresh = [new for decision in decisions for new in decision.new_executions]
+        for new in fresh:
+            await self.store.save_execution(new)
         if any(decision.removed for decision in decisions):
             # Task runs left the execution (a loop's previous iteration): store it whole.
             await self.store.save_execution(execution)
         else:
             runs = [execution.task_run(run_id) for run_id in changed | lost]
             await self.store.save_execution(execution, runs)
-        fresh = [new for decision in decisions for new in decision.new_executions]
-        for new in fresh:
-            await self.store.save_execution(new)
         await claim.send([ExecutorEvent(EventKind.ADVANCE, new.id) for new in fresh])
         await self.children.start(claim, [r for decision in decisions for r in decision.children])
         if logs:
@@ -177,8 +180,9 @@ class QueueExecutor:
     async def _requeue_missing(self, flow: Flow, execution: Execution, claim: Claim) -> None:
         """Queue again what a previous executor saved but died before queueing.
 
-        The jobs of running attempts that no worker holds nor will take, and the children of
-        running Subflow and ForEachItem task runs never started.
+        The jobs of running attempts that no worker holds nor will take, the children of
+        running Subflow and ForEachItem task runs never started, and the new execution of a
+        CREATE_NEW_EXECUTION retry never started.
         """
         tasks = {task.id: task for task in flow.walk()}
         tickets = [
@@ -190,6 +194,18 @@ class QueueExecutor:
         ]
         await claim.enqueue(await self.queue.missing(tickets))
         await self.children.resume(claim, self.executor.children_asked(flow, execution))
+        if execution.final_state is State.RETRIED:
+            await claim.send(await self._unstarted(next_attempt_id(execution)))
+
+    async def _unstarted(self, execution_id: str) -> list[ExecutorEvent]:
+        """Return the ADVANCE of an execution still CREATED with no event queued, if it is."""
+        # Events first: they are consumed only once the execution left CREATED in the store.
+        if await self.queue.waiting([execution_id]):
+            return []
+        states = await self.store.execution_states([execution_id])
+        if states.get(execution_id) is not State.CREATED:
+            return []
+        return [ExecutorEvent(EventKind.ADVANCE, execution_id)]
 
     async def _flow(self, execution: Execution) -> Flow:
         key = (execution.namespace, execution.flow_id, execution.flow_revision)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from lanner.children import ChildEvent, ChildEventKind
 from lanner.clock import utcnow
 from lanner.executions import Execution
-from lanner.executor import Executor
+from lanner.executor import Executor, next_attempt_id
 from lanner.flow_parser import parse_flow
 from lanner.operations import restart
 from lanner.settings import Settings
@@ -81,3 +82,13 @@ def test_a_task_run_started_again_after_a_kill_asks_for_another_child(tmp_path: 
     assert request.child_id != first_id
     [again] = executor.children_asked(PARENT, decision.execution)
     assert again.child_id == request.child_id
+
+
+def test_a_retry_as_a_new_execution_is_named_by_its_predecessor_and_attempt() -> None:
+    first = Execution.create("company.team", "again", 1)
+    second = Execution.create("company.team", "again", 1, execution_id=next_attempt_id(first))
+    assert second.id == next_attempt_id(first)
+    assert second.labels[-1].value == second.id  # its own correlation id, as any new one
+    later = replace(first, attempt_number=2)
+    names = {first.id, second.id, next_attempt_id(later), next_attempt_id(second)}
+    assert len(names) == 4
