@@ -30,7 +30,7 @@ from lanner.storage import LocalStorage
 from lanner.store import Store
 from lanner.tasks.base import RunnableTask
 
-__all__ = ["PARALLEL", "QueueExecutor", "lost_attempt", "tickets_of"]
+__all__ = ["PARALLEL", "QueueExecutor", "lost_attempt", "running_tickets", "tickets_of"]
 
 _BATCH = 64
 PARALLEL = 6
@@ -184,15 +184,7 @@ class QueueExecutor:
         running Subflow and ForEachItem task runs never started, and the new execution of a
         CREATE_NEW_EXECUTION retry never started.
         """
-        tasks = {task.id: task for task in flow.walk()}
-        tickets = [
-            JobTicket(execution.id, run.id, execution.flow_revision, len(run.attempts))
-            for run in execution.task_runs
-            if run.current is State.RUNNING
-            and run.attempts
-            and isinstance(tasks.get(run.task_id), RunnableTask)
-        ]
-        await claim.enqueue(await self.queue.missing(tickets))
+        await claim.enqueue(await self.queue.missing(running_tickets(flow, execution)))
         await self.children.resume(claim, self.executor.children_asked(flow, execution))
         if execution.final_state is State.RETRIED:
             await claim.send(await self._unstarted(next_attempt_id(execution)))
@@ -251,6 +243,26 @@ def tickets_of(decision: Decision) -> list[JobTicket]:
             )
         )
     return tickets
+
+
+def running_tickets(flow: Flow, execution: Execution) -> list[JobTicket]:
+    """Return the tickets of an execution's running attempts, as when they were queued."""
+    tasks = {task.id: task for task in flow.walk()}
+    # afterExecution tasks read the final state as `execution.state`, as in `tickets_of`.
+    after = flow.after_execution_ids()
+    return [
+        JobTicket(
+            execution.id,
+            run.id,
+            execution.flow_revision,
+            len(run.attempts),
+            execution.final_state if run.task_id in after else None,
+        )
+        for run in execution.task_runs
+        if run.current is State.RUNNING
+        and run.attempts
+        and isinstance(tasks.get(run.task_id), RunnableTask)
+    ]
 
 
 def lost_attempt(execution: Execution, ticket: JobTicket, now: datetime) -> Execution:

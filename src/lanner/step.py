@@ -214,4 +214,4 @@ class StepState:
 
     @property
     def _after_ids(self) -> set[str]:
-        return {task.id for top in self.flow.after_execution or () for task in top.walk()}
+        return self.flow.after_execution_ids()

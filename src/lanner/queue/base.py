@@ -59,7 +59,8 @@ class JobTicket:
 
     `attempt` is the number of attempts the task run has once this one started; a worker that
     finds another number in the store drops the ticket as stale. `final_state` is the state an
-    afterExecution task reads as `execution.state`, which the store does not hold yet.
+    afterExecution task reads as `execution.state`: the stored execution's `final_state`, which
+    is not yet its state.
     """
 
     execution_id: str
