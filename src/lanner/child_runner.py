@@ -61,7 +61,14 @@ class ChildExecutions:
                     return reused
             return await self._create(request)
         except LannerError as exc:
-            return ChildEvent(ChildEventKind.REFUSED, request.task_run_id, message=str(exc))
+            return _refused(request, exc)
+
+    async def create(self, request: ChildRequest) -> ChildEvent:
+        """Create the child a request asks for, under its id, never retrying a previous one."""
+        try:
+            return await self._create(request)
+        except LannerError as exc:
+            return _refused(request, exc)
 
     async def _create(self, request: ChildRequest) -> ChildEvent:
         flow, revision = await self._flow(request)
@@ -73,6 +80,7 @@ class ChildExecutions:
                 _labels(request, flow),
                 schedule_date=request.schedule_date,
                 trigger=request.trigger,
+                execution_id=request.child_id,
             )
         except InputError as exc:
             problems = "; ".join(exc.problems)
@@ -108,7 +116,7 @@ class ChildExecutions:
 
     async def _reuse(self, request: ChildRequest) -> ChildEvent | None:
         """Retry the failed child of a restarted parent (RETRY_FAILED); None: start a new one."""
-        child = await self._previous(request)
+        child = await self.previous(request)
         if child is None:
             return None
         if child.current is not State.FAILED:
@@ -126,7 +134,8 @@ class ChildExecutions:
             ChildEventKind.CREATED, request.task_run_id, restarted.id, request.iteration
         )
 
-    async def _previous(self, request: ChildRequest) -> Execution | None:
+    async def previous(self, request: ChildRequest) -> Execution | None:
+        """Return the child a restarted parent retries (RETRY_FAILED), if there is one."""
         if request.reuse:
             return await self.store.get_execution(request.reuse)
         page = await self.store.search_executions(
@@ -205,6 +214,10 @@ def _labels(request: ChildRequest, flow: Flow) -> Sequence[Label]:
     own = {label.key for label in flow.labels}
     inherited = tuple(label for label in request.inherited if label.key not in own)
     return (*inherited, *request.labels)
+
+
+def _refused(request: ChildRequest, exc: LannerError) -> ChildEvent:
+    return ChildEvent(ChildEventKind.REFUSED, request.task_run_id, message=str(exc))
 
 
 def _task_id(request: ChildRequest) -> str:

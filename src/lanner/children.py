@@ -19,6 +19,7 @@ from lanner.context import Masker, runtime_functions
 from lanner.exceptions import LannerError
 from lanner.executions import Attempt, Execution, Label, Level, TaskRun
 from lanner.expressions import render, render_value
+from lanner.ids import derived_id
 from lanner.states import State, StateTrail
 
 if TYPE_CHECKING:
@@ -53,6 +54,8 @@ class ChildRequest:
     inherit_labels: bool
     wait: bool
     trigger: Mapping[str, Any]
+    child_id: str
+    """The id the child gets when it is created (see `child_id`)."""
     iteration: int | None = None
     schedule_date: datetime | None = None
     reuse: str | None = None
@@ -146,6 +149,27 @@ def inherited_labels(execution: Execution, inherit: bool) -> tuple[Label, ...]:
     return tuple(label for label in execution.labels if label.key == CORRELATION_LABEL)
 
 
+def child_id(execution: Execution, run: TaskRun, iteration: int | None) -> str:
+    """Return the id of the child a task run asks for (of batch `iteration`) when it starts.
+
+    It is derived from the parent, the task run, which start of the task run this is (a
+    restarted parent starts it again, and may want a new child) and the batch: an executor
+    that died before the child's first event was sent plans the task run again and names the
+    same child, so it re-creates that child instead of starting a second one.
+    """
+    return derived_id("child", execution.id, run.id, start_number(run), iteration)
+
+
+def start_number(run: TaskRun) -> int:
+    """Return which start of a task run this is: 1 for its first one.
+
+    A task run being started (CREATED or RESTARTED) counts the start under way, as does one
+    already RUNNING, so that planning its children again after a crash gives the same number.
+    """
+    started = run.state.count(State.RUNNING)
+    return started if run.current is State.RUNNING else started + 1
+
+
 def reuse_of(behavior: RestartBehavior, execution: Execution, run: TaskRun) -> str | None:
     """Return which child a restarted parent retries (RETRY_FAILED), or None for a new one."""
     restarted = any(
@@ -162,11 +186,8 @@ def reuse_of(behavior: RestartBehavior, execution: Execution, run: TaskRun) -> s
 
 def start_children(step: StepState, run: TaskRun, task: ExecutableTask) -> None:
     """Start an executable task run: plan its children, then wait for their events."""
-    storage = step.executor.storage
-    read_file = storage.read if storage is not None else None
-    scope = ChildScope(step.execution, run, _renderer(step, task, run), read_file)
     try:
-        outputs, requests = task.plan_children(scope)
+        outputs, requests = task.plan_children(_scope(step, run, task))
     except LannerError as exc:
         step._fail(run, str(exc))
         return
@@ -177,6 +198,27 @@ def start_children(step: StepState, run: TaskRun, task: ExecutableTask) -> None:
         _end(step, running, State.SUCCESS)
         return
     step.child_requests.extend(requests)
+
+
+def children_asked(step: StepState) -> list[ChildRequest]:
+    """Plan again the children of the running executable task runs, as when they started.
+
+    The requests name the same children (`child_id`) when the task runs' inputs render the
+    same; a task run whose planning fails now is left out (it did not fail when it started).
+    """
+    from lanner.tasks.base import ExecutableTask
+
+    requests: list[ChildRequest] = []
+    for run in step.index.unfinished():
+        task = step.tasks.get(run.task_id)
+        if run.current is not State.RUNNING or not isinstance(task, ExecutableTask):
+            continue
+        try:
+            _, planned = task.plan_children(_scope(step, run, task))
+        except LannerError:
+            continue
+        requests.extend(planned)
+    return requests
 
 
 def apply_child_event(step: StepState, event: ChildEvent) -> None:
@@ -205,6 +247,12 @@ def _end(step: StepState, run: TaskRun, state: State) -> None:
     """End a task run whose work happened elsewhere: one attempt, in its final state."""
     attempt = Attempt(StateTrail.start(state, step.now))
     step.save(replace(run.with_state(state, step.now), attempts=(*run.attempts, attempt)))
+
+
+def _scope(step: StepState, run: TaskRun, task: ExecutableTask) -> ChildScope:
+    storage = step.executor.storage
+    read_file = storage.read if storage is not None else None
+    return ChildScope(step.execution, run, _renderer(step, task, run), read_file)
 
 
 def _renderer(step: StepState, task: ExecutableTask, run: TaskRun) -> Any:

@@ -40,13 +40,20 @@ def new_execution(
     schedule_date: datetime | None,
     trigger: Mapping[str, Any] | None,
     max_bytes: int,
+    execution_id: str | None = None,
 ) -> Execution:
     """Create an execution with its inputs resolved (InputError before anything runs).
 
-    MessageTooBigError when the execution is over `max_bytes` before it starts.
+    MessageTooBigError when the execution is over `max_bytes` before it starts. The execution
+    gets `execution_id` when given (a child's, derived from what asked for it), else a new id.
     """
     execution = Execution.create(
-        flow.namespace, flow.id, revision, labels=(*flow.labels, *labels), trigger=trigger
+        flow.namespace,
+        flow.id,
+        revision,
+        labels=(*flow.labels, *labels),
+        trigger=trigger,
+        execution_id=execution_id,
     )
     resolved = dict(inputs or {})
     if validate_inputs:

@@ -174,9 +174,13 @@ class Execution:
         inputs: Mapping[str, Any] | None = None,
         labels: Iterable[Label] = (),
         trigger: Mapping[str, Any] | None = None,
+        execution_id: str | None = None,
     ) -> Execution:
-        """Create an execution in state CREATED, labelled with its correlation id."""
-        execution_id = new_id()
+        """Create an execution in state CREATED, labelled with its correlation id.
+
+        Its id is `execution_id` when given (see `lanner.ids.derived_id`), else a new one.
+        """
+        execution_id = execution_id or new_id()
         own = tuple(label for label in labels if label.key != "system.correlationId")
         correlation = next(
             (label for label in labels if label.key == "system.correlationId"),

@@ -13,7 +13,13 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from lanner.children import ChildEvent, apply_child_event, start_children
+from lanner.children import (
+    ChildEvent,
+    ChildRequest,
+    apply_child_event,
+    children_asked,
+    start_children,
+)
 from lanner.clock import utcnow
 from lanner.context import Masker, runtime_functions
 from lanner.durations import format_duration
@@ -22,6 +28,7 @@ from lanner.executions import Attempt, Execution, Level, TaskRun
 from lanner.expressions import is_truthy_text, render_value, to_text
 from lanner.flowable import ExecutionIndex
 from lanner.flows import ConcurrencyBehavior, Flow
+from lanner.ids import derived_id
 from lanner.inputs import CoercionError, coerce_value
 from lanner.iterations import start_next_iteration, wait_for_next_iteration
 from lanner.jobs import WorkerResult
@@ -108,6 +115,22 @@ class Executor:
         apply_child_event(step, event)
         step.run(running)
         return step.decision()
+
+    def children_asked(
+        self, flow: Flow, execution: Execution, now: datetime | None = None
+    ) -> list[ChildRequest]:
+        """Return the children the running Subflow and ForEachItem task runs asked for.
+
+        They are planned again from the execution as the store holds it, with the ids they
+        were given: an executor that died before the children's events went out leaves them
+        for the next one to find (see `QueueChildren.resume`). None while the execution is
+        being killed: its children are being killed, not started.
+        """
+        if execution.current is State.KILLING or execution.current.is_terminated():
+            return []
+        if not any(run.current is State.RUNNING for run in execution.task_runs):
+            return []
+        return children_asked(_Step(self, flow, execution, now or utcnow()))
 
     def resume(
         self,
@@ -543,6 +566,7 @@ class _Step(StepState):
             inputs=self.execution.inputs,
             labels=self.execution.labels,
             trigger=self.execution.trigger,
+            execution_id=next_attempt_id(self.execution),
         )
         return replace(
             fresh,
@@ -572,6 +596,15 @@ def _coerce_output(type_name: str, output_id: str, value: Any) -> Any:
         return coerce_value(type_name, value) if value is not None else None
     except CoercionError as exc:
         raise ValueError(f"Invalid output for `{output_id}`, {exc}") from exc
+
+
+def next_attempt_id(execution: Execution) -> str:
+    """Return the id of the execution a CREATE_NEW_EXECUTION retry of `execution` starts.
+
+    Derived from the execution and the attempt number, so that an executor deciding the retry
+    again (its predecessor died before starting it) names the same execution.
+    """
+    return derived_id("retry", execution.id, execution.attempt_number + 1)
 
 
 def outputs_of(execution: Execution) -> Mapping[str, Any]:

@@ -139,6 +139,10 @@ class Flow(YamlRecord):
             for task in tasks:
                 yield from task.walk()
 
+    def after_execution_ids(self) -> set[str]:
+        """Return the ids of the `afterExecution` tasks, nested ones included."""
+        return {task.id for top in self.after_execution or () for task in top.walk()}
+
     def find_trigger(self, trigger_id: str) -> Trigger | None:
         """Return the trigger with this id, or None."""
         return next((item for item in self.triggers or () if item.id == trigger_id), None)

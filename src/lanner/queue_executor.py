@@ -18,7 +18,7 @@ from datetime import datetime
 from lanner.clock import utcnow
 from lanner.engine_support import retry_lost_attempt
 from lanner.executions import Execution, TaskRun
-from lanner.executor import Executor
+from lanner.executor import Executor, next_attempt_id
 from lanner.flowrepo import FlowRepository
 from lanner.flows import Flow
 from lanner.jobs import WorkerResult
@@ -31,7 +31,7 @@ from lanner.storage import LocalStorage
 from lanner.store import Store
 from lanner.tasks.base import RunnableTask
 
-__all__ = ["PARALLEL", "QueueExecutor", "lost_attempt", "tickets_of"]
+__all__ = ["PARALLEL", "QueueExecutor", "lost_attempt", "running_tickets", "tickets_of"]
 
 _BATCH = 64
 PARALLEL = 6
@@ -52,16 +52,15 @@ class QueueExecutor:
     ) -> None:
         self.store = store
         self.queue = queue
-        self.children = QueueChildren(settings, store, storage)
+        self.children = QueueChildren(settings, store, storage, queue)
         self.executor = Executor(settings, kv=store.kv, storage=storage)
         self.flows = FlowRepository(store)
         self._flows: dict[tuple[str, str, int], Flow] = {}
-        # Executions this process has decided: on first sight, jobs a previous executor
-        # decided but died before queueing are queued again.
-        self._seen: set[str] = set()
         # The executions this process saved last, with the stamp of that save: while the
         # store shows the same stamp nobody else wrote them, and reading one again (all its
-        # task runs, O(task runs) on every worker result) can be skipped.
+        # task runs, O(task runs) on every worker result) can be skipped. One read from the
+        # store instead is a first sight: what a previous executor decided but died before
+        # queueing is queued again (see `_requeue_missing`).
         self._held: OrderedDict[str, tuple[Execution, str]] = OrderedDict()
         self._slots = asyncio.Semaphore(PARALLEL)
         # Lost jobs are looked for at most this often while busy; when idle, the wait for
@@ -102,12 +101,12 @@ class QueueExecutor:
     async def handle(self, execution_id: str, claim: Claim) -> None:
         """Decide an execution's events, persist what changed, then queue what follows."""
         events = claim.events
-        execution = await self._load(execution_id)
+        execution, held = await self._load(execution_id)
         if execution is None:
             return
         flow = await self._flow(execution)
-        if execution_id not in self._seen:
-            self._seen.add(execution_id)
+        if not held:
+            # First sight, or another executor wrote it since: it may have died mid-decision.
             await self._requeue_missing(flow, execution, claim)
         ended_before = execution.current.is_terminated()
         decisions: list[Decision] = []
@@ -123,15 +122,18 @@ class QueueExecutor:
         if execution.current.is_terminated() and not ended_before:
             await self.children.ended(claim, execution, flow)
 
-    async def _load(self, execution_id: str) -> Execution | None:
-        """Return the execution as stored, from memory when nobody wrote it since we did."""
+    async def _load(self, execution_id: str) -> tuple[Execution | None, bool]:
+        """Return the execution as stored, and whether it is the one this executor holds.
+
+        It comes from memory when nobody wrote it since this executor did.
+        """
         held = self._held.pop(execution_id, None)
         if held is not None:
             execution, stamp = held
             if stamp == await self.store.execution_stamp(execution_id):
-                return execution
+                return execution, True
             self.executor.forget(execution_id)  # its memo describes the version we held
-        return await self.store.get_execution(execution_id)
+        return await self.store.get_execution(execution_id), False
 
     def _hold(self, execution: Execution, stamp: str | None) -> None:
         if stamp is None or execution.current.is_terminated():
@@ -167,6 +169,12 @@ class QueueExecutor:
         events = claim.events
         logs = [entry for decision in decisions for entry in decision.logs]
         metrics = [m for event in events if event.result is not None for m in event.result.metrics]
+        # New executions (a retry's) are saved before the execution that decided them: if this
+        # executor dies in between, deciding again makes the same ones (their ids are derived);
+        # once that execution is saved, `_requeue_missing` finds them.
+        fresh = [new for decision in decisions for new in decision.new_executions]
+        for new in fresh:
+            await self.store.save_execution(new)
         if any(decision.removed for decision in decisions):
             # Task runs left the execution (a loop's previous iteration): store it whole.
             stamp = await self.store.save_step(execution, None, logs, metrics)
@@ -180,9 +188,6 @@ class QueueExecutor:
                 if run.id in lost:
                     changed[run.id] = run
             stamp = await self.store.save_step(execution, list(changed.values()), logs, metrics)
-        fresh = [new for decision in decisions for new in decision.new_executions]
-        for new in fresh:
-            await self.store.save_execution(new)
         await claim.send([ExecutorEvent(EventKind.ADVANCE, new.id) for new in fresh])
         await self.children.start(claim, [r for decision in decisions for r in decision.children])
         if logs:
@@ -199,22 +204,31 @@ class QueueExecutor:
             await claim.send([ExecutorEvent(EventKind.TIMER, execution.id, available_at=wake)])
         if execution.current.is_terminated():
             self.executor.forget(execution.id)
-            self._seen.discard(execution.id)
             if flow.concurrency is not None:
                 await self._release_slot(execution, claim)
         await claim.changed([(execution.id, execution.current)])
 
     async def _requeue_missing(self, flow: Flow, execution: Execution, claim: Claim) -> None:
-        """Queue again the jobs of running attempts that no worker holds nor will take."""
-        tasks = {task.id: task for task in flow.walk()}
-        tickets = [
-            JobTicket(execution.id, run.id, execution.flow_revision, len(run.attempts))
-            for run in execution.task_runs
-            if run.current is State.RUNNING
-            and run.attempts
-            and isinstance(tasks.get(run.task_id), RunnableTask)
-        ]
-        await claim.enqueue(await self.queue.missing(tickets))
+        """Queue again what a previous executor saved but died before queueing.
+
+        The jobs of running attempts that no worker holds nor will take, the children of
+        running Subflow and ForEachItem task runs never started, and the new execution of a
+        CREATE_NEW_EXECUTION retry never started.
+        """
+        await claim.enqueue(await self.queue.missing(running_tickets(flow, execution)))
+        await self.children.resume(claim, self.executor.children_asked(flow, execution))
+        if execution.final_state is State.RETRIED:
+            await claim.send(await self._unstarted(next_attempt_id(execution)))
+
+    async def _unstarted(self, execution_id: str) -> list[ExecutorEvent]:
+        """Return the ADVANCE of an execution still CREATED with no event queued, if it is."""
+        # Events first: they are consumed only once the execution left CREATED in the store.
+        if await self.queue.waiting([execution_id]):
+            return []
+        states = await self.store.execution_states([execution_id])
+        if states.get(execution_id) is not State.CREATED:
+            return []
+        return [ExecutorEvent(EventKind.ADVANCE, execution_id)]
 
     async def _flow(self, execution: Execution) -> Flow:
         key = (execution.namespace, execution.flow_id, execution.flow_revision)
@@ -260,6 +274,26 @@ def tickets_of(decision: Decision) -> list[JobTicket]:
             )
         )
     return tickets
+
+
+def running_tickets(flow: Flow, execution: Execution) -> list[JobTicket]:
+    """Return the tickets of an execution's running attempts, as when they were queued."""
+    tasks = {task.id: task for task in flow.walk()}
+    # afterExecution tasks read the final state as `execution.state`, as in `tickets_of`.
+    after = flow.after_execution_ids()
+    return [
+        JobTicket(
+            execution.id,
+            run.id,
+            execution.flow_revision,
+            len(run.attempts),
+            execution.final_state if run.task_id in after else None,
+        )
+        for run in execution.task_runs
+        if run.current is State.RUNNING
+        and run.attempts
+        and isinstance(tasks.get(run.task_id), RunnableTask)
+    ]
 
 
 def lost_attempt(execution: Execution, ticket: JobTicket, now: datetime) -> Execution:

@@ -167,6 +167,7 @@ class Runner:
         validate_inputs: bool = True,
         schedule_date: datetime | None = None,
         trigger: Mapping[str, Any] | None = None,
+        execution_id: str | None = None,
     ) -> Execution:
         """Resolve inputs (raising InputError before anything runs), then start an execution.
 
@@ -174,7 +175,8 @@ class Runner:
 
         `validate_inputs=False` stores `inputs` as given, unchecked (triggers and tests that
         replay a recorded execution). `trigger` is `{id, type, variables}` of the trigger that
-        started it; its variables are the flow's `trigger.*`.
+        started it; its variables are the flow's `trigger.*`. `execution_id` names the new
+        execution (a child's id is derived from what asked for it); by default it gets a new id.
         """
         execution = new_execution(
             flow,
@@ -186,6 +188,7 @@ class Runner:
             schedule_date=schedule_date,
             trigger=trigger,
             max_bytes=self.settings.max_message_bytes,
+            execution_id=execution_id,
         )
         await self.store.save_execution(execution)
         self._live[execution.id] = _Live(flow, execution)

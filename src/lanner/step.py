@@ -214,7 +214,7 @@ class StepState:
 
     @property
     def _after_ids(self) -> set[str]:
-        return {task.id for top in self.flow.after_execution or () for task in top.walk()}
+        return self.flow.after_execution_ids()
 
     def _flowable_ids(self) -> list[str]:
         """Return the ids of the flow's flowable tasks, found once per execution and flow."""

@@ -494,5 +494,6 @@ async def test_an_execution_over_max_message_bytes_is_refused(client: httpx.Asyn
         "Illegal argument: Unable to start an execution of company.team.hello: Message of size "
     )
     assert message.endswith(
-        "has exceeded the configured limit of 10485760 (max_message_bytes, LANNER_MAX_MESSAGE_BYTES)"
+        "has exceeded the configured limit of 10485760"
+        " (max_message_bytes, LANNER_MAX_MESSAGE_BYTES)"
     )

@@ -59,7 +59,8 @@ class JobTicket:
 
     `attempt` is the number of attempts the task run has once this one started; a worker that
     finds another number in the store drops the ticket as stale. `final_state` is the state an
-    afterExecution task reads as `execution.state`, which the store does not hold yet.
+    afterExecution task reads as `execution.state`: the stored execution's `final_state`, which
+    is not yet its state.
     """
 
     execution_id: str
@@ -82,6 +83,13 @@ class ExecutorEvent:
     """When a TIMER is due; a new TIMER replaces the execution's pending ones."""
     child: ChildEvent | None = None
     """What happened to a child, for a CHILD event."""
+
+    @property
+    def reported_task_run(self) -> str | None:
+        """The task run whose job ended, for a RESULT or LOST event."""
+        if self.result is not None:
+            return self.result.task_run_id
+        return self.ticket.task_run_id if self.ticket is not None else None
 
 
 class Claim(Protocol):
@@ -136,6 +144,10 @@ class Queue(Protocol):
         """Turn jobs whose lease ran out into LOST events; return how many."""
         ...
 
+    async def waiting(self, execution_ids: Sequence[str]) -> set[str]:
+        """Return those of these executions that have events queued, due now or later."""
+        ...
+
     async def enqueue(self, tickets: Sequence[JobTicket]) -> None:
         """Queue jobs for workers; a ticket already queued is not queued twice."""
         ...
@@ -145,7 +157,11 @@ class Queue(Protocol):
         ...
 
     async def missing(self, tickets: Sequence[JobTicket]) -> list[JobTicket]:
-        """Return the tickets that are neither queued nor leased."""
+        """Return the tickets that are neither queued nor leased nor reported.
+
+        Reported: a result (or the loss) of the ticket's task run waits for an executor, so
+        the job ended and must not run again.
+        """
         ...
 
     # -- workers ----------------------------------------------------------------------------

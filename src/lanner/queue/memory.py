@@ -129,6 +129,10 @@ class MemoryQueue(Queue):
     async def wait_for_events(self, timeout: float | None) -> None:
         await wait_flag(self._event_sent, timeout)
 
+    async def waiting(self, execution_ids: Sequence[str]) -> set[str]:
+        queued = {event.execution_id for event in self._events.values()}
+        return queued.intersection(execution_ids)
+
     async def reclaim_expired(self) -> int:
         now = utcnow()
         lost = [
@@ -158,7 +162,12 @@ class MemoryQueue(Queue):
                 listener(run_id)
 
     async def missing(self, tickets: Sequence[JobTicket]) -> list[JobTicket]:
-        return [t for t in tickets if (t.task_run_id, t.attempt) not in self._jobs]
+        reported = {event.reported_task_run for event in self._events.values()}
+        return [
+            t
+            for t in tickets
+            if (t.task_run_id, t.attempt) not in self._jobs and t.task_run_id not in reported
+        ]
 
     async def take(self, worker_id: str, limit: int) -> list[JobTicket]:
         until = utcnow() + self.lease

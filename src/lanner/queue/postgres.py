@@ -63,6 +63,7 @@ SELECT EXTRACT(EPOCH FROM LEAST(
     (SELECT min(lease_until) FROM worker_jobs WHERE worker_id IS NOT NULL)
 ) - clock_timestamp())
 """
+_WAITING = "SELECT DISTINCT execution_id FROM executor_events WHERE execution_id = ANY(%s)"
 _TICKET = "execution_id, task_run_id, flow_revision, attempt, final_state"
 _EXPIRED = (
     "DELETE FROM worker_jobs WHERE worker_id IS NOT NULL AND lease_until < clock_timestamp()"
@@ -92,6 +93,10 @@ _RELEASE = (
 _QUEUED = (
     "SELECT task_run_id, attempt FROM worker_jobs WHERE (task_run_id, attempt) IN"
     " (SELECT * FROM unnest(%s::text[], %s::int[]))"
+)
+_REPORTED = (
+    "SELECT kind, execution_id, payload FROM executor_events"
+    " WHERE execution_id = ANY(%s) AND kind IN ('result', 'lost')"
 )
 _NOTIFY = "SELECT pg_notify(%s, value) FROM unnest(%s::text[]) AS value"
 
@@ -197,6 +202,13 @@ class PostgresQueue(Queue):
     async def wait_for_events(self, timeout: float | None) -> None:
         await self._notices.wait(_EVENTS, timeout)
 
+    async def waiting(self, execution_ids: Sequence[str]) -> set[str]:
+        if not execution_ids:
+            return set()
+        async with self._transaction("read the queue") as db:
+            rows = await (await db.execute(_WAITING, (list(execution_ids),))).fetchall()
+        return {execution_id for (execution_id,) in rows}
+
     async def reclaim_expired(self) -> int:
         async with self._transaction("reclaim lost jobs") as db:
             rows = await (await db.execute(_EXPIRED)).fetchall()
@@ -218,9 +230,16 @@ class PostgresQueue(Queue):
             return []
         runs = [ticket.task_run_id for ticket in tickets]
         attempts = [ticket.attempt for ticket in tickets]
+        executions = sorted({ticket.execution_id for ticket in tickets})
         async with self._transaction("read the queue") as db:
             found = set(await (await db.execute(_QUEUED, (runs, attempts))).fetchall())
-        return [t for t in tickets if (t.task_run_id, t.attempt) not in found]
+            pending = await (await db.execute(_REPORTED, (executions,))).fetchall()
+        reported = {decode_event(*row).reported_task_run for row in pending}
+        return [
+            t
+            for t in tickets
+            if (t.task_run_id, t.attempt) not in found and t.task_run_id not in reported
+        ]
 
     # -- workers ----------------------------------------------------------------------------
 

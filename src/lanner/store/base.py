@@ -173,6 +173,10 @@ class Store(Protocol):
         """Return every execution whose current state is one of `states`, oldest first."""
         ...
 
+    async def execution_states(self, execution_ids: Sequence[str]) -> dict[str, State]:
+        """Return the current state of those of these executions that exist (one query)."""
+        ...
+
     async def delete_execution(self, execution_id: str) -> bool:
         """Delete an execution with its task runs, logs and metrics; say whether it existed."""
         ...

@@ -270,6 +270,10 @@ class MemoryStore(Store):
         matches.sort(key=lambda item: (item.start, item.order))
         return [_decode(item) for item in matches]
 
+    async def execution_states(self, execution_ids: Sequence[str]) -> dict[str, State]:
+        found = {key: self._executions.get(key) for key in execution_ids}
+        return {key: item.state for key, item in found.items() if item is not None}
+
     async def delete_execution(self, execution_id: str) -> bool:
         existed = self._executions.pop(execution_id, None) is not None
         await self.delete_logs(execution_id)

@@ -285,6 +285,16 @@ class PostgresStore(Store):
             )
             return await _with_task_runs(db, await found.fetchall())
 
+    async def execution_states(self, execution_ids: Sequence[str]) -> dict[str, State]:
+        if not execution_ids:
+            return {}
+        async with self._transaction("read execution states") as db:
+            found = await db.execute(
+                "SELECT id, state FROM executions WHERE id = ANY(%s)", (list(execution_ids),)
+            )
+            rows = await found.fetchall()
+        return {execution_id: State(state) for execution_id, state in rows}
+
     async def delete_execution(self, execution_id: str) -> bool:
         # Task runs and labels follow through their foreign keys; logs have none.
         async with self._transaction(f"delete execution '{execution_id}'") as db:

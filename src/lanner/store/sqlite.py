@@ -233,6 +233,17 @@ class SqliteStore(Store):
             ).fetchall()
             return _with_task_runs(db, rows)
 
+    async def execution_states(self, execution_ids: Sequence[str]) -> dict[str, State]:
+        if not execution_ids:
+            return {}
+        # One JSON parameter rather than one per id: SQLite bounds the number of parameters.
+        with self._read("read execution states") as db:
+            rows = db.execute(
+                "SELECT id, state FROM executions WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps(list(execution_ids)),),
+            ).fetchall()
+        return {execution_id: State(state) for execution_id, state in rows}
+
     async def delete_execution(self, execution_id: str) -> bool:
         # Task runs and labels follow through their foreign keys; logs have none.
         with self._write(f"delete execution '{execution_id}'") as db:

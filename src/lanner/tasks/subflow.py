@@ -20,6 +20,7 @@ from lanner.children import (
     ChildRequest,
     ChildScope,
     RestartBehavior,
+    child_id,
     guess_state,
     inherited_labels,
     parent_trigger,
@@ -74,6 +75,7 @@ class ChildFlowTask(Task):
             trigger=parent_trigger(
                 (self.id, type(self).TYPE), scope.execution, scope.task_run, iteration
             ),
+            child_id=child_id(scope.execution, scope.task_run, iteration),
             iteration=iteration,
             schedule_date=self._schedule_date(scope),
             reuse=reuse,

@@ -226,3 +226,30 @@ async def test_missing_tickets_are_those_neither_queued_nor_leased(queue: Queue)
     await queue.drop("w1", dropped)
     wanted = [leased, dropped, _ticket("run3"), _ticket("run3", attempt=2)]
     assert await queue.missing(wanted) == [dropped, _ticket("run3", attempt=2)]
+
+
+async def test_a_job_whose_result_waits_for_an_executor_is_not_missing(queue: Queue) -> None:
+    await queue.enqueue([_ticket("run1"), _ticket("run2")])
+    finished, handed_back = await queue.take("w1", 2)
+    await queue.finish("w1", finished, _result("run1"))
+    await queue.hand_back("w1", [handed_back])
+    assert await queue.missing([finished, handed_back, _ticket("run3")]) == [_ticket("run3")]
+    async with queue.claim("ex1") as claim:
+        assert claim is not None  # the executor takes both events: the jobs are missing again
+    assert await queue.missing([finished, handed_back]) == [finished, handed_back]
+
+
+async def test_waiting_executions_are_those_with_events_due_now_or_later(queue: Queue) -> None:
+    later = utcnow() + timedelta(seconds=60)
+    await queue.send(
+        [ExecutorEvent(EventKind.ADVANCE, "now"), ExecutorEvent(EventKind.KILL, "now")]
+    )
+    await queue.send([ExecutorEvent(EventKind.TIMER, "later", available_at=later)])
+    await queue.send([ExecutorEvent(EventKind.ADVANCE, "consumed")])
+    async with queue.claim("consumed") as claim:
+        assert claim is not None
+        # Being decided: its events stay queued until the claim ends.
+        assert await queue.waiting(["consumed"]) == {"consumed"}
+    wanted = ["now", "later", "consumed", "unknown"]
+    assert await queue.waiting(wanted) == {"now", "later"}
+    assert await queue.waiting([]) == set()

@@ -286,6 +286,19 @@ async def test_executions_in_states(store: Store) -> None:
     assert await store.executions_in_states([State.KILLED]) == []
 
 
+async def test_execution_states_are_those_of_the_executions_that_exist(store: Store) -> None:
+    await store.save_execution(records.execution("created", state=State.CREATED))
+    await store.save_execution(records.execution("running", task_runs=2))
+    ended = records.execution("ended", state=State.RUNNING)
+    await store.save_execution(ended)
+    await store.save_execution(ended.with_state(State.SUCCESS, T0 + HOUR), [])
+
+    found = await store.execution_states(["running", "unknown", "created", "ended"])
+
+    assert found == {"created": State.CREATED, "running": State.RUNNING, "ended": State.SUCCESS}
+    assert await store.execution_states([]) == {}
+
+
 # -- deletion -------------------------------------------------------------------------------
 
 
