@@ -12,7 +12,6 @@ import asyncio
 import os
 import sys
 from dataclasses import replace
-from pathlib import Path
 
 from lanner.cli.common import add_home_argument, connect
 from lanner.exceptions import LannerError
@@ -70,8 +69,9 @@ def _add_database_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--storage",
-        metavar="DIR",
-        help="directory of the internal storage, shared by every process (default: HOME/storage)",
+        metavar="DIR|URL",
+        help="the internal storage, shared by every process: a directory, file:///DIR,"
+        " s3://BUCKET/PREFIX or any fsspec URL (also LANNER_STORAGE; default: HOME/storage)",
     )
 
 
@@ -117,5 +117,5 @@ def _settings(args: argparse.Namespace) -> Settings:
         )
     settings = Settings.load(database_url=args.database_url)
     if args.storage is not None:
-        settings = replace(settings, storage_root=Path(args.storage).expanduser())
+        settings = replace(settings, storage_url=args.storage)
     return settings

@@ -323,7 +323,9 @@ async def test_multipart_missing_file(harness: TaskHarness, mock_server: Server)
         formData={"file": "kestra:///nowhere/missing.txt"},
     )
     assert result.state is State.FAILED
-    assert result.error.startswith("Unable to read file 'kestra:///nowhere/missing.txt'")
+    assert (
+        result.error == "Unable to read file 'kestra:///nowhere/missing.txt': there is no such file"
+    )
 
 
 async def test_r16_large_upload_answered_413(harness: TaskHarness, mock_server: Server) -> None:

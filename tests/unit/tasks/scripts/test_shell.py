@@ -12,6 +12,7 @@ from lanner.exceptions import FlowError
 from lanner.executions import Level
 from lanner.flow_parser import parse_flow
 from lanner.namespace_files import NamespaceFiles
+from lanner.storage import LocalStorage
 from tests.unit.engine.driver import Drive, drive
 
 COMMANDS = "io.kestra.plugin.scripts.shell.Commands"
@@ -229,7 +230,7 @@ async def test_output_directory(tmp_path: Path) -> None:
 
 
 async def test_namespace_files_included_and_excluded(tmp_path: Path) -> None:
-    files = NamespaceFiles(tmp_path / "storage")
+    files = NamespaceFiles(LocalStorage(tmp_path / "storage"))
     for path in ("/scripts/a.sh", "/scripts/skip.sh", "/readme.md"):
         files.write("company.team", path, f"echo {path}".encode())
     task = shell(
