@@ -18,6 +18,7 @@ from lanner.exceptions import LannerError
 from lanner.server import serve
 from lanner.services import Services
 from lanner.settings import Settings
+from lanner.storage import open_storage
 
 _ROLES = {
     "webserver": "the API and UI, with no engine (operations go to executors)",
@@ -79,10 +80,13 @@ def command(args: argparse.Namespace) -> int:
     try:
         if args.mode == "local":
             settings = Settings.load(home=args.home)
+            open_storage(settings)
             asyncio.run(_check_database(settings))
             serve(settings, args.host, args.port)
             return 0
         settings = _settings(args)
+        # A wrong storage URL or option is one clear line here, not a failed startup later.
+        open_storage(settings)
         if args.mode == "standalone":
             asyncio.run(_check_database(settings))
             serve(settings, args.host, args.port)

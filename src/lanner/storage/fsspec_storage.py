@@ -71,6 +71,7 @@ class FsspecStorage(Storage):
 
     def reader(self, key: str) -> BinaryIO:
         path = self._path(key)
+        self.fs.invalidate_cache()
         # S3 opens a "folder" (a prefix) as an empty file: ask first.
         if self.fs.isdir(path):
             raise IsADirectoryError(f"'{key}' is a folder")
