@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from lanner.storage import FsspecStorage, LocalStorage, Storage, storage_at
 from lanner.store import MemoryStore, PostgresStore, SqliteStore, Store
-from tests import postgres
+from tests import postgres, s3
 
 
 @pytest.fixture(scope="session")
@@ -57,3 +58,31 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         yield opened
     finally:
         await opened.close()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """The endpoint URL of this test session's S3-compatible server on 127.0.0.1."""
+    with s3.s3_server() as endpoint:
+        yield endpoint
+
+
+STORAGES = ["local", "fsspec-file", "s3"]
+
+
+@pytest.fixture(params=STORAGES)
+def any_storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
+    """An empty internal storage of each kind: a directory, fsspec on a directory, S3.
+
+    `fsspec-file` runs the fsspec implementation on the local disk: what is generic in it is
+    tested without a server, and what differs on S3 (no folders) shows by comparison.
+    """
+    if request.param == "local":
+        return LocalStorage(tmp_path / "storage")
+    if request.param == "fsspec-file":
+        from fsspec.implementations.local import LocalFileSystem
+
+        root = tmp_path / "fsspec-storage"
+        return FsspecStorage(LocalFileSystem(), root.as_posix(), f"file://{root}")
+    endpoint: str = request.getfixturevalue("s3_endpoint")
+    return storage_at(f"s3://{s3.new_bucket(endpoint)}/lanner", s3.s3_options(endpoint))

@@ -36,7 +36,7 @@ from lanner.inputs import resolve_inputs
 from lanner.jobs import WorkerJob
 from lanner.settings import Settings
 from lanner.states import State
-from lanner.storage import LocalStorage
+from lanner.storage import LocalStorage, Storage
 from lanner.tasks.base import RunnableTask
 from lanner.worker import Worker
 
@@ -444,9 +444,9 @@ class TaskResult:
 class TaskHarness:
     """Runs the tasks of a flow one after the other through a real Worker (no executor)."""
 
-    def __init__(self, home: Path, pool: ClientPool) -> None:
+    def __init__(self, home: Path, pool: ClientPool, storage: Storage | None = None) -> None:
         self.settings = Settings.load(home=home, environ={})
-        self.storage = LocalStorage(home / "storage")
+        self.storage = storage or LocalStorage(home / "storage")
         self.logs: list[LogEntry] = []
         self._flow: Flow | None = None
         self.worker = Worker(

@@ -25,7 +25,7 @@ from lanner.flows import Flow
 from lanner.inputs import undeclared_inputs
 from lanner.settings import Settings
 from lanner.states import State
-from lanner.storage import LocalStorage, task_prefix
+from lanner.storage import Storage, task_prefix
 from lanner.store import Store
 from lanner.tasks.subflow import Subflow
 
@@ -47,7 +47,7 @@ class ChildExecutions:
     """Creates child executions for the runner and tells parents how they ended."""
 
     store: Store
-    storage: LocalStorage
+    storage: Storage
     settings: Settings
     submit: Submit
     restart: Restart

@@ -12,7 +12,6 @@ import copy
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lanner.clock import utcnow
@@ -29,7 +28,7 @@ from lanner.namespace_files import NamespaceFiles, normalize
 from lanner.properties import Expr, coerce_duration
 from lanner.settings import Settings
 from lanner.states import State
-from lanner.storage import SCHEME, LocalStorage, execution_prefix
+from lanner.storage import SCHEME, Storage, execution_prefix
 
 if TYPE_CHECKING:
     from lanner.flows import Flow
@@ -167,7 +166,7 @@ class RunContext:
         functions: dict[str, Function],
         logger: TaskLogger,
         masker: Masker,
-        storage: LocalStorage,
+        storage: Storage,
         settings: Settings,
         http: ClientPool,
         kv: KVStore | None = None,
@@ -447,7 +446,7 @@ def runtime_functions(
     masker: Masker,
     extra: Mapping[str, Function] | None = None,
     kv: KVStore | None = None,
-    storage: LocalStorage | None = None,
+    storage: Storage | None = None,
 ) -> dict[str, Function]:
     """Return the expression functions bound to this execution (secret, currentEachOutput...).
 
@@ -514,7 +513,7 @@ def kv_function(store: KVStore) -> Function:
 # -- files: this execution's `kestra://` files and the flow's namespace files -------------------
 
 
-def file_functions(storage: LocalStorage, execution: Execution) -> dict[str, Function]:
+def file_functions(storage: Storage, execution: Execution) -> dict[str, Function]:
     """Return `read`, `fileURI`, `fileSize` and `fileExists` for one execution.
 
     A `kestra://` URI must name a file of this execution, of the execution that started it
@@ -546,31 +545,33 @@ def file_functions(storage: LocalStorage, execution: Execution) -> dict[str, Fun
             raise ExpressionError(f"Invalid namespace file path '{path}': {exc}") from exc
         return files_root + normalized.lstrip("/")
 
-    def local_file(name: str, path: Any) -> tuple[str, Path | None]:
+    def existing(name: str, path: Any) -> tuple[str, bool]:
+        """Return the URI a path names and whether a file is there."""
         uri = uri_of(name, path)
-        try:
-            local = storage.path_of(uri)
-        except ValueError as exc:
-            raise ExpressionError(str(exc)) from exc
         # A namespace file is also checked by NamespaceFiles (reserved folders, symbolic links).
         if uri.startswith(files_root):
             try:
-                NamespaceFiles(storage.root).stats(namespace, uri[len(files_root) - 1 :])
+                NamespaceFiles(storage).stats(namespace, uri[len(files_root) - 1 :])
             except NotFoundError:
-                return uri, None
+                return uri, False
             except LannerError as exc:
                 raise ExpressionError(str(exc)) from exc
-        return uri, local if local.is_file() else None
+        try:
+            return uri, storage.exists(uri)
+        except ValueError as exc:
+            raise ExpressionError(str(exc)) from exc
 
     def missing(uri: str) -> ExpressionError:
         return ExpressionError(f"Unable to find the file '{uri}'")
 
     def read(call: CallContext, path: Any = None, *_: Any) -> str:
-        uri, local = local_file("read", path)
-        if local is None:
+        uri, found = existing("read", path)
+        if not found:
             raise missing(uri)
         try:
-            return local.read_bytes().decode("utf-8")
+            return storage.read(uri).decode("utf-8")
+        except NotFoundError:
+            raise missing(uri) from None
         except UnicodeDecodeError as exc:
             raise ExpressionError(f"Unable to read the file '{uri}': it is not UTF-8 text") from exc
 
@@ -578,13 +579,16 @@ def file_functions(storage: LocalStorage, execution: Execution) -> dict[str, Fun
         return uri_of("fileURI", path)
 
     def file_size(call: CallContext, path: Any = None, *_: Any) -> int:
-        uri, local = local_file("fileSize", path)
-        if local is None:
+        uri, found = existing("fileSize", path)
+        if not found:
             raise missing(uri)
-        return local.stat().st_size
+        try:
+            return storage.size(uri)
+        except NotFoundError:
+            raise missing(uri) from None
 
     def file_exists(call: CallContext, path: Any = None, *_: Any) -> bool:
-        return local_file("fileExists", path)[1] is not None
+        return existing("fileExists", path)[1]
 
     return {"read": read, "fileURI": file_uri, "fileSize": file_size, "fileExists": file_exists}
 

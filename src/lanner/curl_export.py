@@ -17,7 +17,7 @@ from typing import Any
 from lanner.context import MASK
 from lanner.exceptions import NotFoundError
 from lanner.executions import Execution, TaskRun
-from lanner.storage import LocalStorage
+from lanner.storage import Storage
 from lanner.tasks.http_exchange import HAR_OUTPUT, har_uri
 
 _HEADER_OPTIONS = {"user-agent": "-A", "referer": "-e", "cookie": "-b"}
@@ -43,7 +43,7 @@ def find_task_run(execution: Execution, reference: str) -> TaskRun:
 
 
 def recorded_exchange(
-    storage: LocalStorage, execution: Execution, run: TaskRun
+    storage: Storage, execution: Execution, run: TaskRun
 ) -> tuple[str, dict[str, Any]]:
     """Return the URI and the content of a task run's HAR file (also there when it failed)."""
     uri = (run.outputs or {}).get(HAR_OUTPUT)

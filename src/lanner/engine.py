@@ -16,7 +16,7 @@ from lanner.flows import Flow
 from lanner.httpclient import ClientPool
 from lanner.settings import Settings
 from lanner.states import State
-from lanner.storage import LocalStorage
+from lanner.storage import Storage
 from lanner.store import Store
 
 __all__ = ["Engine", "ExecutionListener", "LogListener"]
@@ -30,7 +30,7 @@ class Engine(Protocol):
 
     settings: Settings
     store: Store
-    storage: LocalStorage
+    storage: Storage
 
     @property
     def http(self) -> ClientPool:

@@ -16,7 +16,7 @@ from lanner.inputs import InputDeclaration, parse_input, resolve_inputs
 from lanner.jsonvalues import jsonable
 from lanner.limits import check_submission
 from lanner.states import State
-from lanner.storage import LocalStorage, execution_prefix
+from lanner.storage import Storage, execution_prefix
 from lanner.store import Store
 from lanner.tasks.pause import Pause
 
@@ -32,7 +32,7 @@ __all__ = [
 def new_execution(
     flow: Flow,
     revision: int,
-    storage: LocalStorage,
+    storage: Storage,
     inputs: Mapping[str, Any] | None,
     labels: Sequence[Label],
     *,
@@ -68,9 +68,7 @@ def new_execution(
     return execution
 
 
-def _input_file_store(
-    storage: LocalStorage, execution: Execution
-) -> Callable[[str, str, bytes], str]:
+def _input_file_store(storage: Storage, execution: Execution) -> Callable[[str, str, bytes], str]:
     def store_file(input_id: str, filename: str, data: bytes) -> str:
         folder = execution_prefix(execution.namespace, execution.flow_id, execution.id)
         return storage.put(f"{folder}/inputs/{input_id}", filename, data)

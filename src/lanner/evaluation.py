@@ -28,7 +28,7 @@ from lanner.expressions import CallContext, Function, render
 from lanner.flowable import ExecutionIndex
 from lanner.flows import Flow
 from lanner.settings import Settings
-from lanner.storage import LocalStorage
+from lanner.storage import Storage
 from lanner.store.kv import KVStore
 
 
@@ -62,7 +62,7 @@ def evaluate(
     scope: EvaluationScope,
     settings: Settings,
     kv: KVStore | None = None,
-    storage: LocalStorage | None = None,
+    storage: Storage | None = None,
 ) -> Evaluation:
     """Render `template` as text in `scope`; never raises for a template that does not render.
 
@@ -78,7 +78,7 @@ def evaluate(
 
 
 def _context(
-    scope: EvaluationScope, settings: Settings, kv: KVStore | None, storage: LocalStorage | None
+    scope: EvaluationScope, settings: Settings, kv: KVStore | None, storage: Storage | None
 ) -> tuple[Mapping[str, Any], dict[str, Function]]:
     flow, execution, task_run = scope.flow, scope.execution, scope.task_run
     index = ExecutionIndex(execution)

@@ -38,7 +38,7 @@ from lanner.settings import Settings
 from lanner.sla import ExecutionAssertionSla, MaxDurationSla
 from lanner.states import State, StateTrail
 from lanner.step import Decision, StepState
-from lanner.storage import LocalStorage
+from lanner.storage import Storage
 from lanner.store.kv import KVStore
 from lanner.tasks.base import (
     ExecutableTask,
@@ -57,7 +57,7 @@ class Executor:
         self,
         settings: Settings,
         kv: KVStore | None = None,
-        storage: LocalStorage | None = None,
+        storage: Storage | None = None,
     ) -> None:
         self.settings = settings
         # Read by `kv()` in flowable properties, runIf and flow outputs.

@@ -1,34 +1,33 @@
 """Namespace files: files a namespace shares with its flows (scripts, SQL, templates...).
 
-The files of namespace `company.team` live under `<storage root>/namespaces/company.team/_files/`
-and are named by `/`-rooted paths (`/scripts/etl.py`), as Kestra names them. A path can never
-reach outside that folder: `..`, NUL and backslashes are refused, and so is any path whose real
-location (after following symbolic links) is not inside it. Such refusals are `LannerError`s
-(HTTP 422); an operation the files on disk do not allow (writing over a folder, moving onto an
-existing file) is an `IllegalStateError` (HTTP 409); an absent file or folder is a
-`NotFoundError` (HTTP 404).
+The files of namespace `company.team` live in the internal storage under the key
+`namespaces/company.team/_files/` (a folder of a local storage's directory, a prefix in a
+bucket) and are named by `/`-rooted paths (`/scripts/etl.py`), as Kestra names them. A path
+can never reach outside that folder: `..`, NUL and backslashes are refused, and so is any path
+whose real location (after following symbolic links, in a local storage) is not inside it.
+Such refusals are `LannerError`s (HTTP 422); an operation the files in place do not allow
+(writing over a folder, moving onto an existing file) is an `IllegalStateError` (HTTP 409); an
+absent file or folder is a `NotFoundError` (HTTP 404).
 
 The top folder `_flows` is reserved, as in Kestra: uploading `/_flows/<name>.yml` imports a flow
 instead of storing a file (the API does that), and no other operation may touch it.
 
-Everything here is synchronous file I/O: async callers run it in a thread.
+Everything here is synchronous I/O: async callers run it in a thread.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 from lanner.exceptions import IllegalStateError, LannerError, NotFoundError
 from lanner.flows import NAMESPACE_PATTERN
+from lanner.storage import Entry, Storage
 
 __all__ = [
     "FLOWS_FOLDER",
@@ -58,8 +57,6 @@ _SEGMENT = r"(?:[^/\\\x00.][^/\\\x00]*|\.[^/\\\x00.][^/\\\x00]*|\.\.[^/\\\x00]+|
 PATH_PATTERN = rf"^/*(?:{_SEGMENT}(?:/+{_SEGMENT})*)?/*$"
 """The paths `normalize` accepts (but for the length of names), as a regular expression."""
 _CHUNK = 1 << 16
-# Uploads are written under this prefix then renamed: such files are not (yet) namespace files.
-_PARTIAL = ".lanner-partial-"
 
 
 class FileType(StrEnum):
@@ -153,35 +150,37 @@ def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, budget: int)
 
 
 class NamespaceFiles:
-    """The namespace files kept under one storage root."""
+    """The namespace files kept in one internal storage."""
 
-    def __init__(self, storage_root: Path) -> None:
-        self.root = storage_root / "namespaces"
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
 
     # -- reading ----------------------------------------------------------------------------
 
     def read(self, namespace: str, path: str) -> bytes:
         """Return a file's content."""
-        local = self._existing(namespace, path)
-        if not local.is_file():
+        key = self._key(namespace, path)
+        entry = self.storage.stat(key)
+        if entry is None or entry.is_dir:
             raise _not_found(namespace, path)
-        return local.read_bytes()
+        with self.storage.reader(key) as stream:
+            return stream.read()
 
     def stats(self, namespace: str, path: str | None = None) -> FileInfo:
         """Describe a file or folder; the root folder always exists (it is made on demand)."""
         if normalize(path) == ROOT:
-            self._base(namespace).mkdir(parents=True, exist_ok=True)
+            self.storage.make_folder(self._base(namespace))
         return _info(self._existing(namespace, path), normalize(path))
 
     def listing(self, namespace: str, path: str | None = None) -> list[FileInfo]:
         """Describe the content of a folder, folders first, then by name."""
         if normalize(path) == ROOT:
-            self._base(namespace).mkdir(parents=True, exist_ok=True)
+            self.storage.make_folder(self._base(namespace))
         folder = self._existing(namespace, path)
-        if not folder.is_dir():
+        if not folder.is_dir:
             raise IllegalStateError(f"'{normalize(path)}' is a file, not a directory")
-        children = [child for child in folder.iterdir() if not _partial(child)]
-        children.sort(key=lambda child: (not child.is_dir(), child.name))
+        children = self.storage.children(folder.key)
+        children.sort(key=lambda child: (not child.is_dir, child.name))
         return [_info(child, child.name) for child in children]
 
     def search(self, namespace: str, query: str) -> list[str]:
@@ -191,14 +190,7 @@ class NamespaceFiles:
     def all_files(self, namespace: str) -> list[str]:
         """Return the path of every file of the namespace, sorted."""
         base = self._base(namespace)
-        if not base.is_dir():
-            return []
-        found = (
-            ROOT + local.relative_to(base).as_posix()
-            for local in base.rglob("*")
-            if local.is_file() and not _partial(local)
-        )
-        return sorted(found)
+        return sorted(ROOT + key[len(base) + 1 :] for key in self.storage.files_under(base))
 
     def export(self, namespace: str) -> bytes:
         """Return a zip archive of every file, named by their paths without the leading `/`."""
@@ -212,125 +204,109 @@ class NamespaceFiles:
 
     def write(self, namespace: str, path: str, content: bytes) -> None:
         """Create or replace a file, creating its folders."""
-        local = self._local(namespace, path)
-        if local == self._base(namespace) or local.is_dir():
+        key = self._key(namespace, path)
+        entry = self.storage.stat(key)
+        if key == self._base(namespace) or (entry is not None and entry.is_dir):
             raise IllegalStateError(f"'{normalize(path)}' is a directory")
-        self._make_folders(namespace, local.parent)
-        # Write aside then rename: a reader sees the old content or the new, never half.
-        handle, temporary = tempfile.mkstemp(dir=local.parent, prefix=_PARTIAL)
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(content)
-            os.replace(temporary, local)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        self._check_folders(namespace, _parent(key))
+        # The storage writes aside then swaps: a reader sees the old content or the new.
+        with self.storage.writer(key) as stream:
+            stream.write(content)
 
     def make_directory(self, namespace: str, path: str | None) -> None:
         """Create a folder and its parents; an existing folder is left as it is."""
-        self._make_folders(namespace, self._local(namespace, path))
+        key = self._key(namespace, path)
+        self._check_folders(namespace, key)
+        self.storage.make_folder(key)
 
     def move(self, namespace: str, source: str, target: str) -> None:
         """Move (rename) a file or folder; the target must not exist."""
-        origin = self._existing(namespace, source)
-        destination = self._local(namespace, target)
+        origin = self._existing(namespace, source).key
+        destination = self._key(namespace, target)
         base = self._base(namespace)
         if base in (origin, destination):
             raise IllegalStateError("The root folder cannot be moved, nor replaced")
-        if destination.exists():
+        if self.storage.stat(destination) is not None:
             raise IllegalStateError(
                 f"File '{normalize(target)}' already exists in namespace '{namespace}'"
             )
-        if destination.is_relative_to(origin):
+        if destination.startswith(origin + "/"):
             raise IllegalStateError(f"'{normalize(source)}' cannot be moved inside itself")
-        self._make_folders(namespace, destination.parent)
-        origin.rename(destination)
+        self._check_folders(namespace, _parent(destination))
+        self.storage.rename(origin, destination)
 
     def delete(self, namespace: str, path: str) -> None:
         """Delete a file or a folder with its content, then the folders it left empty.
 
         Deleting the root empties the namespace.
         """
-        local = self._existing(namespace, path)
+        key = self._existing(namespace, path).key
         base = self._base(namespace)
-        if local == base:
-            _empty(local)
-        elif local.is_dir() and not local.is_symlink():
-            shutil.rmtree(local)
-        else:
-            local.unlink()
+        if key == base:
+            for child in self.storage.children(base):
+                self.storage.remove(child.key)
+            return
+        self.storage.remove(key)
         # Kestra keeps no empty folder behind a deleted file (the root stays).
-        parent = local.parent
-        while parent != base and parent.is_relative_to(base) and not any(parent.iterdir()):
-            parent.rmdir()
-            parent = parent.parent
+        parent = _parent(key)
+        while parent.startswith(base + "/") and not self.storage.children(parent):
+            self.storage.remove(parent)
+            parent = _parent(parent)
 
-    # -- paths ------------------------------------------------------------------------------
+    # -- keys -------------------------------------------------------------------------------
 
-    def _base(self, namespace: str) -> Path:
+    def _base(self, namespace: str) -> str:
         if len(namespace) > _MAX_NAMESPACE or not _NAMESPACE.fullmatch(namespace):
             raise LannerError(f"Invalid namespace '{_printable(namespace)}'")
-        return self.root / namespace / "_files"
+        return f"namespaces/{namespace}/_files"
 
-    def _local(self, namespace: str, path: str | None) -> Path:
-        """Return where a path lives on disk, refusing reserved paths and any escape."""
+    def _key(self, namespace: str, path: str | None) -> str:
+        """Return the storage key of a path, refusing reserved paths and any escape."""
         normalized = normalize(path)
         parts = PurePosixPath(normalized).parts[1:]
         if parts and parts[0] == FLOWS_FOLDER:
             raise LannerError(f"Forbidden path: {normalized}")
         base = self._base(namespace)
-        local = base.joinpath(*parts)
+        key = "/".join((base, *parts))
         # A symbolic link inside the folder could point anywhere: judge the real location.
-        if not local.resolve().is_relative_to(base.resolve()):
+        if self.storage.escapes(key, base):
             raise LannerError(f"Invalid path '{normalized}': it leads outside the namespace")
-        return local
+        return key
 
-    def _existing(self, namespace: str, path: str | None) -> Path:
-        local = self._local(namespace, path)
-        if not local.exists():
+    def _existing(self, namespace: str, path: str | None) -> Entry:
+        entry = self.storage.stat(self._key(namespace, path))
+        if entry is None:
             raise _not_found(namespace, path)
-        return local
+        return entry
 
-    def _make_folders(self, namespace: str, folder: Path) -> None:
+    def _check_folders(self, namespace: str, folder: str) -> None:
+        """Refuse a folder path that goes through a file."""
         base = self._base(namespace)
-        for parent in (folder, *folder.parents):
-            if parent == base:
-                break
-            if parent.exists() and not parent.is_dir():
-                relative = ROOT + parent.relative_to(base).as_posix()
+        while folder.startswith(base + "/"):
+            entry = self.storage.stat(folder)
+            if entry is not None and not entry.is_dir:
+                relative = ROOT + folder[len(base) + 1 :]
                 raise IllegalStateError(f"'{relative}' is a file, not a directory")
-        folder.mkdir(parents=True, exist_ok=True)
+            folder = _parent(folder)
 
 
-def _info(local: Path, path_or_name: str) -> FileInfo:
-    status = local.stat()
-    # Linux gives no creation time through os.stat on Python 3.11: fall back to ctime.
-    created = getattr(status, "st_birthtime", status.st_ctime)
-    is_dir = local.is_dir()
+def _parent(key: str) -> str:
+    return key.rsplit("/", 1)[0]
+
+
+def _info(entry: Entry, path_or_name: str) -> FileInfo:
     name = PurePosixPath(path_or_name).name or "_files"
     return FileInfo(
         file_name=name,
-        type=FileType.Directory if is_dir else FileType.File,
-        size=0 if is_dir else status.st_size,
-        last_modified_time=_millis(status.st_mtime),
-        creation_time=_millis(created),
+        type=FileType.Directory if entry.is_dir else FileType.File,
+        size=entry.size,
+        last_modified_time=_millis(entry.modified),
+        creation_time=_millis(entry.created),
     )
-
-
-def _partial(local: Path) -> bool:
-    return local.name.startswith(_PARTIAL)
 
 
 def _millis(seconds: float) -> int:
     return round(seconds * 1000)
-
-
-def _empty(folder: Path) -> None:
-    for child in folder.iterdir():
-        if child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child)
-        else:
-            child.unlink()
 
 
 def _not_found(namespace: str, path: str | None) -> NotFoundError:

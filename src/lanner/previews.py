@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import base64
 import codecs
-from collections.abc import Iterator
+import io
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from pathlib import Path
-from typing import Any
+from pathlib import PurePosixPath
+from typing import Any, BinaryIO
 
 from lanner.exceptions import LannerError
 from lanner.expressions.ion import read_ion
@@ -24,6 +25,9 @@ DEFAULT_ROWS = 100
 MAX_ROWS = 5000
 MAX_TEXT_BYTES = 2 * 1024 * 1024
 IMAGE_EXTENSIONS = frozenset({"bmp", "gif", "jpeg", "jpg", "png", "svg", "webp"})
+
+Opener = Callable[[], BinaryIO]
+"""Opens the previewed file for reading, from its start."""
 
 
 @dataclass(frozen=True)
@@ -44,27 +48,33 @@ class Preview:
         }
 
 
-def preview(path: Path, max_rows: int | None = None, encoding: str = "UTF-8") -> Preview:
-    """Preview the file at `path`; LannerError for an encoding Python does not know."""
-    extension = path.suffix[1:].lower()
+def preview(
+    name: str, open_file: Opener, max_rows: int | None = None, encoding: str = "UTF-8"
+) -> Preview:
+    """Preview the file `name` that `open_file` opens (maybe twice: Ion falls back to text).
+
+    LannerError for an encoding Python does not know.
+    """
+    extension = PurePosixPath(name).suffix[1:].lower()
     rows = min(max_rows or DEFAULT_ROWS, MAX_ROWS)
     if extension in IMAGE_EXTENSIONS:
-        return Preview(extension, "IMAGE", base64.b64encode(path.read_bytes()).decode(), False)
+        with open_file() as stream:
+            return Preview(extension, "IMAGE", base64.b64encode(stream.read()).decode(), False)
     if extension == "ion":
-        listed = _ion_rows(path, rows)
+        listed = _ion_rows(open_file, rows)
         if listed is not None:
             return listed
     kind = "MARKDOWN" if extension == "md" else "TEXT"
-    content, truncated = _text(path, rows, "UTF-8" if kind == "MARKDOWN" else encoding)
+    content, truncated = _text(open_file, rows, "UTF-8" if kind == "MARKDOWN" else encoding)
     return Preview(extension, kind, content, truncated)
 
 
-def _text(path: Path, rows: int, encoding: str) -> tuple[str, bool]:
+def _text(open_file: Opener, rows: int, encoding: str) -> tuple[str, bool]:
     try:
         codecs.lookup(encoding)
     except LookupError:
         raise LannerError(f"Unable to preview using encoding '{encoding}'") from None
-    with path.open(encoding=encoding, errors="replace", newline=None) as handle:
+    with _text_stream(open_file, encoding, "replace") as handle:
         lines = [line.rstrip("\n") for line in islice(handle, rows + 1)]
     truncated = len(lines) > rows
     text = "\n".join(lines[:rows])
@@ -74,15 +84,20 @@ def _text(path: Path, rows: int, encoding: str) -> tuple[str, bool]:
     return text, truncated
 
 
-def _ion_rows(path: Path, rows: int) -> Preview | None:
+def _ion_rows(open_file: Opener, rows: int) -> Preview | None:
     """Read one Ion value per line; None when the file is not such Ion (shown as text then)."""
     try:
-        with path.open(encoding="utf-8") as handle:
+        with _text_stream(open_file, "utf-8", "strict") as handle:
             lines = list(islice(_non_blank(handle), rows + 1))
         values = [jsonable(read_ion(line)) for line in lines[:rows]]
     except (UnicodeDecodeError, ValueError):
         return None
     return Preview("ion", "LIST", values, len(lines) > rows)
+
+
+def _text_stream(open_file: Opener, encoding: str, errors: str) -> io.TextIOWrapper:
+    # TextIOWrapper reads the binary stream a buffer at a time: only the lines shown are read.
+    return io.TextIOWrapper(open_file(), encoding=encoding, errors=errors, newline=None)
 
 
 def _non_blank(lines: Iterator[str]) -> Iterator[str]:

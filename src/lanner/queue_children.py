@@ -28,7 +28,7 @@ from lanner.flows import Flow
 from lanner.queue import Claim, EventKind, ExecutorEvent, Queue
 from lanner.settings import Settings
 from lanner.states import State
-from lanner.storage import LocalStorage
+from lanner.storage import Storage
 from lanner.store import Store
 
 __all__ = ["QueueChildren"]
@@ -39,9 +39,7 @@ _UNFINISHED = [state for state in State if not state.is_terminated()]
 class QueueChildren:
     """Start children, kill them with their parent, and tell parents how they ended."""
 
-    def __init__(
-        self, settings: Settings, store: Store, storage: LocalStorage, queue: Queue
-    ) -> None:
+    def __init__(self, settings: Settings, store: Store, storage: Storage, queue: Queue) -> None:
         self.settings = settings
         self.store = store
         self.storage = storage

@@ -21,7 +21,7 @@ from lanner.httpclient import ClientPool
 from lanner.queue import EventKind, ExecutorEvent, Queue
 from lanner.settings import Settings
 from lanner.states import State
-from lanner.storage import LocalStorage
+from lanner.storage import Storage
 from lanner.store import Store
 
 __all__ = ["QueueEngine"]
@@ -30,9 +30,7 @@ __all__ = ["QueueEngine"]
 class QueueEngine(Engine):
     """Operations on executions through the store and the queue."""
 
-    def __init__(
-        self, settings: Settings, store: Store, storage: LocalStorage, queue: Queue
-    ) -> None:
+    def __init__(self, settings: Settings, store: Store, storage: Storage, queue: Queue) -> None:
         self.settings = settings
         self.store = store
         self.storage = storage

@@ -27,7 +27,7 @@ from lanner.queue_children import QueueChildren
 from lanner.settings import Settings
 from lanner.states import State
 from lanner.step import Decision
-from lanner.storage import LocalStorage
+from lanner.storage import Storage
 from lanner.store import Store
 from lanner.tasks.base import RunnableTask
 
@@ -47,9 +47,7 @@ _HELD = 4096
 class QueueExecutor:
     """Drive executions from queue events until stopped; one per executor process."""
 
-    def __init__(
-        self, settings: Settings, store: Store, queue: Queue, storage: LocalStorage
-    ) -> None:
+    def __init__(self, settings: Settings, store: Store, queue: Queue, storage: Storage) -> None:
         self.store = store
         self.queue = queue
         self.children = QueueChildren(settings, store, storage, queue)

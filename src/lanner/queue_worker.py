@@ -29,7 +29,7 @@ from lanner.jobs import WorkerJob, WorkerResult
 from lanner.queue import JobTicket, Queue
 from lanner.settings import Settings
 from lanner.states import State
-from lanner.storage import LocalStorage
+from lanner.storage import Storage
 from lanner.store import Store
 from lanner.worker import Worker
 
@@ -48,7 +48,7 @@ class QueueWorker:
         settings: Settings,
         store: Store,
         queue: Queue,
-        storage: LocalStorage,
+        storage: Storage,
         *,
         concurrency: int,
         lease: float,

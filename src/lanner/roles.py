@@ -22,7 +22,7 @@ from lanner.queue_executor import PARALLEL, QueueExecutor
 from lanner.queue_worker import QueueWorker, run_worker
 from lanner.scheduler import Scheduler
 from lanner.settings import Settings
-from lanner.storage import LocalStorage
+from lanner.storage import open_storage
 from lanner.store import Store, open_store
 
 __all__ = ["check_distributed", "run_role"]
@@ -88,7 +88,7 @@ async def _opened(
 async def _executor(
     settings: Settings, store: Store, queue: PostgresQueue, stopping: asyncio.Event
 ) -> None:
-    executor = QueueExecutor(settings, store, queue, LocalStorage(settings.storage_dir))
+    executor = QueueExecutor(settings, store, queue, open_storage(settings))
     running = asyncio.create_task(executor.run(), name="lanner-queue-executor")
     print("lanner executor is running", flush=True)
     await _until(stopping, running)
@@ -101,7 +101,7 @@ async def _worker(
     stopping: asyncio.Event,
     concurrency: int,
 ) -> None:
-    storage = LocalStorage(settings.storage_dir)
+    storage = open_storage(settings)
     worker = QueueWorker(
         settings, store, queue, storage, concurrency=concurrency, lease=settings.worker_lease
     )
@@ -130,7 +130,7 @@ async def _elect(election: psycopg.AsyncConnection[object]) -> None:
 async def _schedule(
     settings: Settings, store: Store, queue: PostgresQueue, stopping: asyncio.Event
 ) -> None:
-    storage = LocalStorage(settings.storage_dir)
+    storage = open_storage(settings)
     engine = QueueEngine(settings, store, storage, queue)
     engine.tell_all = True
     flows = FlowRepository(store)

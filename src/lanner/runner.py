@@ -32,7 +32,7 @@ from lanner.jobs import WorkerJob, WorkerResult
 from lanner.settings import Settings
 from lanner.states import State
 from lanner.step import Decision
-from lanner.storage import LocalStorage
+from lanner.storage import Storage, open_storage
 from lanner.store import Store
 from lanner.worker import Worker
 
@@ -73,12 +73,10 @@ class _Live:
 class Runner:
     """Executor + worker + store in one process (`lanner run`, `lanner server local`)."""
 
-    def __init__(
-        self, settings: Settings, store: Store, storage: LocalStorage | None = None
-    ) -> None:
+    def __init__(self, settings: Settings, store: Store, storage: Storage | None = None) -> None:
         self.settings = settings
         self.store = store
-        self.storage = storage or LocalStorage(settings.storage_dir)
+        self.storage = storage or open_storage(settings)
         self.executor = Executor(settings, kv=store.kv, storage=self.storage)
         self.worker = Worker(
             settings,

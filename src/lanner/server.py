@@ -14,6 +14,7 @@ from lanner.api import create_app
 from lanner.exceptions import LannerError
 from lanner.services import Services
 from lanner.settings import Settings
+from lanner.storage import storage_location
 
 
 def is_loopback(host: str) -> bool:
@@ -55,7 +56,11 @@ def where_data_is(settings: Settings) -> str:
         parts = urlsplit(settings.database_url)
         host = parts.hostname or "localhost"
         port = f":{parts.port}" if parts.port else ""
-        return f"data in PostgreSQL at {host}{port}{parts.path}, files in {settings.storage_dir}"
+        return (
+            f"data in PostgreSQL at {host}{port}{parts.path}, files in {storage_location(settings)}"
+        )
+    if settings.storage_url:
+        return f"data in {settings.home}, files in {storage_location(settings)}"
     return f"data in {settings.home}"
 
 

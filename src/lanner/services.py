@@ -14,7 +14,7 @@ from lanner.queue_engine import QueueEngine
 from lanner.runner import Runner
 from lanner.scheduler import Scheduler
 from lanner.settings import Settings
-from lanner.storage import LocalStorage
+from lanner.storage import Storage, open_storage
 from lanner.store import Store, open_store
 
 Closer = Callable[[], Awaitable[None]]
@@ -26,7 +26,7 @@ class Services:
 
     settings: Settings
     store: Store
-    storage: LocalStorage
+    storage: Storage
     flows: FlowRepository
     runner: Engine
     events: EventHub
@@ -40,7 +40,7 @@ class Services:
         """Open the store, start the engine (resuming unfinished executions) and the scheduler."""
         settings.home.mkdir(parents=True, exist_ok=True)
         store = store or await open_store(settings.database_url)
-        storage = LocalStorage(settings.storage_dir)
+        storage = open_storage(settings)
         runner = Runner(settings, store, storage)
         events = EventHub()
         runner.add_log_listener(events.publish)
@@ -65,7 +65,7 @@ class Services:
         """
         store = await open_store(settings.database_url)
         queue = await PostgresQueue.open(settings.database_url, settings.worker_lease)
-        storage = LocalStorage(settings.storage_dir)
+        storage = open_storage(settings)
         engine = QueueEngine(settings, store, storage, queue)
         events = EventHub()
         engine.follows = events.wants

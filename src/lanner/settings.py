@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,6 +14,14 @@ from lanner.http_hosts import ALLOW_VARIABLE, DENY_VARIABLE, HostPolicy, parse_r
 DEFAULT_HOME = Path("~/.lanner")
 # Kestra's limit when its JDBC queue's message protection is on (it is off by default there).
 DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024
+_JSON_KINDS = {
+    list: "an array",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "a boolean",
+    type(None): "null",
+}
 
 
 @dataclass(frozen=True)
@@ -37,8 +46,11 @@ class Settings:
     """Origins allowed to call the API from a browser; empty: CORS is off."""
     worker_lease: float = 30.0
     """Seconds a worker holds a job without a heartbeat before it runs again elsewhere."""
-    storage_root: Path | None = None
-    """Directory behind `kestra://` URIs; default: `storage` under the home directory."""
+    storage_url: str | None = None
+    """Where `kestra://` files live (`LANNER_STORAGE`): a directory, `file:///dir`,
+    `s3://bucket/prefix` or any fsspec URL; default: `storage` under the home directory."""
+    storage_options: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    """Options of an fsspec storage (`LANNER_STORAGE_OPTIONS`); they may hold secrets."""
     python: str = "python3"
     """The interpreter of Python Script tasks: a name looked up on PATH, or a path."""
     encryption_key: str | None = None
@@ -78,6 +90,8 @@ class Settings:
             cors_origins=origins,
             url=env.get("LANNER_URL"),
             python=env.get("LANNER_PYTHON") or "python3",
+            storage_url=env.get("LANNER_STORAGE") or None,
+            storage_options=parse_storage_options(env.get("LANNER_STORAGE_OPTIONS", "")),
             encryption_key=env.get("LANNER_ENCRYPTION_KEY") or None,
             http_hosts=HostPolicy(
                 allow=parse_rules(env.get(ALLOW_VARIABLE, ""), ALLOW_VARIABLE),
@@ -87,11 +101,6 @@ class Settings:
                 env, "LANNER_MAX_MESSAGE_BYTES", DEFAULT_MAX_MESSAGE_BYTES
             ),
         )
-
-    @property
-    def storage_dir(self) -> Path:
-        """Return the directory behind `kestra://` URIs."""
-        return self.storage_root or self.home / "storage"
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -105,6 +114,29 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if value < 1:
         raise ValueError(f"{name} must be a positive number of bytes, got '{text}'")
     return value
+
+
+def parse_storage_options(text: str) -> dict[str, Any]:
+    """Read the JSON object of `LANNER_STORAGE_OPTIONS` ("" is no options).
+
+    The text may hold secrets: messages say what is wrong, never what it holds.
+    """
+    if not text.strip():
+        return {}
+    try:
+        options = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"LANNER_STORAGE_OPTIONS must be a JSON object, but it is not valid JSON: "
+            f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    if not isinstance(options, dict):
+        raise ValueError(
+            "LANNER_STORAGE_OPTIONS must be a JSON object of fsspec options, such as "
+            '{"endpoint_url": "http://127.0.0.1:9000"}, '
+            f"not {_JSON_KINDS.get(type(options), 'another value')}"
+        )
+    return options
 
 
 def parse_users(text: str) -> dict[str, str]:

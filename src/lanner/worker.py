@@ -32,7 +32,7 @@ from lanner.httpclient import ClientPool
 from lanner.jobs import WorkerJob, WorkerResult
 from lanner.settings import Settings
 from lanner.states import State
-from lanner.storage import LocalStorage
+from lanner.storage import Storage
 from lanner.store.kv import KVStore
 
 ExtraFunctions = Callable[[WorkerJob], Mapping[str, Function]]
@@ -44,7 +44,7 @@ class Worker:
     def __init__(
         self,
         settings: Settings,
-        storage: LocalStorage,
+        storage: Storage,
         sink: LogSink,
         flows: Callable[[WorkerJob], Flow],
         *,

@@ -444,14 +444,16 @@ async def test_delete_removes_the_execution_and_its_files_unless_asked(
     client: httpx.AsyncClient, services: Services, keep_files: bool
 ) -> None:
     execution = await run(client, "hello", files={"doc": ("notes.txt", b"hi")})
-    stored = services.storage.path_of(execution["inputs"]["doc"])
-    assert stored.is_file()
+    stored = execution["inputs"]["doc"]
+    assert services.storage.exists(stored)
     params = {"deleteStorage": "false"} if keep_files else {}
     response = await client.delete(f"{API}/executions/{execution['id']}", params=params)
     assert response.status_code == 204
     assert response.content == b""
     assert (await client.get(f"{API}/executions/{execution['id']}")).status_code == 404
-    assert stored.is_file() is keep_files
+    assert services.storage.exists(stored) is keep_files
+    folders = services.storage.list_folders("kestra:///company/team/hello/executions")
+    assert (execution["id"] in folders) is keep_files
     assert await services.store.get_logs(execution["id"]) == []
 
 

@@ -46,3 +46,20 @@ def test_serves_the_api_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     assert server.process.returncode == 0, server.stderr
     assert f"lanner is listening on {server.url}/" in server.stdout
     assert (tmp_path / "lanner.db").is_file()
+
+
+def test_a_wrong_storage_is_one_line_before_anything_starts(tmp_path: Path) -> None:
+    env = {**os.environ, "LANNER_HOME": str(tmp_path), "LANNER_STORAGE": "nosuch://bucket/x"}
+    env["LANNER_STORAGE_OPTIONS"] = '{"secret": "do-not-print"}'
+    result = subprocess.run(
+        [sys.executable, "-m", "lanner", "server", "local", "--port", "1"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert (
+        result.stderr == "lanner server: storage 'nosuch://bucket/x': Protocol not known: nosuch\n"
+    )

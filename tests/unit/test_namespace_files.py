@@ -1,4 +1,8 @@
-"""Namespace files on disk: paths, escapes, reading, writing, moving, deleting, archives."""
+"""Namespace files: paths, escapes, reading, writing, moving, deleting, archives.
+
+They run on every kind of internal storage (`any_storage`); what only a directory has
+(symbolic links, the files on disk) is tested on `LocalStorage`.
+"""
 
 from __future__ import annotations
 
@@ -19,17 +23,24 @@ from lanner.namespace_files import (
     normalize,
     unzip,
 )
+from lanner.storage import LocalStorage, Storage
 
 NS = "company.team"
 
 
 @pytest.fixture
-def files(tmp_path: Path) -> NamespaceFiles:
-    return NamespaceFiles(tmp_path / "storage")
+def files(any_storage: Storage) -> NamespaceFiles:
+    return NamespaceFiles(any_storage)
 
 
-def folder_of(files: NamespaceFiles, namespace: str = NS) -> Path:
-    return files.root / namespace / "_files"
+@pytest.fixture
+def local_files(tmp_path: Path) -> NamespaceFiles:
+    return NamespaceFiles(LocalStorage(tmp_path / "storage"))
+
+
+def folder_of(tmp_path: Path, namespace: str = NS) -> Path:
+    """The directory of a namespace's files in `local_files`."""
+    return tmp_path / "storage" / "namespaces" / namespace / "_files"
 
 
 NORMAL = [
@@ -101,31 +112,44 @@ def test_no_operation_accepts_an_escaping_path(files: NamespaceFiles, path: str)
             operation()
 
 
-def test_an_absolute_path_stays_inside_the_namespace(files: NamespaceFiles, tmp_path: Path) -> None:
+def test_an_absolute_path_stays_inside_the_namespace(
+    local_files: NamespaceFiles, tmp_path: Path
+) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("secret")
 
-    files.write(NS, str(secret), b"mine")
+    local_files.write(NS, str(secret), b"mine")
 
     assert secret.read_text() == "secret"
-    assert files.read(NS, str(secret)) == b"mine"
-    assert (folder_of(files) / str(secret).lstrip("/")).is_file()
+    assert local_files.read(NS, str(secret)) == b"mine"
+    assert (folder_of(tmp_path) / str(secret).lstrip("/")).is_file()
 
 
 def test_a_symbolic_link_out_of_the_namespace_is_refused(
-    files: NamespaceFiles, tmp_path: Path
+    local_files: NamespaceFiles, tmp_path: Path
 ) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "secret.txt").write_text("secret")
-    folder_of(files).mkdir(parents=True)
-    (folder_of(files) / "link").symlink_to(outside, target_is_directory=True)
+    folder_of(tmp_path).mkdir(parents=True)
+    (folder_of(tmp_path) / "link").symlink_to(outside, target_is_directory=True)
 
     with pytest.raises(LannerError, match="leads outside the namespace"):
-        files.read(NS, "/link/secret.txt")
+        local_files.read(NS, "/link/secret.txt")
     with pytest.raises(LannerError, match="leads outside the namespace"):
-        files.write(NS, "/link/new.txt", b"x")
+        local_files.write(NS, "/link/new.txt", b"x")
     assert not (outside / "new.txt").exists()
+
+
+def test_a_symbolic_link_to_another_namespace_is_refused(
+    local_files: NamespaceFiles, tmp_path: Path
+) -> None:
+    local_files.write("other", "/secret.txt", b"theirs")
+    folder_of(tmp_path).mkdir(parents=True)
+    (folder_of(tmp_path) / "link").symlink_to(folder_of(tmp_path, "other"))
+
+    with pytest.raises(LannerError, match="leads outside the namespace"):
+        local_files.read(NS, "/link/secret.txt")
 
 
 @pytest.mark.parametrize("namespace", ["..", "a/b", "Company", "", "-team", "a\0", "a" * 151])
@@ -165,7 +189,16 @@ def test_write_then_read(files: NamespaceFiles) -> None:
 
     assert files.read(NS, "scripts/etl.py") == b"print(2)"
     assert files.read(NS, "/scripts//etl.py") == b"print(2)"
-    assert not [p for p in (folder_of(files) / "scripts").iterdir() if p.name.startswith(".")]
+    assert [info.file_name for info in files.listing(NS, "/scripts")] == ["etl.py"]
+
+
+def test_a_replaced_file_leaves_nothing_beside_it_on_disk(
+    local_files: NamespaceFiles, tmp_path: Path
+) -> None:
+    local_files.write(NS, "/scripts/etl.py", b"print(1)")
+    local_files.write(NS, "/scripts/etl.py", b"print(2)")
+
+    assert [p.name for p in (folder_of(tmp_path) / "scripts").iterdir()] == ["etl.py"]
 
 
 def test_namespaces_do_not_share_files(files: NamespaceFiles) -> None:
@@ -305,9 +338,9 @@ def test_delete_a_file_removes_the_folders_it_leaves_empty(files: NamespaceFiles
     files.delete(NS, "/deep/er/file.txt")
     files.delete(NS, "/kept/one.txt")
 
-    assert not (folder_of(files) / "deep").exists()
+    assert [info.file_name for info in files.listing(NS)] == ["kept"]
     assert files.all_files(NS) == ["/kept/two.txt"]
-    assert folder_of(files).is_dir()
+    assert files.stats(NS).type is FileType.Directory
 
 
 def test_delete_a_folder_and_the_root(files: NamespaceFiles) -> None:

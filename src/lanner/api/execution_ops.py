@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -74,7 +74,7 @@ async def delete(services: Services, execution_id: str, *, delete_storage: bool)
     await services.store.delete_execution(execution_id)
     if delete_storage:
         folder = execution_prefix(execution.namespace, execution.flow_id, execution.id)
-        shutil.rmtree(services.storage.path_of(f"{SCHEME}{folder}"), ignore_errors=True)
+        await asyncio.to_thread(services.storage.delete, f"{SCHEME}{folder}")
 
 
 async def set_labels(services: Services, execution_id: str, labels: Sequence[Label]) -> Execution:

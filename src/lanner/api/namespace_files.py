@@ -90,7 +90,7 @@ class _OctetStream(Response):
 
 
 def _files(services: Services) -> NamespaceFiles:
-    return NamespaceFiles(services.storage.root)
+    return NamespaceFiles(services.storage)
 
 
 @router.get(

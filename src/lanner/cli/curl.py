@@ -10,7 +10,7 @@ from lanner.cli.common import add_home_argument, connect, load_settings
 from lanner.curl_export import curl_command, find_task_run, recorded_exchange
 from lanner.curl_import import flow_yaml, import_curl, task_yaml
 from lanner.exceptions import LannerError, NotFoundError
-from lanner.storage import LocalStorage
+from lanner.storage import open_storage
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -80,5 +80,5 @@ async def _export(args: argparse.Namespace) -> str:
     if execution is None:
         raise NotFoundError(f"Unable to find execution '{args.execution_id}'")
     run = find_task_run(execution, args.task)
-    _, har = recorded_exchange(LocalStorage(settings.storage_dir), execution, run)
+    _, har = recorded_exchange(open_storage(settings), execution, run)
     return curl_command(har)

@@ -12,13 +12,13 @@ import asyncio
 import os
 import sys
 from dataclasses import replace
-from pathlib import Path
 
 from lanner.cli.common import add_home_argument, connect
 from lanner.exceptions import LannerError
 from lanner.server import serve
 from lanner.services import Services
 from lanner.settings import Settings
+from lanner.storage import open_storage
 
 _ROLES = {
     "webserver": "the API and UI, with no engine (operations go to executors)",
@@ -70,8 +70,9 @@ def _add_database_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--storage",
-        metavar="DIR",
-        help="directory of the internal storage, shared by every process (default: HOME/storage)",
+        metavar="DIR|URL",
+        help="the internal storage, shared by every process: a directory, file:///DIR,"
+        " s3://BUCKET/PREFIX or any fsspec URL (also LANNER_STORAGE; default: HOME/storage)",
     )
 
 
@@ -79,10 +80,13 @@ def command(args: argparse.Namespace) -> int:
     try:
         if args.mode == "local":
             settings = Settings.load(home=args.home)
+            open_storage(settings)
             asyncio.run(_check_database(settings))
             serve(settings, args.host, args.port)
             return 0
         settings = _settings(args)
+        # A wrong storage URL or option is one clear line here, not a failed startup later.
+        open_storage(settings)
         if args.mode == "standalone":
             asyncio.run(_check_database(settings))
             serve(settings, args.host, args.port)
@@ -117,5 +121,5 @@ def _settings(args: argparse.Namespace) -> Settings:
         )
     settings = Settings.load(database_url=args.database_url)
     if args.storage is not None:
-        settings = replace(settings, storage_root=Path(args.storage).expanduser())
+        settings = replace(settings, storage_url=args.storage)
     return settings

@@ -26,7 +26,7 @@ from pydantic import TypeAdapter
 
 from lanner.durations import format_duration
 from lanner.encryption import encrypted_output
-from lanner.exceptions import HttpRequestError, HttpResponseError, TaskError
+from lanner.exceptions import HttpRequestError, HttpResponseError, NotFoundError, TaskError
 from lanner.expressions.values import to_text
 from lanner.httpclient import GUARD
 from lanner.properties import Dynamic, Expr
@@ -496,8 +496,9 @@ def _part(ctx: RunContext, key: str, value: Any, files: ExitStack) -> FilePart:
 def _file_part(ctx: RunContext, uri: str, name: str, files: ExitStack) -> FilePart:
     """Open a storage file for streaming; the stack closes it after the request."""
     try:
-        path = ctx.storage.path_of(uri)
-        handle = files.enter_context(path.open("rb"))
+        handle = files.enter_context(ctx.storage.open_read(uri))
+    except NotFoundError:
+        raise TaskError(f"Unable to read file '{uri}': there is no such file") from None
     except (OSError, ValueError) as exc:
         raise TaskError(f"Unable to read file '{uri}': {exc}") from exc
     return (name, handle, "application/octet-stream")

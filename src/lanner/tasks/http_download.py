@@ -6,10 +6,11 @@ differs: the body goes to a file of this task run, chunk by chunk, never whole i
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Mapping
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import unquote, urlsplit
 
 import httpx
@@ -17,7 +18,7 @@ from pydantic import TypeAdapter
 
 from lanner.exceptions import TaskError
 from lanner.properties import Dynamic
-from lanner.storage import task_prefix
+from lanner.storage import Storage, file_uri, task_prefix
 from lanner.tasks.http import HttpTask, check_status, has_no_body, header_map, log_response
 from lanner.tasks.http_options import Text, resolve
 from lanner.tasks.registry import register
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from lanner.context import RunContext
 
 _BOOL: TypeAdapter[bool] = TypeAdapter(bool)
+_BATCH = 1 << 20
+"""Bytes of the body gathered before one write to storage."""
 
 
 @register
@@ -50,21 +53,19 @@ class Download(HttpTask):
                 or disposition_name(response.headers.get("content-disposition"))
                 or _temporary_name(exchange.uri)
             )
-            handle, uri = ctx.storage.open_write(_task_run_folder(ctx), name)
+            uri = file_uri(_task_run_folder(ctx), name)
             try:
-                with handle:
-                    async for chunk in response.aiter_bytes():
-                        handle.write(chunk)
-                    length = handle.tell()
+                length = await _store(ctx.storage, uri, response)
                 if not has_no_body(exchange.request.method, code):
                     _check_length(response, length)
             except BaseException:
-                ctx.storage.path_of(uri).unlink(missing_ok=True)
+                # Not in a thread: a cancelled task must still clean up, whatever comes next.
+                ctx.storage.delete(uri)
                 raise
         log_response(ctx, options.logs, response, f"<{length} bytes stored as {uri}>")
         if length == 0:
             if fail_on_empty and not options.allow_failed:
-                ctx.storage.path_of(uri).unlink(missing_ok=True)
+                await asyncio.to_thread(ctx.storage.delete, uri)
                 raise TaskError("No response from server")
             ctx.logger.warn(f"File '{exchange.uri}' is empty")
         return {
@@ -73,6 +74,39 @@ class Download(HttpTask):
             "length": length,
             "headers": header_map(response.headers),
         }
+
+
+async def _store(storage: Storage, uri: str, response: httpx.Response) -> int:
+    """Write the body to `uri` as it arrives; return its length.
+
+    Opening, writing (a batch of chunks at a time) and closing run in a thread: a remote
+    storage blocks on each upload of a part, and the event loop must go on serving the other
+    tasks meanwhile.
+    """
+    writing = storage.open_write(uri)
+    handle = await asyncio.to_thread(writing.__enter__)
+    try:
+        length, batched = 0, 0
+        batch: list[bytes] = []
+        async for chunk in response.aiter_bytes():
+            batch.append(chunk)
+            batched += len(chunk)
+            if batched >= _BATCH:
+                length += await _write(handle, batch)
+                batch, batched = [], 0
+        length += await _write(handle, batch)
+    except BaseException as exc:
+        await asyncio.to_thread(writing.__exit__, type(exc), exc, exc.__traceback__)
+        raise
+    await asyncio.to_thread(writing.__exit__, None, None, None)
+    return length
+
+
+async def _write(handle: BinaryIO, batch: list[bytes]) -> int:
+    data = b"".join(batch)
+    if data:
+        await asyncio.to_thread(handle.write, data)
+    return len(data)
 
 
 def _task_run_folder(ctx: RunContext) -> str:

@@ -16,7 +16,7 @@ from lanner.jobs import WorkerJob
 from lanner.metrics import MetricEntry
 from lanner.settings import Settings
 from lanner.step import Decision
-from lanner.storage import LocalStorage
+from lanner.storage import LocalStorage, Storage
 from lanner.store.kv import KVStore
 from lanner.worker import Worker
 
@@ -52,13 +52,14 @@ async def drive(
     kill_after_jobs: int | None = None,
     kv: KVStore | None = None,
     settings: Settings | None = None,
+    storage: Storage | None = None,
 ) -> Drive:
     """Run a flow to its end: jobs run for real, timers jump the clock instead of waiting."""
     flow: Flow = parse_flow(source)
     settings = settings or Settings.load(home=tmp_path)
     executor = Executor(settings, kv=kv)
     logs: list[LogEntry] = []
-    storage = LocalStorage(tmp_path / "storage")
+    storage = storage or LocalStorage(tmp_path / "storage")
     worker = Worker(settings, storage, logs.append, lambda _: flow, kv=kv)
     execution = Execution.create(flow.namespace, flow.id, 1, inputs=inputs or {})
     now = utcnow()

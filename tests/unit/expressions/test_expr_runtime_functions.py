@@ -83,7 +83,7 @@ def test_missing_execution_file(setup: tuple[LocalStorage, Execution, dict[str, 
 
 def test_namespace_files(setup: tuple[LocalStorage, Execution, dict[str, Function]]) -> None:
     storage, _, functions = setup
-    NamespaceFiles(storage.root).write("company.team", "/scripts/run.sh", b"echo hi")
+    NamespaceFiles(storage).write("company.team", "/scripts/run.sh", b"echo hi")
     uri = "kestra:///namespaces/company.team/_files/scripts/run.sh"
     assert run("{{ read('scripts/run.sh') }}", functions) == "echo hi"
     assert run("{{ read('/scripts/run.sh') }}", functions) == "echo hi"
@@ -100,7 +100,7 @@ def test_namespace_files(setup: tuple[LocalStorage, Execution, dict[str, Functio
 
 def test_namespace_file_errors(setup: tuple[LocalStorage, Execution, dict[str, Function]]) -> None:
     storage, _, functions = setup
-    NamespaceFiles(storage.root).write("company.team", "/bin.dat", b"\xff\xfe")
+    NamespaceFiles(storage).write("company.team", "/bin.dat", b"\xff\xfe")
     with pytest.raises(ExpressionError, match="it is not UTF-8 text"):
         run("{{ read('bin.dat') }}", functions)
     with pytest.raises(ExpressionError, match=r"Invalid namespace file path '\.\./x'"):
@@ -163,7 +163,9 @@ def test_decrypt_wrong_key_or_corrupt(
 
 
 async def test_flow_reads_a_namespace_file(tmp_path: Path) -> None:
-    NamespaceFiles(tmp_path / "storage").write("company.team", "/scripts/hello.txt", b"Hi there")
+    NamespaceFiles(LocalStorage(tmp_path / "storage")).write(
+        "company.team", "/scripts/hello.txt", b"Hi there"
+    )
     result = await drive(FLOW, tmp_path)
     assert result.states() == {"hello": "SUCCESS"}
     assert "Hi there" in result.messages("hello")

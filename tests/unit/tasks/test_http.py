@@ -21,8 +21,10 @@ from lanner.executions import Level
 from lanner.flows import Flow
 from lanner.httpclient import ClientPool
 from lanner.states import State
+from lanner.storage import storage_at
 from lanner.tasks.http import Request, check_unicode
 from lanner.tasks.registry import lookup
+from tests import s3
 from tests.httpservers import (
     HELLO,
     PRODUCTS_CSV,
@@ -287,6 +289,22 @@ async def test_r14_multipart_with_a_storage_file(
     assert b"Content-Type: application/octet-stream\r\n" in received
 
 
+async def test_multipart_streams_a_file_from_s3(
+    tmp_path: Path, pool: ClientPool, mock_server: Server, s3_endpoint: str
+) -> None:
+    storage = storage_at(f"s3://{s3.new_bucket(s3_endpoint)}/lanner", s3.s3_options(s3_endpoint))
+    harness = TaskHarness(tmp_path, pool, storage)
+    uri = harness.put_file("upload.txt", b"file content from S3")
+    result = await harness.request(
+        f"{mock_server.url}/post/multipart",
+        method="POST",
+        contentType="multipart/form-data",
+        formData={"hello": "world", "file": uri},
+    )
+    assert result.state is State.SUCCESS, result.error
+    assert result.outputs["body"] == "world > file content from S3"
+
+
 async def test_r15_multipart_file_with_a_name(harness: TaskHarness, mock_server: Server) -> None:
     uri = harness.put_file("upload.txt", b"file content")
     result = await harness.request(
@@ -323,7 +341,9 @@ async def test_multipart_missing_file(harness: TaskHarness, mock_server: Server)
         formData={"file": "kestra:///nowhere/missing.txt"},
     )
     assert result.state is State.FAILED
-    assert result.error.startswith("Unable to read file 'kestra:///nowhere/missing.txt'")
+    assert (
+        result.error == "Unable to read file 'kestra:///nowhere/missing.txt': there is no such file"
+    )
 
 
 async def test_r16_large_upload_answered_413(harness: TaskHarness, mock_server: Server) -> None:

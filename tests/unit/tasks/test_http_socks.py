@@ -74,7 +74,7 @@ async def test_download_through_a_socks5_proxy(
     }
     result = await harness.run_task(task)
     assert result.state is State.SUCCESS, result.error
-    assert harness.storage.path_of(result.outputs["uri"]).read_text() == SAMPLE_CSV
+    assert harness.storage.read(result.outputs["uri"]) == SAMPLE_CSV.encode()
 
 
 @pytest.mark.filterwarnings("ignore::ResourceWarning")

@@ -23,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from lanner.exceptions import TaskError
+from lanner.exceptions import NotFoundError, TaskError
 from lanner.namespace_files import NamespaceFiles
 from lanner.storage import SCHEME, task_prefix
 
@@ -87,12 +87,11 @@ def localize_uris(ctx: RunContext, root: Path, text: str) -> str:
 
 def _copy_from_storage(ctx: RunContext, uri: str, target: Path, used_by: str) -> None:
     try:
-        source = ctx.storage.path_of(uri)
+        ctx.storage.download(uri, target)
     except ValueError as exc:
         raise TaskError(f"Invalid storage URI '{uri}' in {used_by}: {exc}") from exc
-    if not source.is_file():
-        raise TaskError(f"Unable to find the file '{uri}' used by {used_by}")
-    shutil.copyfile(source, target)
+    except NotFoundError:
+        raise TaskError(f"Unable to find the file '{uri}' used by {used_by}") from None
 
 
 def copy_namespace_files(
@@ -100,7 +99,7 @@ def copy_namespace_files(
 ) -> int:
     """Copy the flow's namespace files (those `include` keeps and `exclude` does not) to root."""
     namespace = ctx.flow.namespace
-    files = NamespaceFiles(ctx.storage.root)
+    files = NamespaceFiles(ctx.storage)
     include, exclude = list(include), list(exclude)
     copied = 0
     for path in files.all_files(namespace):
@@ -148,10 +147,7 @@ def _store(ctx: RunContext, local: Path, relative: str) -> str:
     folder = task_prefix(execution.namespace, execution.flow_id, execution.id, run.task_id, run.id)
     # Two outputs may share a file name in different folders: the prefix keeps them apart.
     digest = hashlib.sha1(relative.encode()).hexdigest()[:12]
-    handle, uri = ctx.storage.open_write(folder, f"{digest}-{local.name}")
-    with handle, local.open("rb") as source:
-        shutil.copyfileobj(source, handle)
-    return uri
+    return ctx.storage.upload(local, folder, f"{digest}-{local.name}")
 
 
 # -- globs -----------------------------------------------------------------------------------

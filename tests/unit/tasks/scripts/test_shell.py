@@ -12,6 +12,7 @@ from lanner.exceptions import FlowError
 from lanner.executions import Level
 from lanner.flow_parser import parse_flow
 from lanner.namespace_files import NamespaceFiles
+from lanner.storage import LocalStorage, Storage
 from tests.unit.engine.driver import Drive, drive
 
 COMMANDS = "io.kestra.plugin.scripts.shell.Commands"
@@ -229,7 +230,7 @@ async def test_output_directory(tmp_path: Path) -> None:
 
 
 async def test_namespace_files_included_and_excluded(tmp_path: Path) -> None:
-    files = NamespaceFiles(tmp_path / "storage")
+    files = NamespaceFiles(LocalStorage(tmp_path / "storage"))
     for path in ("/scripts/a.sh", "/scripts/skip.sh", "/readme.md"):
         files.write("company.team", path, f"echo {path}".encode())
     task = shell(
@@ -239,6 +240,25 @@ async def test_namespace_files_included_and_excluded(tmp_path: Path) -> None:
     )
     result = await run(tmp_path, task)
     assert printed(result, "s") == ["./readme.md", "./scripts/a.sh"]
+
+
+async def test_files_in_and_out_through_every_storage(tmp_path: Path, any_storage: Storage) -> None:
+    NamespaceFiles(any_storage).write("company.team", "/greet.sh", b"echo from the namespace")
+    make = shell(
+        "make",
+        "sh greet.sh > made.txt",
+        outputFiles='["made.txt"]',
+        namespaceFiles="{enabled: true}",
+    )
+    made = "{{ outputs.make.outputFiles['made.txt'] }}"
+    use = shell("use", "cat copy.txt", f"cat {made}", inputFiles=f'{{copy.txt: "{made}"}}')
+
+    result = await drive(HEADER + make + use, tmp_path, storage=any_storage)
+
+    assert result.states() == {"make": "SUCCESS", "use": "SUCCESS"}
+    assert printed(result, "use") == ["from the namespace", "from the namespace"]
+    uri = result.run("make").outputs["outputFiles"]["made.txt"]
+    assert any_storage.read(uri) == b"from the namespace\n"
 
 
 # -- what lanner refuses -------------------------------------------------------------------------
