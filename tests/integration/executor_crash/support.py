@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from lanner.executions import Execution, LogEntry, TaskRun
-from lanner.metrics import MetricEntry
 from lanner.flowrepo import FlowRepository
+from lanner.metrics import MetricEntry
 from lanner.queue import Claim, ExecutorEvent, JobTicket, PostgresQueue
 from lanner.queue_engine import QueueEngine
 from lanner.queue_executor import QueueExecutor
