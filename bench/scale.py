@@ -6,8 +6,10 @@ Usage: .venv/bin/python -m bench.scale [--executions N] [--requests N] [--worker
     ForEach of 3 Returns, submitted through the REST API of a webserver process; one executor.
 (2) One execution of a ForEach of 2000 HTTP GETs (concurrencyLimit 0) to a local server that
     answers after 50 ms.
-Each case runs on a fresh database with 1, 2 and 4 `lanner server worker --concurrency 64`
-processes; the figures are wall times and their ratio to one worker.
+Each case runs on a fresh database with 1, 2 and 4 `lanner server worker --concurrency C`
+processes (C = 8 by default: Kestra's default of four worker threads per core on a two-core
+machine); the figures are wall times, their ratio to one worker, and for the HTTP case the
+floor the workers' slots allow (requests x 50 ms / (workers x C)).
 The PostgreSQL server is LANNER_TEST_POSTGRES_URL (default postgres@127.0.0.1:5432).
 """
 
@@ -59,14 +61,14 @@ tasks:
 """
 
 
-def run_case(workers: int, source: str, flow_id: str, executions: int) -> float:
+def run_case(workers: int, source: str, flow_id: str, executions: int, concurrency: int) -> float:
     """Start a deployment, submit `executions` of a flow, return seconds until all ended."""
     with tempfile.TemporaryDirectory() as home, cluster(Path(home), lease=30.0) as c:
         c.start("webserver", "webserver")
         c.wait_for_api()
         c.start("executor", "executor")
         for index in range(workers):
-            c.start(f"worker{index}", "worker", "--concurrency", "64")
+            c.start(f"worker{index}", "worker", "--concurrency", str(concurrency))
         headers = {"Content-Type": "application/x-yaml"}
         httpx.post(f"{c.api}/flows", content=source, headers=headers, timeout=30)
         started = time.perf_counter()
@@ -89,11 +91,19 @@ def _wait(c: Cluster, executions: int) -> None:
         time.sleep(0.2)
 
 
-def report(name: str, case: Callable[[int], float], counts: list[int]) -> None:
+def report(
+    name: str,
+    case: Callable[[int], float],
+    counts: list[int],
+    floor: Callable[[int], float] | None = None,
+) -> None:
     timings = {workers: case(workers) for workers in counts}
     base = timings[counts[0]]
     for workers, seconds in timings.items():
-        print(f"{name}: {workers} worker(s) {seconds:7.2f} s  speed-up x{base / seconds:.2f}")
+        limit = f"  floor {floor(workers):6.2f} s" if floor is not None else ""
+        print(
+            f"{name}: {workers} worker(s) {seconds:7.2f} s  speed-up x{base / seconds:.2f}{limit}"
+        )
 
 
 def main() -> None:
@@ -101,20 +111,26 @@ def main() -> None:
     parser.add_argument("--executions", type=int, default=100)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--concurrency", type=int, default=8, help="task runs per worker")
+    parser.add_argument("--cases", default="benchmark1,http", help="benchmark1, http or both")
     args = parser.parse_args()
     counts = [int(n) for n in args.workers.split(",")]
-    report(
-        f"benchmark 1 ({args.executions} executions)",
-        lambda w: run_case(w, BENCHMARK_1, "bench1", args.executions),
-        counts,
-    )
-    with local_server(delay=0.05) as url:
-        flow = http_flow(url, args.requests)
+    cases = set(args.cases.split(","))
+    if "benchmark1" in cases:
         report(
-            f"ForEach of {args.requests} GETs (50 ms)",
-            lambda w: run_case(w, flow, "bench_http", 1),
+            f"benchmark 1 ({args.executions} executions)",
+            lambda w: run_case(w, BENCHMARK_1, "bench1", args.executions, args.concurrency),
             counts,
         )
+    if "http" in cases:
+        with local_server(delay=0.05) as url:
+            flow = http_flow(url, args.requests)
+            report(
+                f"ForEach of {args.requests} GETs (50 ms)",
+                lambda w: run_case(w, flow, "bench_http", 1, args.concurrency),
+                counts,
+                lambda w: args.requests * 0.05 / (w * args.concurrency),
+            )
 
 
 if __name__ == "__main__":

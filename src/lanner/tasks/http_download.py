@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from lanner.context import RunContext
 
 _BOOL: TypeAdapter[bool] = TypeAdapter(bool)
-_BATCH = 1 << 20
+_BATCH = 1 << 18
 """Bytes of the body gathered before one write to storage."""
 
 
