@@ -21,6 +21,7 @@ from lanner.clock import utcnow
 from lanner.exceptions import StoreError
 from lanner.executions import Execution, Level, LogEntry, TaskRun
 from lanner.metrics import MetricEntry
+from lanner.settings import DEFAULT_DATABASE_POOL_SIZE, DEFAULT_KV_POOL_SIZE
 from lanner.states import State
 from lanner.store import codec, postgres_metrics, postgres_triggers
 from lanner.store.base import FlowRecord, Page, Store
@@ -38,7 +39,6 @@ from lanner.store.triggers import TriggerState, encode_state
 
 __all__ = ["PostgresStore"]
 
-_POOL_SIZE = 10
 _MAX_BIGINT = 2**63
 # Savers of one flow take turns on this lock, so each gets the next revision number.
 _FLOW_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
@@ -105,12 +105,21 @@ class PostgresStore(Store):
         self.kv: KVStore = kv
 
     @classmethod
-    async def open(cls, url: str) -> PostgresStore:
-        """Connect to the database at `url` and bring its schema up to date."""
+    async def open(
+        cls,
+        url: str,
+        *,
+        pool_size: int = DEFAULT_DATABASE_POOL_SIZE,
+        kv_pool_size: int = DEFAULT_KV_POOL_SIZE,
+    ) -> PostgresStore:
+        """Connect to the database at `url` and bring its schema up to date.
+
+        The store opens up to `pool_size` connections, its KV store up to `kv_pool_size` more.
+        """
         shown = redact(url)
         await migrate(url)
         pool = AsyncConnectionPool(
-            url, min_size=1, max_size=_POOL_SIZE, open=False, name="lanner-store"
+            url, min_size=1, max_size=pool_size, open=False, name="lanner-store"
         )
         try:
             await pool.open(wait=True, timeout=30)
@@ -118,7 +127,7 @@ class PostgresStore(Store):
             await pool.close()
             raise StoreError(f"Unable to open the database {shown}: {exc}") from exc
         try:
-            kv = PostgresKV.open(url, shown)
+            kv = PostgresKV.open(url, shown, kv_pool_size)
         except BaseException:
             await pool.close()
             raise

@@ -102,5 +102,6 @@ def test_public_names() -> None:
         "PostgresStore",
         "SqliteStore",
         "Store",
+        "open_configured_store",
         "open_store",
     ]
