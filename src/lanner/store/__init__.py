@@ -10,7 +10,7 @@ import re
 
 from lanner.exceptions import StoreError
 from lanner.settings import DEFAULT_DATABASE_POOL_SIZE, DEFAULT_KV_POOL_SIZE, Settings
-from lanner.store.base import FlowRecord, Page, Store
+from lanner.store.base import FlowRecord, LogTail, Page, Store
 from lanner.store.kv import KVEntry, KVStore, KVType
 from lanner.store.memory import MemoryStore
 from lanner.store.postgres import PostgresStore
@@ -21,6 +21,7 @@ __all__ = [
     "KVEntry",
     "KVStore",
     "KVType",
+    "LogTail",
     "MemoryStore",
     "Page",
     "PostgresStore",

@@ -24,7 +24,7 @@ from lanner.metrics import MetricEntry
 from lanner.settings import DEFAULT_DATABASE_POOL_SIZE, DEFAULT_KV_POOL_SIZE
 from lanner.states import State
 from lanner.store import codec, postgres_metrics, postgres_triggers
-from lanner.store.base import FlowRecord, Page, Store
+from lanner.store.base import FlowRecord, LogTail, Page, Store
 from lanner.store.kv import KVStore
 from lanner.store.postgres_kv import PostgresKV
 from lanner.store.postgres_schema import Db, migrate, redact, transaction
@@ -33,6 +33,8 @@ from lanner.store.sql import (
     execution_row,
     flow_record,
     log_row,
+    log_tail,
+    logs_after_query,
     task_run_rows,
 )
 from lanner.store.triggers import TriggerState, encode_state
@@ -73,6 +75,15 @@ _TASK_RUNS_OF = (
     "SELECT execution_id, due_at, value FROM task_runs"
     " WHERE execution_id = ANY(%s) ORDER BY seq, row_order"
 )
+# Appenders of one execution's lines take turns on this lock, held until they commit, so `seq`
+# grows in commit order within an execution: a reader that saw a line never finds an older
+# one later (two workers could otherwise take seq 5 and 6 and commit 6 first). Seed 2 keeps
+# it apart from the queue's claim of the same execution, which the executor holds meanwhile.
+_LOG_LOCKS = (
+    "SELECT pg_advisory_xact_lock(hashtextextended(id, 2))"
+    " FROM unnest(%s::text[]) WITH ORDINALITY AS ids(id, n) ORDER BY n"
+)
+_LOGS_AFTER = logs_after_query("%s")
 _INSERT_LOG = """
 INSERT INTO logs (execution_id, namespace, flow_id, task_id, task_run_id, attempt_number,
                   level, timestamp, value)
@@ -284,7 +295,11 @@ class PostgresStore(Store):
         if not entries:
             return
         rows = [log_row(entry) for entry in entries]
-        async with self._transaction("append logs") as db, db.cursor() as cursor:
+        # In one order everywhere, so that appenders of several executions cannot deadlock.
+        executions = sorted({entry.execution_id for entry in entries})
+        # Pipelined: taking the locks costs no round trip of its own.
+        async with self._transaction("append logs") as db, db.pipeline(), db.cursor() as cursor:
+            await cursor.execute(_LOG_LOCKS, (executions,))
             await cursor.executemany(_INSERT_LOG, rows)
 
     async def get_logs(
@@ -307,6 +322,12 @@ class PostgresStore(Store):
                 f"SELECT value FROM logs{where.clause} ORDER BY seq", where.params
             )
             return [codec.decode_log(value) for (value,) in await found.fetchall()]
+
+    async def logs_after(self, execution_id: str, position: int = 0) -> LogTail:
+        async with self._transaction(f"read the logs of execution '{execution_id}'") as db:
+            found = await db.execute(_LOGS_AFTER, (execution_id, position))
+            rows = await found.fetchall()
+        return log_tail(rows, position)
 
     async def search_logs(
         self,

@@ -97,6 +97,7 @@ def test_public_names() -> None:
         "KVEntry",
         "KVStore",
         "KVType",
+        "LogTail",
         "MemoryStore",
         "Page",
         "PostgresStore",
