@@ -59,7 +59,7 @@ class Settings:
     (`LANNER_DATABASE_KV_POOL_SIZE`)."""
     queue_pool_size: int | None = None
     """Most connections of the PostgreSQL queue (`LANNER_QUEUE_POOL_SIZE`); None: the default
-    of the process's role (`lanner.connections`)."""
+    of the process's role (`lanner.queue_pool`)."""
 
     @classmethod
     def load(
