@@ -39,7 +39,8 @@ class QueueEngine(Engine):
         self._log_listeners: list[LogListener] = []
         self._execution_listeners: list[ExecutionListener] = []
         self._waiters: dict[str, list[asyncio.Future[Execution]]] = {}
-        # Log lines already told, per followed execution (followers say which with `follows`).
+        # Where the log lines already told end, per followed execution (a `Store.logs_after`
+        # position; followers say which executions they follow with `follows`).
         self._told: dict[str, int] = {}
         self.follows: Callable[[str], bool] = lambda _: False
         # Whether every change is read and told, or only those of followed executions (the
@@ -191,9 +192,8 @@ class QueueEngine(Engine):
     async def _tell_logs(self, execution_id: str) -> None:
         # One read at a time per execution, so that no line is told twice.
         async with self._log_reads.setdefault(execution_id, asyncio.Lock()):
-            entries = await self.store.get_logs(execution_id)
-            told = self._told.get(execution_id, 0)
-            self._told[execution_id] = len(entries)
-            for entry in entries[told:]:
+            tail = await self.store.logs_after(execution_id, self._told.get(execution_id, 0))
+            self._told[execution_id] = tail.position
+            for entry in tail.entries:
                 for listener in self._log_listeners:
                     listener(entry)

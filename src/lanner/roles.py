@@ -18,12 +18,13 @@ from lanner.flow_triggers import FlowTriggers
 from lanner.flowrepo import FlowRepository
 from lanner.queue import PostgresQueue
 from lanner.queue_engine import QueueEngine
-from lanner.queue_executor import PARALLEL, QueueExecutor
+from lanner.queue_executor import QueueExecutor
+from lanner.queue_pool import queue_pool_size
 from lanner.queue_worker import QueueWorker, run_worker
 from lanner.scheduler import Scheduler
 from lanner.settings import Settings
 from lanner.storage import open_storage
-from lanner.store import Store, open_store
+from lanner.store import Store, open_configured_store
 
 __all__ = ["check_distributed", "run_role"]
 
@@ -46,7 +47,7 @@ def run_role(role: str, settings: Settings, concurrency: int) -> None:
     """Run the executor, worker or scheduler role until a stop signal."""
     check_distributed(settings, role)
     roles: dict[str, Callable[[Settings, Store, PostgresQueue, asyncio.Event], Awaitable[None]]]
-    connections = PARALLEL + 2 if role == "executor" else 3
+    connections = queue_pool_size(settings, role)
     roles = {
         "executor": _executor,
         "worker": lambda s, st, q, stop: _worker(s, st, q, stop, concurrency),
@@ -72,7 +73,7 @@ async def _main(
 async def _opened(
     settings: Settings, connections: int
 ) -> AsyncIterator[tuple[Store, PostgresQueue]]:
-    store = await open_store(settings.database_url)
+    store = await open_configured_store(settings)
     try:
         queue = await PostgresQueue.open(
             settings.database_url, settings.worker_lease, connections=connections

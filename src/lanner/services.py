@@ -11,11 +11,12 @@ from lanner.flow_triggers import FlowTriggers
 from lanner.flowrepo import FlowRepository
 from lanner.queue import PostgresQueue
 from lanner.queue_engine import QueueEngine
+from lanner.queue_pool import queue_pool_size
 from lanner.runner import Runner
 from lanner.scheduler import Scheduler
 from lanner.settings import Settings
 from lanner.storage import Storage, open_storage
-from lanner.store import Store, open_store
+from lanner.store import Store, open_configured_store
 
 Closer = Callable[[], Awaitable[None]]
 
@@ -39,7 +40,7 @@ class Services:
     async def start(cls, settings: Settings, store: Store | None = None) -> Services:
         """Open the store, start the engine (resuming unfinished executions) and the scheduler."""
         settings.home.mkdir(parents=True, exist_ok=True)
-        store = store or await open_store(settings.database_url)
+        store = store or await open_configured_store(settings)
         storage = open_storage(settings)
         runner = Runner(settings, store, storage)
         events = EventHub()
@@ -63,8 +64,11 @@ class Services:
         the queue's notices tell. The scheduler and Flow triggers are there for the API's
         trigger routes and webhooks, never started: scheduler processes run them.
         """
-        store = await open_store(settings.database_url)
-        queue = await PostgresQueue.open(settings.database_url, settings.worker_lease)
+        connections = queue_pool_size(settings, "webserver")
+        store = await open_configured_store(settings)
+        queue = await PostgresQueue.open(
+            settings.database_url, settings.worker_lease, connections=connections
+        )
         storage = open_storage(settings)
         engine = QueueEngine(settings, store, storage, queue)
         events = EventHub()

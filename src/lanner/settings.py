@@ -22,6 +22,11 @@ _JSON_KINDS = {
     bool: "a boolean",
     type(None): "null",
 }
+DEFAULT_DATABASE_POOL_SIZE = 10
+DEFAULT_KV_POOL_SIZE = 4
+POOL_VARIABLE = "LANNER_DATABASE_POOL_SIZE"
+KV_POOL_VARIABLE = "LANNER_DATABASE_KV_POOL_SIZE"
+QUEUE_POOL_VARIABLE = "LANNER_QUEUE_POOL_SIZE"
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,14 @@ class Settings:
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
     """Largest execution (its JSON, task runs and outputs included) the engine keeps, as
     Kestra's JDBC queue does: a bigger submission is refused, a bigger task result fails."""
+    database_pool_size: int = DEFAULT_DATABASE_POOL_SIZE
+    """Most connections the PostgreSQL store opens in one process (`LANNER_DATABASE_POOL_SIZE`)."""
+    kv_pool_size: int = DEFAULT_KV_POOL_SIZE
+    """Most connections of the PostgreSQL KV store, beside the store's
+    (`LANNER_DATABASE_KV_POOL_SIZE`)."""
+    queue_pool_size: int | None = None
+    """Most connections of the PostgreSQL queue (`LANNER_QUEUE_POOL_SIZE`); None: the default
+    of the process's role (`lanner.queue_pool`)."""
 
     @classmethod
     def load(
@@ -100,19 +113,30 @@ class Settings:
             max_message_bytes=_positive_int(
                 env, "LANNER_MAX_MESSAGE_BYTES", DEFAULT_MAX_MESSAGE_BYTES
             ),
+            database_pool_size=_positive_int(
+                env, POOL_VARIABLE, DEFAULT_DATABASE_POOL_SIZE, "connections"
+            ),
+            kv_pool_size=_positive_int(env, KV_POOL_VARIABLE, DEFAULT_KV_POOL_SIZE, "connections"),
+            queue_pool_size=_optional_positive_int(env, QUEUE_POOL_VARIABLE, "connections"),
         )
 
 
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+def _positive_int(env: Mapping[str, str], name: str, default: int, unit: str = "bytes") -> int:
+    value = _optional_positive_int(env, name, unit)
+    return default if value is None else value
+
+
+def _optional_positive_int(env: Mapping[str, str], name: str, unit: str) -> int | None:
+    """Read a variable that must hold a whole number of at least 1; None when it is unset."""
     text = env.get(name)
     if text is None:
-        return default
+        return None
     try:
         value = int(text)
     except ValueError:
         value = 0
     if value < 1:
-        raise ValueError(f"{name} must be a positive number of bytes, got '{text}'")
+        raise ValueError(f"{name} must be a positive whole number of {unit}, got '{text}'")
     return value
 
 

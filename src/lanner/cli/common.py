@@ -10,7 +10,7 @@ from typing import Any, TextIO
 from lanner.clock import format_instant
 from lanner.executions import Execution, LogEntry
 from lanner.settings import Settings
-from lanner.store import Store, open_store
+from lanner.store import Store, open_configured_store
 
 
 def add_home_argument(parser: argparse.ArgumentParser) -> None:
@@ -28,7 +28,7 @@ def load_settings(args: argparse.Namespace) -> Settings:
 async def connect(settings: Settings) -> Store:
     """Open the store the settings name, creating the home directory if needed."""
     settings.home.mkdir(parents=True, exist_ok=True)
-    return await open_store(settings.database_url)
+    return await open_configured_store(settings)
 
 
 def format_log(entry: LogEntry) -> str:

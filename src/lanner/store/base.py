@@ -17,7 +17,7 @@ from lanner.states import State
 from lanner.store.kv import KVStore
 from lanner.store.triggers import TriggerState
 
-__all__ = ["FlowRecord", "Page", "Store"]
+__all__ = ["FlowRecord", "LogTail", "Page", "Store"]
 
 T = TypeVar("T")
 
@@ -40,6 +40,15 @@ class Page(Generic[T]):
 
     results: list[T]
     total: int
+
+
+@dataclass(frozen=True)
+class LogTail:
+    """Log lines read after a position, and the position to read the next ones after."""
+
+    entries: list[LogEntry]
+    position: int
+    """Where the lines read end: give it back to `Store.logs_after` to read only newer ones."""
 
 
 class Store(Protocol):
@@ -197,6 +206,17 @@ class Store(Protocol):
         """Return the log lines of an execution in the order they were appended.
 
         `min_level` keeps that level and the more severe ones; `attempt` is an attempt number.
+        """
+        ...
+
+    async def logs_after(self, execution_id: str, position: int = 0) -> LogTail:
+        """Return the log lines of an execution appended after `position`, in append order.
+
+        Position 0 is before the first line. Reading on from each returned position gives
+        every line once: none twice, none skipped, even while other processes append. A
+        position means something only to the store that returned it, for that execution.
+        Following a running execution costs what the new lines cost, not what its whole log
+        does.
         """
         ...
 

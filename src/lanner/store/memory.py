@@ -6,6 +6,7 @@ objects, and the same search results in the same order.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from lanner.executions import Execution, Level, LogEntry, TaskRun
 from lanner.metrics import MetricEntry
 from lanner.states import State
 from lanner.store import codec
-from lanner.store.base import FlowRecord, Page, Store
+from lanner.store.base import FlowRecord, LogTail, Page, Store
 from lanner.store.kv import (
     KVEntry,
     KVStore,
@@ -142,8 +143,9 @@ class MemoryStore(Store):
         self._logs: list[_StoredLog] = []
         self._triggers: dict[TriggerKey, str] = {}
         self._metrics: list[str] = []
-        # Insertion counters: the tie-breakers SQLite gets from rowids.
-        self._counter = itertools.count()
+        # Insertion counters: the tie-breakers SQLite gets from rowids. From 1, so that a log
+        # line's counter is its position, as `seq` is in SQL (0 is before the first line).
+        self._counter = itertools.count(1)
 
     # -- flows ------------------------------------------------------------------------------
 
@@ -309,6 +311,13 @@ class MemoryStore(Store):
             and (task_run_id is None or log.entry.task_run_id == task_run_id)
             and (attempt is None or log.entry.attempt_number == attempt)
         ]
+
+    async def logs_after(self, execution_id: str, position: int = 0) -> LogTail:
+        # Lines stay in counter order (appended in it, deleted without reordering): the new
+        # ones are found by bisection, not by walking every line ever kept.
+        start = bisect.bisect_right(self._logs, position, key=lambda log: log.seq)
+        mine = [log for log in self._logs[start:] if log.entry.execution_id == execution_id]
+        return LogTail([log.entry for log in mine], mine[-1].seq if mine else position)
 
     async def search_logs(
         self,

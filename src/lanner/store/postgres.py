@@ -21,9 +21,10 @@ from lanner.clock import utcnow
 from lanner.exceptions import StoreError
 from lanner.executions import Execution, Level, LogEntry, TaskRun
 from lanner.metrics import MetricEntry
+from lanner.settings import DEFAULT_DATABASE_POOL_SIZE, DEFAULT_KV_POOL_SIZE
 from lanner.states import State
 from lanner.store import codec, postgres_metrics, postgres_triggers
-from lanner.store.base import FlowRecord, Page, Store
+from lanner.store.base import FlowRecord, LogTail, Page, Store
 from lanner.store.kv import KVStore
 from lanner.store.postgres_kv import PostgresKV
 from lanner.store.postgres_schema import Db, migrate, redact, transaction
@@ -32,13 +33,14 @@ from lanner.store.sql import (
     execution_row,
     flow_record,
     log_row,
+    log_tail,
+    logs_after_query,
     task_run_rows,
 )
 from lanner.store.triggers import TriggerState, encode_state
 
 __all__ = ["PostgresStore"]
 
-_POOL_SIZE = 10
 _MAX_BIGINT = 2**63
 # Savers of one flow take turns on this lock, so each gets the next revision number.
 _FLOW_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
@@ -74,6 +76,15 @@ _TASK_RUNS_OF = (
     "SELECT execution_id, due_at, value FROM task_runs"
     " WHERE execution_id = ANY(%s) ORDER BY seq, row_order"
 )
+# Appenders of one execution's lines take turns on this lock, held until they commit, so `seq`
+# grows in commit order within an execution: a reader that saw a line never finds an older
+# one later (two workers could otherwise take seq 5 and 6 and commit 6 first). Seed 2 keeps
+# it apart from the queue's claim of the same execution, which the executor holds meanwhile.
+_LOG_LOCKS = (
+    "SELECT pg_advisory_xact_lock(hashtextextended(id, 2))"
+    " FROM unnest(%s::text[]) WITH ORDINALITY AS ids(id, n) ORDER BY n"
+)
+_LOGS_AFTER = logs_after_query("%s")
 _INSERT_LOG = """
 INSERT INTO logs (execution_id, namespace, flow_id, task_id, task_run_id, attempt_number,
                   level, timestamp, value)
@@ -106,12 +117,21 @@ class PostgresStore(Store):
         self.kv: KVStore = kv
 
     @classmethod
-    async def open(cls, url: str) -> PostgresStore:
-        """Connect to the database at `url` and bring its schema up to date."""
+    async def open(
+        cls,
+        url: str,
+        *,
+        pool_size: int = DEFAULT_DATABASE_POOL_SIZE,
+        kv_pool_size: int = DEFAULT_KV_POOL_SIZE,
+    ) -> PostgresStore:
+        """Connect to the database at `url` and bring its schema up to date.
+
+        The store opens up to `pool_size` connections, its KV store up to `kv_pool_size` more.
+        """
         shown = redact(url)
         await migrate(url)
         pool = AsyncConnectionPool(
-            url, min_size=1, max_size=_POOL_SIZE, open=False, name="lanner-store"
+            url, min_size=1, max_size=pool_size, open=False, name="lanner-store"
         )
         try:
             await pool.open(wait=True, timeout=30)
@@ -119,7 +139,7 @@ class PostgresStore(Store):
             await pool.close()
             raise StoreError(f"Unable to open the database {shown}: {exc}") from exc
         try:
-            kv = PostgresKV.open(url, shown)
+            kv = PostgresKV.open(url, shown, kv_pool_size)
         except BaseException:
             await pool.close()
             raise
@@ -219,12 +239,13 @@ class PostgresStore(Store):
         runs = task_run_rows(execution, task_runs)
         lines = [log_row(entry) for entry in logs]
         async with self._transaction(f"save execution '{execution.id}'") as db:
-            if lines:
-                async with db.cursor() as cursor:
-                    await cursor.executemany(_INSERT_LOG, lines)
             if metrics:
                 await postgres_metrics.append(db, metrics)
-            return await _save_execution(db, execution.id, row, runs, whole=task_runs is None)
+            stamp = await _save_execution(db, execution.id, row, runs, whole=task_runs is None)
+            # Last: the lines' lock is held from here to the commit only.
+            if lines:
+                await _insert_logs(db, logs, lines)
+        return stamp
 
     async def execution_stamp(self, execution_id: str) -> str | None:
         # The row's xmin: the id of the transaction that last wrote it, which every write of
@@ -309,8 +330,8 @@ class PostgresStore(Store):
         if not entries:
             return
         rows = [log_row(entry) for entry in entries]
-        async with self._transaction("append logs") as db, db.cursor() as cursor:
-            await cursor.executemany(_INSERT_LOG, rows)
+        async with self._transaction("append logs") as db:
+            await _insert_logs(db, entries, rows)
 
     async def get_logs(
         self,
@@ -332,6 +353,12 @@ class PostgresStore(Store):
                 f"SELECT value FROM logs{where.clause} ORDER BY seq", where.params
             )
             return [codec.decode_log(value) for (value,) in await found.fetchall()]
+
+    async def logs_after(self, execution_id: str, position: int = 0) -> LogTail:
+        async with self._transaction(f"read the logs of execution '{execution_id}'") as db:
+            found = await db.execute(_LOGS_AFTER, (execution_id, position))
+            rows = await found.fetchall()
+        return log_tail(rows, position)
 
     async def search_logs(
         self,
@@ -478,6 +505,16 @@ async def _with_task_runs(db: Db, rows: Sequence[Sequence[Any]]) -> list[Executi
     for execution_id, due_at, value in await found.fetchall():
         runs[execution_id].append(codec.decode_task_run(value, due_at))
     return [codec.decode_execution(value, runs[execution_id]) for execution_id, value in rows]
+
+
+async def _insert_logs(db: Db, entries: Sequence[LogEntry], rows: list[tuple[Any, ...]]) -> None:
+    """Insert log lines, holding their executions' log locks until the transaction ends."""
+    # In one order everywhere, so that appenders of several executions cannot deadlock.
+    executions = sorted({entry.execution_id for entry in entries})
+    # Pipelined: taking the locks costs no round trip of its own.
+    async with db.pipeline(), db.cursor() as cursor:
+        await cursor.execute(_LOG_LOCKS, (executions,))
+        await cursor.executemany(_INSERT_LOG, rows)
 
 
 async def _save_execution(

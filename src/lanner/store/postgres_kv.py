@@ -23,7 +23,6 @@ __all__ = ["PostgresKV", "pyformat"]
 # Writes take this transaction-scoped advisory lock: like SQLite's single writer, it makes
 # `put(overwrite=False)`'s read-then-write atomic across processes. KV writes are rare.
 _WRITE_LOCK = 0x6C616E6E65726B76  # "lannerkv"
-_POOL_SIZE = 4
 
 
 @lru_cache(maxsize=256)
@@ -51,10 +50,11 @@ class PostgresKV(SqlKV):
         super().__init__(self._reading, self._writing)
 
     @classmethod
-    def open(cls, url: str, shown: str) -> PostgresKV:
-        """Connect to the database at `url` (`shown` is the URL without its password)."""
+    def open(cls, url: str, shown: str, pool_size: int) -> PostgresKV:
+        """Connect to the database at `url` (`shown` is the URL without its password), with
+        up to `pool_size` connections."""
         pool: ConnectionPool = ConnectionPool(
-            url, min_size=1, max_size=_POOL_SIZE, open=False, name="lanner-kv"
+            url, min_size=1, max_size=pool_size, open=False, name="lanner-kv"
         )
         try:
             pool.open(wait=True, timeout=30)

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from lanner.executions import Execution, Level, LogEntry, TaskRun
 from lanner.states import State
 from lanner.store import codec
-from lanner.store.base import FlowRecord
+from lanner.store.base import FlowRecord, LogTail
 
 __all__ = [
     "Connection",
@@ -24,6 +24,8 @@ __all__ = [
     "execution_row",
     "flow_record",
     "log_row",
+    "log_tail",
+    "logs_after_query",
     "task_run_rows",
 ]
 
@@ -181,3 +183,18 @@ def log_row(entry: LogEntry) -> tuple[Any, ...]:
         codec.to_micros(entry.timestamp),
         codec.encode_log(entry),
     )
+
+
+def logs_after_query(mark: str) -> str:
+    """Return the SELECT of `Store.logs_after`: (seq, value) rows, given (execution_id, seq).
+
+    `seq` is the position: it grows with each line appended. Both schemas index the lines by
+    execution, then `seq` (migration 0006), so only the new lines are read.
+    """
+    return f"SELECT seq, value FROM logs WHERE execution_id = {mark} AND seq > {mark} ORDER BY seq"
+
+
+def log_tail(rows: Sequence[Sequence[Any]], position: int) -> LogTail:
+    """Decode the (seq, value) rows read after `position`."""
+    entries = [codec.decode_log(value) for _, value in rows]
+    return LogTail(entries, int(rows[-1][0]) if rows else position)

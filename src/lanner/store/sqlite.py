@@ -24,9 +24,17 @@ from lanner.executions import Execution, Level, LogEntry, TaskRun
 from lanner.metrics import MetricEntry
 from lanner.states import State
 from lanner.store import codec, sqlite_metrics, sqlite_triggers
-from lanner.store.base import FlowRecord, Page, Store
+from lanner.store.base import FlowRecord, LogTail, Page, Store
 from lanner.store.kv import KVStore
-from lanner.store.sql import Where, execution_row, flow_record, log_row, task_run_rows
+from lanner.store.sql import (
+    Where,
+    execution_row,
+    flow_record,
+    log_row,
+    log_tail,
+    logs_after_query,
+    task_run_rows,
+)
 from lanner.store.sql_kv import SqlKV
 from lanner.store.sqlite_schema import configure, migrate, transaction
 from lanner.store.triggers import TriggerState, encode_state
@@ -71,6 +79,7 @@ INSERT INTO logs (execution_id, namespace, flow_id, task_id, task_run_id, attemp
                   level, timestamp, value)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
+_LOGS_AFTER = logs_after_query("?")
 
 
 class SqliteStore(Store):
@@ -279,6 +288,12 @@ class SqliteStore(Store):
         with self._read(f"read the logs of execution '{execution_id}'") as db:
             rows = db.execute(f"SELECT value FROM logs{where.clause} ORDER BY seq", where.params)
             return [codec.decode_log(value) for (value,) in rows.fetchall()]
+
+    async def logs_after(self, execution_id: str, position: int = 0) -> LogTail:
+        # A single writer appends: rowids grow in the order lines are committed.
+        with self._read(f"read the logs of execution '{execution_id}'") as db:
+            rows = db.execute(_LOGS_AFTER, (execution_id, position)).fetchall()
+        return log_tail(rows, position)
 
     async def search_logs(
         self,

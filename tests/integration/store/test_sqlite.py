@@ -138,6 +138,7 @@ def test_opening_records_the_migrations_once(db_file: Path) -> None:
         (3, "triggers"),
         (4, "metrics"),
         (5, "queue"),
+        (6, "logs_by_position"),
     ]
 
 

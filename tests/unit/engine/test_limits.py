@@ -26,7 +26,7 @@ def test_a_limit_that_is_not_a_positive_number_is_refused(tmp_path: Path, text: 
     with pytest.raises(ValueError, match="LANNER_MAX_MESSAGE_BYTES") as caught:
         Settings.load(home=tmp_path, environ={"LANNER_MAX_MESSAGE_BYTES": text})
     assert str(caught.value) == (
-        f"LANNER_MAX_MESSAGE_BYTES must be a positive number of bytes, got '{text}'"
+        f"LANNER_MAX_MESSAGE_BYTES must be a positive whole number of bytes, got '{text}'"
     )
 
 

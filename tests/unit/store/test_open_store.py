@@ -97,10 +97,12 @@ def test_public_names() -> None:
         "KVEntry",
         "KVStore",
         "KVType",
+        "LogTail",
         "MemoryStore",
         "Page",
         "PostgresStore",
         "SqliteStore",
         "Store",
+        "open_configured_store",
         "open_store",
     ]

@@ -1,0 +1,5 @@
+-- Log lines by execution and position: the twin of migrations/postgres/0006, with nothing to do.
+--
+-- Following an execution's logs reads the lines after the last one read (`seq > ?`). SQLite's
+-- index `logs_by_execution` already orders the lines of an execution by `seq`, the rowid it keeps
+-- after every indexed column, so it finds the new lines directly.
