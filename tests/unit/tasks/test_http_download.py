@@ -148,7 +148,9 @@ async def test_large_download_is_streamed(harness: TaskHarness, mock_server: Ser
     assert result.state is State.SUCCESS, result.error
     assert result.outputs["length"] == size
     assert harness.storage.size(result.outputs["uri"]) == size
-    assert peak < 10 * 1024 * 1024
+    # Far below the 50 MiB body: it went to storage as it came. What is counted includes the
+    # test server's own 1 MiB chunks (it runs in this process) and whatever else runs meanwhile.
+    assert peak < 16 * 1024 * 1024
 
 
 async def test_large_download_to_s3_is_streamed(
