@@ -212,20 +212,29 @@ class QueueWorker:
             if not reports:
                 return
             try:
-                await self._flush_logs()
-                await self.queue.finish_all(self.id, reports)
+                logged = await self._store_logs()
+                await self.queue.finish_all(self.id, reports, logged)
             except BaseException:
                 self._reports[:0] = reports
                 raise
 
     async def _flush_logs(self) -> None:
-        # One flush at a time keeps the lines in the order they were logged.
+        """Store pending log lines and tell followers."""
+        await self.queue.logged(await self._store_logs())
+
+    async def _store_logs(self) -> list[str]:
+        """Store pending log lines; return the executions they belong to."""
+        # One store at a time keeps the lines in the order they were logged.
         async with self._flush_lock:
             if not self._pending_logs:
-                return
+                return []
             entries, self._pending_logs = self._pending_logs, []
-            await self.store.append_logs(entries)
-            await self.queue.logged(sorted({entry.execution_id for entry in entries}))
+            try:
+                await self.store.append_logs(entries)
+            except BaseException:
+                self._pending_logs[:0] = entries
+                raise
+            return sorted({entry.execution_id for entry in entries})
 
 
 async def run_worker(worker: QueueWorker, stopping: asyncio.Event, grace: float) -> None:

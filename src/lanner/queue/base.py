@@ -187,11 +187,16 @@ class Queue(Protocol):
         ...
 
     async def finish_all(
-        self, worker_id: str, results: Sequence[tuple[JobTicket, WorkerResult]]
+        self,
+        worker_id: str,
+        results: Sequence[tuple[JobTicket, WorkerResult]],
+        logged: Sequence[str] = (),
     ) -> list[bool]:
         """Report several jobs' results in one transaction, each as `finish` does.
 
-        Return, for each result, whether the worker still held its job.
+        `logged` names executions whose log lines were just stored: the notice (see `logged`)
+        goes out with the results. Return, for each result, whether the worker still held its
+        job.
         """
         ...
 

@@ -194,8 +194,12 @@ class MemoryQueue(Queue):
         return held
 
     async def finish_all(
-        self, worker_id: str, results: Sequence[tuple[JobTicket, WorkerResult]]
+        self,
+        worker_id: str,
+        results: Sequence[tuple[JobTicket, WorkerResult]],
+        logged: Sequence[str] = (),
     ) -> list[bool]:
+        await self.logged(logged)
         held = []
         events = []
         for ticket, result in results:

@@ -260,11 +260,16 @@ class PostgresQueue(Queue):
         return held
 
     async def finish_all(
-        self, worker_id: str, results: Sequence[tuple[JobTicket, WorkerResult]]
+        self,
+        worker_id: str,
+        results: Sequence[tuple[JobTicket, WorkerResult]],
+        logged: Sequence[str] = (),
     ) -> list[bool]:
         if not results:
+            await self.logged(logged)
             return []
         async with self._transaction("report jobs' results") as db:
+            await _Writes(db).logged(logged)
             held = [await _release(db, worker_id, ticket) for ticket, _ in results]
             await _insert_events(
                 db,
