@@ -17,6 +17,7 @@ from datetime import datetime
 
 from lanner.clock import utcnow
 from lanner.engine_support import retry_lost_attempt
+from lanner.exceptions import LannerError
 from lanner.executions import Execution, TaskRun
 from lanner.executor import Executor, next_attempt_id
 from lanner.flowrepo import FlowRepository
@@ -60,7 +61,15 @@ class QueueExecutor:
         # store instead is a first sight: what a previous executor decided but died before
         # queueing is queued again (see `_requeue_missing`).
         self._held: OrderedDict[str, tuple[Execution, str]] = OrderedDict()
-        self._slots = asyncio.Semaphore(PARALLEL)
+        # Fewer at once when the queue's connections are fewer: each decision holds one.
+        capacity = queue.claim_capacity
+        if capacity is not None and capacity < 1:
+            raise LannerError(
+                "an executor needs a queue of at least 2 connections: one for each execution"
+                " it decides at once and one for what it reads meanwhile"
+            )
+        self.parallel = min(PARALLEL, capacity or PARALLEL)
+        self._slots = asyncio.Semaphore(self.parallel)
         # Lost jobs are looked for at most this often while busy; when idle, the wait for
         # events ends when the next lease runs out.
         self.reclaim_every = settings.worker_lease / 4

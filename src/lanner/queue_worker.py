@@ -17,6 +17,7 @@ import contextlib
 import logging
 import secrets
 import socket
+from collections import deque
 from collections.abc import Mapping
 
 from lanner.clock import utcnow
@@ -37,6 +38,7 @@ __all__ = ["QueueWorker"]
 
 _LOG_FLUSH_S = 0.25
 _REPORT_RETRY_S = 1.0
+_MAX_PREFETCH = 64
 _LOG = logging.getLogger(__name__)
 
 
@@ -68,6 +70,11 @@ class QueueWorker:
             kv=store.kv,
         )
         self._running: dict[str, tuple[JobTicket, asyncio.Task[None]]] = {}
+        # Jobs leased ahead of a free slot: a job that ends starts the next one at once, and
+        # jobs are taken a batch at a time rather than one transaction per ended job. Their
+        # leases are extended like those of running jobs.
+        self.prefetch = min(concurrency, _MAX_PREFETCH)
+        self._ready: deque[JobTicket] = deque()
         self._loaded: dict[str, LoadedJob] = {}
         self._handing_back: set[str] = set()
         self._freed = asyncio.Event()
@@ -95,19 +102,28 @@ class QueueWorker:
 
     async def _take_jobs(self) -> None:
         while True:
-            free = self.concurrency - len(self._running)
-            if free <= 0:
-                await self._freed.wait()
-                self._freed.clear()
-                continue
-            tickets = await self.queue.take(self.id, free)
-            for ticket in tickets:
-                self._start(ticket)
-            if not tickets:
-                await self.queue.wait_for_jobs(None)
+            self._start_ready()
+            room = self.concurrency + self.prefetch - len(self._running) - len(self._ready)
+            if room > 0 and len(self._ready) <= self.prefetch // 2:
+                tickets = await self.queue.take(self.id, room)
+                self._ready.extend(tickets)
+                self._start_ready()
+                if tickets:
+                    continue
+                if len(self._running) < self.concurrency:
+                    await self.queue.wait_for_jobs(None)  # a slot is free and nothing queued
+                    continue
+            await self._freed.wait()
+            self._freed.clear()
+
+    def _start_ready(self) -> None:
+        while self._ready and len(self._running) < self.concurrency:
+            self._start(self._ready.popleft())
 
     async def stop(self, grace: float) -> None:
         """Let running jobs finish for `grace` seconds, then hand the others back."""
+        waiting, self._ready = list(self._ready), deque()
+        await self.queue.hand_back(self.id, waiting)  # not started: another worker takes them
         running = [task for _, task in self._running.values()]
         if running:
             await asyncio.wait(running, timeout=grace)
@@ -160,6 +176,13 @@ class QueueWorker:
         running = self._running.get(task_run_id)
         if running is not None:
             running[1].cancel()
+        for ticket in [t for t in self._ready if t.task_run_id == task_run_id]:
+            # Leased but not started: it ends KILLED, as a running one would.
+            self._ready.remove(ticket)
+            now = utcnow()
+            self._report(
+                ticket, WorkerResult(ticket.execution_id, task_run_id, State.KILLED, now, now)
+            )
 
     def _flow_of(self, job: WorkerJob) -> Flow:
         return self._loaded[job.task_run.id].flow

@@ -125,6 +125,16 @@ class Queue(Protocol):
         """Return ids of executions with events due now, oldest event first."""
         ...
 
+    @property
+    def claim_capacity(self) -> int | None:
+        """How many claims one process may hold at once, None for no limit.
+
+        A claim holds a connection until it ends; a holder also makes other calls meanwhile,
+        which need one more. A process that held every connection in claims would wait for
+        ever on those calls.
+        """
+        ...
+
     def claim(self, execution_id: str) -> AbstractAsyncContextManager[Claim | None]:
         """Hold an execution's due events; None when another executor holds them."""
         ...

@@ -77,6 +77,10 @@ class MemoryQueue(Queue):
         self._job_queued = asyncio.Event()
         self._listeners = _Listeners()
 
+    @property
+    def claim_capacity(self) -> int | None:
+        return None  # no connections to run out of
+
     async def send(self, events: Sequence[ExecutorEvent]) -> None:
         for event in events:
             if event.kind is EventKind.TIMER:

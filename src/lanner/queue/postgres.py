@@ -90,6 +90,10 @@ _RELEASE = (
     f"DELETE FROM worker_jobs WHERE task_run_id = %s AND attempt = %s AND worker_id = %s"
     f" RETURNING {_TICKET}"
 )
+_RELEASE_ALL = (
+    "DELETE FROM worker_jobs WHERE worker_id = %s AND (task_run_id, attempt) IN"
+    " (SELECT * FROM unnest(%s::text[], %s::int[])) RETURNING task_run_id, attempt"
+)
 _QUEUED = (
     "SELECT task_run_id, attempt FROM worker_jobs WHERE (task_run_id, attempt) IN"
     " (SELECT * FROM unnest(%s::text[], %s::int[]))"
@@ -168,6 +172,10 @@ class PostgresQueue(Queue):
 
     def _transaction(self, what: str) -> contextlib.AbstractAsyncContextManager[Db]:
         return transaction(self._pool, what)
+
+    @property
+    def claim_capacity(self) -> int | None:
+        return self._pool.max_size - 1
 
     # -- executors --------------------------------------------------------------------------
 
@@ -344,6 +352,15 @@ async def _insert_events(db: Db, events: Sequence[ExecutorEvent]) -> None:
 async def _release(db: Db, worker_id: str, ticket: JobTicket) -> bool:
     params = (ticket.task_run_id, ticket.attempt, worker_id)
     return await (await db.execute(_RELEASE, params)).fetchone() is not None
+
+
+async def _release_all(db: Db, worker_id: str, tickets: Sequence[JobTicket]) -> list[bool]:
+    """Release jobs a worker holds, in one statement; say, for each, whether it held it."""
+    runs = [ticket.task_run_id for ticket in tickets]
+    attempts = [ticket.attempt for ticket in tickets]
+    released = await (await db.execute(_RELEASE_ALL, (worker_id, runs, attempts))).fetchall()
+    held = {(run, attempt) for run, attempt in released}
+    return [(ticket.task_run_id, ticket.attempt) in held for ticket in tickets]
 
 
 def _lost(ticket: JobTicket) -> ExecutorEvent:

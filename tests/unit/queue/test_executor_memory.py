@@ -1,4 +1,4 @@
-"""An executor keeps the executions it drives between claims, and notices writes by others."""
+"""What an executor holds: the executions it drives between claims, and claims within its pool."""
 
 from __future__ import annotations
 
@@ -6,15 +6,19 @@ import asyncio
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from lanner.engine_support import new_execution
+from lanner.exceptions import LannerError
 from lanner.executions import Execution, Label
 from lanner.flow_parser import parse_flow
-from lanner.queue import EventKind, ExecutorEvent, MemoryQueue
-from lanner.queue_executor import QueueExecutor
+from lanner.queue import EventKind, ExecutorEvent, MemoryQueue, PostgresQueue
+from lanner.queue_executor import PARALLEL, QueueExecutor
 from lanner.settings import Settings
 from lanner.states import State
 from lanner.storage import LocalStorage
-from lanner.store import MemoryStore
+from lanner.store import MemoryStore, PostgresStore
+from tests import postgres
 
 WAIT = """id: wait
 namespace: company.team
@@ -95,3 +99,24 @@ async def test_a_held_execution_is_not_read_again_unless_someone_else_wrote_it(
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
         await queue.close()
+
+
+async def test_an_executor_decides_no_more_at_once_than_its_queue_connections_allow(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    postgres.clear(postgres_url)
+    store = await PostgresStore.open(postgres_url)  # brings the schema up to date
+    settings = Settings.load(home=tmp_path, environ={})
+    storage = LocalStorage(tmp_path / "storage")
+    small = await PostgresQueue.open(postgres_url, connections=4)
+    single = await PostgresQueue.open(postgres_url, connections=1)
+    try:
+        # Each decision holds a connection; one stays free for what decisions read meanwhile.
+        assert QueueExecutor(settings, store, small, storage).parallel == 3
+        assert QueueExecutor(settings, store, MemoryQueue(), storage).parallel == PARALLEL
+        with pytest.raises(LannerError) as refused:
+            QueueExecutor(settings, store, single, storage)
+        assert str(refused.value).startswith("an executor needs a queue of at least 2 connections")
+    finally:
+        for opened in (small, single, store):
+            await opened.close()
