@@ -31,7 +31,7 @@ from lanner.queue.base import (
 from lanner.queue.codec import decode_event, encode_event
 from lanner.queue.notices import Notices
 from lanner.states import State
-from lanner.store.postgres_schema import Db, redact, transaction
+from lanner.store.postgres_schema import Db, columns, redact, transaction, unnest_rows
 
 __all__ = ["PostgresQueue"]
 
@@ -43,9 +43,11 @@ _EVENTS, _JOBS, _CANCEL, _CHANGE, _LOGS = (
     "lanner_change",
     "lanner_logs",
 )
-_INSERT_EVENT = (
+_INSERT_EVENTS = (
     "INSERT INTO executor_events (execution_id, kind, payload, available_at)"
-    " VALUES (%s, %s, %s, COALESCE(%s, now()))"
+    " SELECT c0, c1, c2, COALESCE(c3, now()) FROM ("
+    + unnest_rows(["text", "text", "text", "timestamptz"])
+    + ") AS rows"
 )
 _DROP_TIMERS = "DELETE FROM executor_events WHERE execution_id = %s AND kind = 'timer'"
 _DUE = (
@@ -70,8 +72,9 @@ _EXPIRED = (
     f" RETURNING {_TICKET}"
 )
 _ENQUEUE = (
-    f"INSERT INTO worker_jobs ({_TICKET}) VALUES (%s, %s, %s, %s, %s)"
-    " ON CONFLICT (task_run_id, attempt) DO NOTHING"
+    f"INSERT INTO worker_jobs ({_TICKET}) "
+    + unnest_rows(["text", "text", "int", "int", "text"])
+    + " ON CONFLICT (task_run_id, attempt) DO NOTHING"
 )
 _CANCEL_QUEUED = "DELETE FROM worker_jobs WHERE task_run_id = ANY(%s) AND worker_id IS NULL"
 _TAKE = f"""
@@ -116,8 +119,8 @@ class _Writes:
 
     async def enqueue(self, tickets: Sequence[JobTicket]) -> None:
         if tickets:
-            async with self.db.cursor() as cursor:
-                await cursor.executemany(_ENQUEUE, [_ticket_row(ticket) for ticket in tickets])
+            rows = [_ticket_row(ticket) for ticket in tickets]
+            await self.db.execute(_ENQUEUE, columns(rows, 5))
             await self.db.execute(_NOTIFY, (_JOBS, [""]))
 
     async def cancel(self, task_run_ids: Sequence[str]) -> None:
@@ -345,7 +348,7 @@ async def _insert_events(db: Db, events: Sequence[ExecutorEvent]) -> None:
             (event.execution_id, event.kind.value, encode_event(event), event.available_at)
             for event in events
         ]
-        await cursor.executemany(_INSERT_EVENT, rows)
+        await cursor.execute(_INSERT_EVENTS, columns(rows, 4))
     await db.execute(_NOTIFY, (_EVENTS, [""]))
 
 

@@ -27,7 +27,14 @@ from lanner.store import codec, postgres_metrics, postgres_triggers
 from lanner.store.base import FlowRecord, LogTail, Page, Store
 from lanner.store.kv import KVStore
 from lanner.store.postgres_kv import PostgresKV
-from lanner.store.postgres_schema import Db, migrate, redact, transaction
+from lanner.store.postgres_schema import (
+    Db,
+    columns,
+    migrate,
+    redact,
+    transaction,
+    unnest_rows,
+)
 from lanner.store.sql import (
     Where,
     execution_row,
@@ -68,10 +75,11 @@ ON CONFLICT (id) DO UPDATE SET
 RETURNING xmin::text
 """
 # A task run keeps the position it was first saved at.
-_UPSERT_TASK_RUN = """
-INSERT INTO task_runs (id, execution_id, seq, due_at, value) VALUES (%s, %s, %s, %s, %s)
-ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, value = excluded.value
-"""
+_UPSERT_TASK_RUNS = (
+    "INSERT INTO task_runs (id, execution_id, seq, due_at, value) "
+    + unnest_rows(["text", "text", "bigint", "float8", "text"])
+    + " ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, value = excluded.value"
+)
 _TASK_RUNS_OF = (
     "SELECT execution_id, due_at, value FROM task_runs"
     " WHERE execution_id = ANY(%s) ORDER BY seq, row_order"
@@ -85,11 +93,11 @@ _LOG_LOCKS = (
     " FROM unnest(%s::text[]) WITH ORDINALITY AS ids(id, n) ORDER BY n"
 )
 _LOGS_AFTER = logs_after_query("%s")
-_INSERT_LOG = """
-INSERT INTO logs (execution_id, namespace, flow_id, task_id, task_run_id, attempt_number,
-                  level, timestamp, value)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
-"""
+_INSERT_LOGS = (
+    "INSERT INTO logs (execution_id, namespace, flow_id, task_id, task_run_id, attempt_number,"
+    " level, timestamp, value) "
+    + unnest_rows(["text", "text", "text", "text", "text", "int", "int", "bigint", "text"])
+)
 
 
 def ascii_lower(sql: str) -> str:
@@ -512,9 +520,9 @@ async def _insert_logs(db: Db, entries: Sequence[LogEntry], rows: list[tuple[Any
     # In one order everywhere, so that appenders of several executions cannot deadlock.
     executions = sorted({entry.execution_id for entry in entries})
     # Pipelined: taking the locks costs no round trip of its own.
-    async with db.pipeline(), db.cursor() as cursor:
-        await cursor.execute(_LOG_LOCKS, (executions,))
-        await cursor.executemany(_INSERT_LOG, rows)
+    async with db.pipeline():
+        await db.execute(_LOG_LOCKS, (executions,))
+        await db.execute(_INSERT_LOGS, columns(rows, 9))
 
 
 async def _save_execution(
@@ -531,6 +539,7 @@ async def _save_execution(
     if whole:
         await db.execute("DELETE FROM task_runs WHERE execution_id = %s", (execution_id,))
     if runs:
-        async with db.cursor() as cursor:
-            await cursor.executemany(_UPSERT_TASK_RUN, runs)
+        # One row per id (the last one wins), as one statement may not update a row twice.
+        latest = list({row[0]: row for row in runs}.values())
+        await db.execute(_UPSERT_TASK_RUNS, columns(latest, 5))
     return stamp if isinstance(stamp, str) else None

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from lanner.metrics import MetricEntry
 from lanner.store import codec
-from lanner.store.postgres_schema import Db
+from lanner.store.postgres_schema import Db, columns, unnest_rows
 from lanner.store.sql import Where
 
 __all__ = [
@@ -19,11 +19,11 @@ __all__ = [
     "tasks",
 ]
 
-_INSERT = """
-INSERT INTO metrics
-    (namespace, flow_id, execution_id, task_id, task_run_id, name, timestamp, value)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
-"""
+_INSERT = (
+    "INSERT INTO metrics"
+    " (namespace, flow_id, execution_id, task_id, task_run_id, name, timestamp, value) "
+    + unnest_rows(["text", "text", "text", "text", "text", "text", "bigint", "text"])
+)
 
 
 async def append(db: Db, entries: Sequence[MetricEntry]) -> None:
@@ -40,8 +40,8 @@ async def append(db: Db, entries: Sequence[MetricEntry]) -> None:
         )
         for entry in entries
     ]
-    async with db.cursor() as cursor:
-        await cursor.executemany(_INSERT, rows)
+    if rows:
+        await db.execute(_INSERT, columns(rows, 8))
 
 
 async def for_execution(

@@ -7,7 +7,7 @@ applied in order in one transaction under an advisory lock and recorded in `sche
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -18,7 +18,7 @@ from lanner.clock import format_instant, utcnow
 from lanner.exceptions import StoreError
 from lanner.store.schema import check_known, migrations
 
-__all__ = ["Db", "migrate", "redact", "transaction"]
+__all__ = ["Db", "columns", "migrate", "redact", "transaction", "unnest_rows"]
 
 Db = psycopg.AsyncConnection[Any]
 
@@ -83,3 +83,21 @@ async def migrate(url: str) -> None:
                     await db.execute(_RECORD, (migration.version, migration.name, stamp))
     except psycopg.Error as exc:
         raise StoreError(f"Unable to open the database {shown}: {exc}") from exc
+
+
+def unnest_rows(types: Sequence[str]) -> str:
+    """Return a SELECT of rows given as one array per column, in the arrays' order.
+
+    With `columns`, one statement writes any number of rows: `executemany` sends one each,
+    which the server parses, plans and executes one at a time.
+    """
+    arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+    names = ", ".join(f"c{index}" for index in range(len(types)))
+    return f"SELECT {names} FROM unnest({arrays}) WITH ORDINALITY AS r({names}, n) ORDER BY n"
+
+
+def columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    """Turn rows into one list per column (the parameters of `unnest_rows`)."""
+    if not rows:
+        return [[] for _ in range(width)]
+    return [list(column) for column in zip(*rows, strict=True)]
