@@ -25,6 +25,8 @@ from lanner.scheduler import Scheduler
 from lanner.settings import Settings
 from lanner.storage import open_storage
 from lanner.store import Store, open_configured_store
+from lanner.tasks import registry as tasks
+from lanner.triggers import registry as triggers
 
 __all__ = ["check_distributed", "run_role"]
 
@@ -53,6 +55,10 @@ def run_role(role: str, settings: Settings, concurrency: int) -> None:
         "worker": lambda s, st, q, stop: _worker(s, st, q, stop, concurrency),
         "scheduler": _scheduler,
     }
+    # Import every built-in task and trigger type before saying ready, not on the first flow
+    # read: the first jobs would wait for it.
+    tasks.known_types()
+    triggers.known_types()
     asyncio.run(_main(settings, roles[role], connections))
 
 
