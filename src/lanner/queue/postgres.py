@@ -31,7 +31,7 @@ from lanner.queue.base import (
 from lanner.queue.codec import decode_event, encode_event
 from lanner.queue.notices import Notices
 from lanner.states import State
-from lanner.store.postgres_schema import Db, columns, redact, transaction, unnest_rows
+from lanner.store.postgres_schema import Db, JsonRows, redact, transaction
 
 __all__ = ["PostgresQueue"]
 
@@ -43,11 +43,10 @@ _EVENTS, _JOBS, _CANCEL, _CHANGE, _LOGS = (
     "lanner_change",
     "lanner_logs",
 )
+_EVENT_ROWS = JsonRows("executor_events", ("execution_id", "kind", "payload", "available_at"))
 _INSERT_EVENTS = (
-    "INSERT INTO executor_events (execution_id, kind, payload, available_at)"
-    " SELECT c0, c1, c2, COALESCE(c3, now()) FROM ("
-    + unnest_rows(["text", "text", "text", "timestamptz"])
-    + ") AS rows"
+    "INSERT INTO executor_events (execution_id, kind, payload, available_at) "
+    + _EVENT_ROWS.select("execution_id, kind, payload, COALESCE(available_at, now())")
 )
 _DROP_TIMERS = "DELETE FROM executor_events WHERE execution_id = %s AND kind = 'timer'"
 _DUE = (
@@ -71,10 +70,12 @@ _EXPIRED = (
     "DELETE FROM worker_jobs WHERE worker_id IS NOT NULL AND lease_until < clock_timestamp()"
     f" RETURNING {_TICKET}"
 )
+_JOB_ROWS = JsonRows(
+    "worker_jobs", ("execution_id", "task_run_id", "flow_revision", "attempt", "final_state")
+)
 _ENQUEUE = (
-    f"INSERT INTO worker_jobs ({_TICKET}) "
-    + unnest_rows(["text", "text", "int", "int", "text"])
-    + " ON CONFLICT (task_run_id, attempt) DO NOTHING"
+    f"INSERT INTO worker_jobs ({_TICKET}) {_JOB_ROWS.select()}"
+    " ON CONFLICT (task_run_id, attempt) DO NOTHING"
 )
 _CANCEL_QUEUED = "DELETE FROM worker_jobs WHERE task_run_id = ANY(%s) AND worker_id IS NULL"
 _TAKE = f"""
@@ -120,7 +121,7 @@ class _Writes:
     async def enqueue(self, tickets: Sequence[JobTicket]) -> None:
         if tickets:
             rows = [_ticket_row(ticket) for ticket in tickets]
-            await self.db.execute(_ENQUEUE, columns(rows, 5))
+            await self.db.execute(_ENQUEUE, (_JOB_ROWS.encode(rows),))
             await self.db.execute(_NOTIFY, (_JOBS, [""]))
 
     async def cancel(self, task_run_ids: Sequence[str]) -> None:
@@ -345,10 +346,15 @@ async def _insert_events(db: Db, events: Sequence[ExecutorEvent]) -> None:
             if event.kind is EventKind.TIMER:
                 await cursor.execute(_DROP_TIMERS, (event.execution_id,))
         rows = [
-            (event.execution_id, event.kind.value, encode_event(event), event.available_at)
+            (
+                event.execution_id,
+                event.kind.value,
+                encode_event(event),
+                event.available_at.isoformat() if event.available_at is not None else None,
+            )
             for event in events
         ]
-        await cursor.execute(_INSERT_EVENTS, columns(rows, 4))
+        await cursor.execute(_INSERT_EVENTS, (_EVENT_ROWS.encode(rows),))
     await db.execute(_NOTIFY, (_EVENTS, [""]))
 
 

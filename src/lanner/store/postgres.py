@@ -29,11 +29,10 @@ from lanner.store.kv import KVStore
 from lanner.store.postgres_kv import PostgresKV
 from lanner.store.postgres_schema import (
     Db,
-    columns,
+    JsonRows,
     migrate,
     redact,
     transaction,
-    unnest_rows,
 )
 from lanner.store.sql import (
     Where,
@@ -75,10 +74,10 @@ ON CONFLICT (id) DO UPDATE SET
 RETURNING xmin::text
 """
 # A task run keeps the position it was first saved at.
+_TASK_RUN_ROWS = JsonRows("task_runs", ("id", "execution_id", "seq", "due_at", "value"))
 _UPSERT_TASK_RUNS = (
-    "INSERT INTO task_runs (id, execution_id, seq, due_at, value) "
-    + unnest_rows(["text", "text", "bigint", "float8", "text"])
-    + " ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, value = excluded.value"
+    f"INSERT INTO task_runs ({', '.join(_TASK_RUN_ROWS.names)}) {_TASK_RUN_ROWS.select()}"
+    " ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, value = excluded.value"
 )
 _TASK_RUNS_OF = (
     "SELECT execution_id, due_at, value FROM task_runs"
@@ -93,11 +92,21 @@ _LOG_LOCKS = (
     " FROM unnest(%s::text[]) WITH ORDINALITY AS ids(id, n) ORDER BY n"
 )
 _LOGS_AFTER = logs_after_query("%s")
-_INSERT_LOGS = (
-    "INSERT INTO logs (execution_id, namespace, flow_id, task_id, task_run_id, attempt_number,"
-    " level, timestamp, value) "
-    + unnest_rows(["text", "text", "text", "text", "text", "int", "int", "bigint", "text"])
+_LOG_ROWS = JsonRows(
+    "logs",
+    (
+        "execution_id",
+        "namespace",
+        "flow_id",
+        "task_id",
+        "task_run_id",
+        "attempt_number",
+        "level",
+        "timestamp",
+        "value",
+    ),
 )
+_INSERT_LOGS = f"INSERT INTO logs ({', '.join(_LOG_ROWS.names)}) {_LOG_ROWS.select()}"
 
 
 def ascii_lower(sql: str) -> str:
@@ -522,7 +531,7 @@ async def _insert_logs(db: Db, entries: Sequence[LogEntry], rows: list[tuple[Any
     # Pipelined: taking the locks costs no round trip of its own.
     async with db.pipeline():
         await db.execute(_LOG_LOCKS, (executions,))
-        await db.execute(_INSERT_LOGS, columns(rows, 9))
+        await db.execute(_INSERT_LOGS, (_LOG_ROWS.encode(rows),))
 
 
 async def _save_execution(
@@ -541,5 +550,5 @@ async def _save_execution(
     if runs:
         # One row per id (the last one wins), as one statement may not update a row twice.
         latest = list({row[0]: row for row in runs}.values())
-        await db.execute(_UPSERT_TASK_RUNS, columns(latest, 5))
+        await db.execute(_UPSERT_TASK_RUNS, (_TASK_RUN_ROWS.encode(latest),))
     return stamp if isinstance(stamp, str) else None

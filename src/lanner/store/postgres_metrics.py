@@ -7,7 +7,7 @@ from datetime import datetime
 
 from lanner.metrics import MetricEntry
 from lanner.store import codec
-from lanner.store.postgres_schema import Db, columns, unnest_rows
+from lanner.store.postgres_schema import Db, JsonRows
 from lanner.store.sql import Where
 
 __all__ = [
@@ -19,11 +19,20 @@ __all__ = [
     "tasks",
 ]
 
-_INSERT = (
-    "INSERT INTO metrics"
-    " (namespace, flow_id, execution_id, task_id, task_run_id, name, timestamp, value) "
-    + unnest_rows(["text", "text", "text", "text", "text", "text", "bigint", "text"])
+_ROWS = JsonRows(
+    "metrics",
+    (
+        "namespace",
+        "flow_id",
+        "execution_id",
+        "task_id",
+        "task_run_id",
+        "name",
+        "timestamp",
+        "value",
+    ),
 )
+_INSERT = f"INSERT INTO metrics ({', '.join(_ROWS.names)}) {_ROWS.select()}"
 
 
 async def append(db: Db, entries: Sequence[MetricEntry]) -> None:
@@ -41,7 +50,7 @@ async def append(db: Db, entries: Sequence[MetricEntry]) -> None:
         for entry in entries
     ]
     if rows:
-        await db.execute(_INSERT, columns(rows, 8))
+        await db.execute(_INSERT, (_ROWS.encode(rows),))
 
 
 async def for_execution(
