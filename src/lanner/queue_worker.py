@@ -86,6 +86,10 @@ class QueueWorker:
         self._report_lock = asyncio.Lock()
         queue.on_cancel(self._cancel)
 
+    def holding(self) -> tuple[int, int]:
+        """Return how many jobs run, and how many are leased ahead of a free slot."""
+        return len(self._running), len(self._ready)
+
     async def run(self) -> None:
         """Take and run jobs until cancelled (see `stop` for a graceful end)."""
         helpers = [
