@@ -250,7 +250,7 @@ class _Loop(_ListFlowable):
         stored = run.task_run.loop_values if run.task_run is not None else None
         values = stored if stored is not None else loop_values(run, self.values_source())
         each = enabled(ResolvedTask(task, value) for value in values for task in self.tasks)
-        return each, resolve(self.errors), resolve(self.finally_)
+        return each, enabled(resolve(self.errors)), enabled(resolve(self.finally_))
 
 
 @register
