@@ -1,6 +1,7 @@
 """Scale-out benchmark: the same work on 1, 2 and 4 worker processes over PostgreSQL.
 
 Usage: .venv/bin/python -m bench.scale [--executions N] [--requests N] [--workers 1,2,4]
+       [--concurrency C] [--cases benchmark1,http] [--repeat R]
 
 (1) Kestra's Benchmark 1 shape: N executions (default 100) of a flow with a Return, a Log and a
     ForEach of 3 Returns, submitted through the REST API of a webserver process; one executor.
@@ -16,6 +17,7 @@ The PostgreSQL server is LANNER_TEST_POSTGRES_URL (default postgres@127.0.0.1:54
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -112,14 +114,26 @@ def report(
     name: str,
     case: Callable[[int], float],
     counts: list[int],
+    repeat: int,
     floor: Callable[[int], float] | None = None,
 ) -> None:
-    timings = {workers: case(workers) for workers in counts}
+    """Run each worker count `repeat` times, in rounds; print the medians and their ratios.
+
+    Rounds (1, 2, 4 workers, then again) rather than one count at a time: a slow spell of a
+    shared machine then weighs on every count alike.
+    """
+    runs: dict[int, list[float]] = {workers: [] for workers in counts}
+    for _ in range(repeat):
+        for workers in counts:
+            runs[workers].append(case(workers))
+    timings = {workers: statistics.median(seconds) for workers, seconds in runs.items()}
     base = timings[counts[0]]
     for workers, seconds in timings.items():
         limit = f"  floor {floor(workers):6.2f} s" if floor is not None else ""
+        each = ", ".join(f"{value:.2f}" for value in runs[workers])
         print(
-            f"{name}: {workers} worker(s) {seconds:7.2f} s  speed-up x{base / seconds:.2f}{limit}"
+            f"{name}: {workers} worker(s) median {seconds:7.2f} s ({each})"
+            f"  speed-up x{base / seconds:.2f}{limit}"
         )
 
 
@@ -130,6 +144,7 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--concurrency", type=int, default=8, help="task runs per worker")
     parser.add_argument("--cases", default="benchmark1,http", help="benchmark1, http or both")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each worker count")
     args = parser.parse_args()
     counts = [int(n) for n in args.workers.split(",")]
     cases = set(args.cases.split(","))
@@ -138,6 +153,7 @@ def main() -> None:
             f"benchmark 1 ({args.executions} executions)",
             lambda w: run_case(w, BENCHMARK_1, "bench1", args.executions, args.concurrency),
             counts,
+            args.repeat,
         )
     if "http" in cases:
         with local_server(delay=0.05) as url:
@@ -146,6 +162,7 @@ def main() -> None:
                 f"ForEach of {args.requests} GETs (50 ms)",
                 lambda w: run_case(w, flow, "bench_http", 1, args.concurrency),
                 counts,
+                args.repeat,
                 lambda w: args.requests * 0.05 / (w * args.concurrency),
             )
 
