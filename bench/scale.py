@@ -9,10 +9,10 @@ Usage: .venv/bin/python -m bench.scale [--executions N] [--requests N] [--worker
     answers after 50 ms.
 Each case runs on a fresh database with 1, 2 and 4 `lanner server worker --concurrency C`
 processes; the figures are medians of wall times, their ratio to one worker, and for the HTTP
-case the floor the workers' slots allow (requests x 50 ms / (workers x C)). C is 4 by default:
-every process shares one machine here, and with more slots per worker the 4-worker run is
-bound by the machine's CPUs rather than by the waiting it is meant to measure (the line
-"CPUs busy" says how close a run came to that).
+case the floor the workers' slots allow (requests x 50 ms / (workers x C)). C is 8 by default,
+Kestra's default of four worker threads per core on a two-core machine. Every process shares
+one machine here: the line "CPUs busy" says how close a run came to being bound by its CPUs
+rather than by the waiting it is meant to measure.
 The PostgreSQL server is LANNER_TEST_POSTGRES_URL (default postgres@127.0.0.1:5432).
 """
 
@@ -144,7 +144,7 @@ def main() -> None:
     parser.add_argument("--executions", type=int, default=100)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--workers", default="1,2,4")
-    parser.add_argument("--concurrency", type=int, default=4, help="task runs per worker")
+    parser.add_argument("--concurrency", type=int, default=8, help="task runs per worker")
     parser.add_argument("--cases", default="benchmark1,http", help="benchmark1, http or both")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each worker count")
     args = parser.parse_args()
