@@ -8,10 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lanner.engine_support import new_execution
 from lanner.exceptions import LannerError
 from lanner.executions import Execution, Label
-from lanner.flow_parser import parse_flow
 from lanner.queue import EventKind, ExecutorEvent, MemoryQueue, PostgresQueue
 from lanner.queue_executor import PARALLEL, QueueExecutor
 from lanner.settings import Settings
@@ -19,6 +17,7 @@ from lanner.states import State
 from lanner.storage import LocalStorage
 from lanner.store import MemoryStore, PostgresStore
 from tests import postgres
+from tests.unit.queue.stored import stored_execution
 
 WAIT = """id: wait
 namespace: company.team
@@ -63,20 +62,7 @@ async def test_a_held_execution_is_not_read_again_unless_someone_else_wrote_it(
     store = CountingStore()
     queue = MemoryQueue()
     storage = LocalStorage(tmp_path / "storage")
-    record = await store.save_flow("company.team", "wait", WAIT)
-    flow = parse_flow(WAIT)
-    execution = new_execution(
-        flow,
-        record.revision,
-        storage,
-        None,
-        (),
-        validate_inputs=True,
-        schedule_date=None,
-        trigger=None,
-        max_bytes=settings.max_message_bytes,
-    )
-    await store.save_execution(execution)
+    execution = await stored_execution(store, storage, settings, "wait", WAIT)
     executor = QueueExecutor(settings, store, queue, storage)
     running = asyncio.create_task(executor.run())
     try:

@@ -6,14 +6,13 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from lanner.engine_support import new_execution
-from lanner.flow_parser import parse_flow
 from lanner.queue import EventKind, ExecutorEvent, MemoryQueue
 from lanner.queue_executor import QueueExecutor
 from lanner.queue_worker import QueueWorker
 from lanner.settings import Settings
 from lanner.storage import LocalStorage
 from lanner.store import MemoryStore
+from tests.unit.queue.stored import stored_execution
 
 NAPS = """id: naps
 namespace: company.team
@@ -42,19 +41,7 @@ async def test_stopping_hands_back_running_and_leased_jobs(tmp_path: Path) -> No
     settings = Settings.load(home=tmp_path, environ={})
     store, queue = MemoryStore(), MemoryQueue()
     storage = LocalStorage(tmp_path / "storage")
-    record = await store.save_flow("company.team", "naps", NAPS)
-    execution = new_execution(
-        parse_flow(NAPS),
-        record.revision,
-        storage,
-        None,
-        (),
-        validate_inputs=True,
-        schedule_date=None,
-        trigger=None,
-        max_bytes=settings.max_message_bytes,
-    )
-    await store.save_execution(execution)
+    execution = await stored_execution(store, storage, settings, "naps", NAPS)
     await queue.send([ExecutorEvent(EventKind.ADVANCE, execution.id)])
     executor = asyncio.create_task(QueueExecutor(settings, store, queue, storage).run())
 
