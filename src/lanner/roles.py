@@ -23,10 +23,9 @@ from lanner.queue_pool import queue_pool_size
 from lanner.queue_worker import QueueWorker, run_worker
 from lanner.scheduler import Scheduler
 from lanner.settings import Settings
+from lanner.startup import settle
 from lanner.storage import open_storage
 from lanner.store import Store, open_configured_store
-from lanner.tasks import registry as tasks
-from lanner.triggers import registry as triggers
 
 __all__ = ["check_distributed", "run_role"]
 
@@ -55,10 +54,7 @@ def run_role(role: str, settings: Settings, concurrency: int) -> None:
         "worker": lambda s, st, q, stop: _worker(s, st, q, stop, concurrency),
         "scheduler": _scheduler,
     }
-    # Import every built-in task and trigger type before saying ready, not on the first flow
-    # read: the first jobs would wait for it.
-    tasks.known_types()
-    triggers.known_types()
+    settle()
     asyncio.run(_main(settings, roles[role], connections))
 
 

@@ -14,6 +14,7 @@ from lanner.api import create_app
 from lanner.exceptions import LannerError
 from lanner.services import Services
 from lanner.settings import Settings
+from lanner.startup import settle
 from lanner.storage import storage_location
 
 
@@ -85,5 +86,6 @@ def serve(
         timeout_graceful_shutdown=10,
     )
     server = _Server(config)
+    settle()
     print(f"lanner is listening on http://{host}:{port}/ ({where_data_is(settings)})", flush=True)
     server.run()
