@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 
 def utcnow() -> datetime:
@@ -11,10 +12,12 @@ def utcnow() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
+@lru_cache(maxsize=1 << 14)
 def format_instant(moment: datetime) -> str:
     """Format an instant as Java's `Instant.toString()` does: UTC, `Z`, 0/3/6 fraction digits."""
-    # Every stored date goes through here (several per task run saved): C's isoformat, and
-    # no conversion of an instant that is UTC already.
+    # Every stored date goes through here, several per task run saved, and the dates of a
+    # running task run are written again each time it changes: the recent ones are kept
+    # (equal instants format alike, whatever their time zone).
     if moment.tzinfo is not UTC:
         moment = moment.astimezone(UTC)
     micros = moment.microsecond
