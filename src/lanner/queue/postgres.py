@@ -91,10 +91,6 @@ _HEARTBEAT = (
     " WHERE worker_id = %s"
 )
 _RELEASE = (
-    f"DELETE FROM worker_jobs WHERE task_run_id = %s AND attempt = %s AND worker_id = %s"
-    f" RETURNING {_TICKET}"
-)
-_RELEASE_ALL = (
     "DELETE FROM worker_jobs WHERE worker_id = %s AND (task_run_id, attempt) IN"
     " (SELECT * FROM unnest(%s::text[], %s::int[])) RETURNING task_run_id, attempt"
 )
@@ -282,7 +278,7 @@ class PostgresQueue(Queue):
             return []
         async with self._transaction("report jobs' results") as db:
             await _Writes(db).logged(logged)
-            held = [await _release(db, worker_id, ticket) for ticket, _ in results]
+            held = await _release(db, worker_id, [ticket for ticket, _ in results])
             await _insert_events(
                 db,
                 [
@@ -295,12 +291,14 @@ class PostgresQueue(Queue):
 
     async def drop(self, worker_id: str, ticket: JobTicket) -> None:
         async with self._transaction("drop a stale job") as db:
-            await _release(db, worker_id, ticket)
+            await _release(db, worker_id, [ticket])
 
     async def hand_back(self, worker_id: str, tickets: Sequence[JobTicket]) -> None:
         async with self._transaction("hand jobs back") as db:
-            lost = [_lost(t) for t in tickets if await _release(db, worker_id, t)]
-            await _insert_events(db, lost)
+            held = await _release(db, worker_id, tickets)
+            await _insert_events(
+                db, [_lost(t) for t, kept in zip(tickets, held, strict=True) if kept]
+            )
 
     # -- notices ----------------------------------------------------------------------------
 
@@ -358,18 +356,18 @@ async def _insert_events(db: Db, events: Sequence[ExecutorEvent]) -> None:
     await db.execute(_NOTIFY, (_EVENTS, [""]))
 
 
-async def _release(db: Db, worker_id: str, ticket: JobTicket) -> bool:
-    params = (ticket.task_run_id, ticket.attempt, worker_id)
-    return await (await db.execute(_RELEASE, params)).fetchone() is not None
-
-
-async def _release_all(db: Db, worker_id: str, tickets: Sequence[JobTicket]) -> list[bool]:
+async def _release(db: Db, worker_id: str, tickets: Sequence[JobTicket]) -> list[bool]:
     """Release jobs a worker holds, in one statement; say, for each, whether it held it."""
     runs = [ticket.task_run_id for ticket in tickets]
     attempts = [ticket.attempt for ticket in tickets]
-    released = await (await db.execute(_RELEASE_ALL, (worker_id, runs, attempts))).fetchall()
+    released = await (await db.execute(_RELEASE, (worker_id, runs, attempts))).fetchall()
     held = {(run, attempt) for run, attempt in released}
-    return [(ticket.task_run_id, ticket.attempt) in held for ticket in tickets]
+    flags = []
+    for ticket in tickets:
+        key = (ticket.task_run_id, ticket.attempt)
+        flags.append(key in held)
+        held.discard(key)  # a ticket given twice was held once, as releasing one by one says
+    return flags
 
 
 def _lost(ticket: JobTicket) -> ExecutorEvent:
