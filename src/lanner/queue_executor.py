@@ -147,7 +147,8 @@ class QueueExecutor:
             return
         self._held[execution.id] = (execution, stamp)
         while len(self._held) > _HELD:
-            self._held.popitem(last=False)
+            evicted, _ = self._held.popitem(last=False)
+            self.executor.forget(evicted)  # its memo goes with it: a later read rebuilds both
 
     async def _decide(self, flow: Flow, execution: Execution, event: ExecutorEvent) -> Decision:
         now = utcnow()

@@ -160,8 +160,7 @@ class QueueWorker:
         except asyncio.CancelledError:
             if ticket.task_run_id in self._handing_back:
                 return
-            now = utcnow()
-            result = WorkerResult(ticket.execution_id, ticket.task_run_id, State.KILLED, now, now)
+            result = _killed(ticket)
         if ticket.task_run_id in self._handing_back:
             return
         if result is None:
@@ -183,10 +182,7 @@ class QueueWorker:
         for ticket in [t for t in self._ready if t.task_run_id == task_run_id]:
             # Leased but not started: it ends KILLED, as a running one would.
             self._ready.remove(ticket)
-            now = utcnow()
-            self._report(
-                ticket, WorkerResult(ticket.execution_id, task_run_id, State.KILLED, now, now)
-            )
+            self._report(ticket, _killed(ticket))
 
     def _flow_of(self, job: WorkerJob) -> Flow:
         return self._loaded[job.task_run.id].flow
@@ -262,6 +258,12 @@ class QueueWorker:
                 self._pending_logs[:0] = entries
                 raise
             return sorted({entry.execution_id for entry in entries})
+
+
+def _killed(ticket: JobTicket) -> WorkerResult:
+    """Return the result of a job stopped by a kill: KILLED, now."""
+    now = utcnow()
+    return WorkerResult(ticket.execution_id, ticket.task_run_id, State.KILLED, now, now)
 
 
 async def run_worker(worker: QueueWorker, stopping: asyncio.Event, grace: float) -> None:
