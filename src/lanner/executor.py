@@ -321,7 +321,7 @@ class _Step(StepState):
         if self.flow.after_execution and self._final_state() is not None:
             after = self.flowable_run(self.flow.tasks[0], None)
             progress |= self._create(None, after.sequential_nexts(lists.after_execution))
-        for snapshot in self.index.unfinished_of(self._flowable_ids()):
+        for snapshot in self.index.unfinished_of(self.top.flowable_ids):
             task = self.tasks[snapshot.task_id]
             run = self.index.get(snapshot.id)
             if isinstance(task, FlowableTask) and not run.current.is_terminated():

@@ -59,6 +59,8 @@ class FlowLists:
     errors: Enabled
     finally_: Enabled
     after_execution: Enabled
+    flowable_ids: tuple[str, ...]
+    """The ids of every flowable task of the flow, at any depth."""
 
 
 class StepState:
@@ -101,6 +103,7 @@ class StepState:
             enabled(resolve(flow.errors)),
             enabled(resolve(flow.finally_)),
             enabled(resolve(flow.after_execution)),
+            tuple(task_id for task_id, task in tasks.items() if isinstance(task, FlowableTask)),
         )
         self.memo["flow"] = (flow, tasks, top)
         return tasks, top
@@ -215,13 +218,3 @@ class StepState:
     @property
     def _after_ids(self) -> set[str]:
         return self.flow.after_execution_ids()
-
-    def _flowable_ids(self) -> list[str]:
-        """Return the ids of the flow's flowable tasks, found once per execution and flow."""
-        cached = self.memo.get("flowable-ids")
-        if isinstance(cached, tuple) and cached[0] is self.flow:
-            ids: list[str] = cached[1]
-            return ids
-        ids = [task_id for task_id, task in self.tasks.items() if isinstance(task, FlowableTask)]
-        self.memo["flowable-ids"] = (self.flow, ids)
-        return ids
