@@ -15,6 +15,7 @@ from collections import OrderedDict
 
 from lanner.clock import utcnow
 from lanner.executions import Execution, Level, LogEntry, TaskRun
+from lanner.flowable import ExecutionIndex
 from lanner.flowrepo import FlowRepository
 from lanner.flows import Flow
 from lanner.jobs import WorkerJob
@@ -46,25 +47,22 @@ class _Snapshot:
 
     def __init__(self, execution: Execution) -> None:
         self.execution = execution
-        self.by_id = {run.id: run for run in execution.task_runs}
+        self.index = ExecutionIndex(execution)
         self.any_failed = any(run.current is State.FAILED for run in execution.task_runs)
 
     def current_run(self, ticket: JobTicket) -> TaskRun | None:
         """Return the ticket's task run if it is running the ticket's attempt."""
-        run = self.by_id.get(ticket.task_run_id)
-        if run is None or run.current is not State.RUNNING or len(run.attempts) != ticket.attempt:
+        try:
+            run = self.index.get(ticket.task_run_id)
+        except KeyError:
+            return None
+        if run.current is not State.RUNNING or len(run.attempts) != ticket.attempt:
             return None
         return run
 
     def ancestors(self, run: TaskRun) -> tuple[TaskRun, ...]:
         """Return a task run's parents, outermost first."""
-        chain: list[TaskRun] = []
-        parent = self.by_id.get(run.parent_task_run_id or "")
-        while parent is not None:
-            chain.append(parent)
-            parent = self.by_id.get(parent.parent_task_run_id or "")
-        chain.reverse()
-        return tuple(chain)
+        return tuple(self.index.ancestors(run))
 
 
 class JobLoader:

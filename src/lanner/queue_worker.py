@@ -4,10 +4,10 @@ Log lines go to the store in batches, always before the result that follows them
 reported together too, by one reporter: those that end while a report is being written go in
 the next one, so a busy worker writes one transaction per batch of results rather than one per
 result, and a job's slot is free as soon as its result is handed over. A worker killed before
-reporting a result loses it like a job in progress: the lease runs out and the job runs again. While
-jobs run, heartbeats extend their leases; when idle, the process only waits for a notice. On
-stop, running jobs get a grace period, then are cancelled and handed back to run again
-elsewhere.
+reporting a result loses it like a job in progress: the lease runs out and the job runs
+again. While jobs run, heartbeats extend their leases; when idle, the process only waits for a
+notice. On stop, running jobs get a grace period, then are cancelled and handed back to run
+again elsewhere.
 """
 
 from __future__ import annotations
