@@ -84,6 +84,8 @@ class QueueWorker:
         self._reports: list[tuple[JobTicket, WorkerResult]] = []
         self._reports_waiting = asyncio.Event()
         self._report_lock = asyncio.Lock()
+        # One transaction per report rather than two, when the queue can also store log lines.
+        self._logs_with_results = queue.shares_database(store)
         queue.on_cancel(self._cancel)
 
     def holding(self) -> tuple[int, int]:
@@ -235,10 +237,23 @@ class QueueWorker:
             if not reports:
                 return
             try:
-                logged = await self._store_logs()
-                await self.queue.finish_all(self.id, reports, logged)
+                if self._logs_with_results:
+                    await self._finish_with_logs(reports)
+                else:
+                    logged = await self._store_logs()
+                    await self.queue.finish_all(self.id, reports, logged)
             except BaseException:
                 self._reports[:0] = reports
+                raise
+
+    async def _finish_with_logs(self, reports: list[tuple[JobTicket, WorkerResult]]) -> None:
+        """Report results and store the pending log lines in the same transaction."""
+        async with self._flush_lock:
+            entries, self._pending_logs = self._pending_logs, []
+            try:
+                await self.queue.finish_all(self.id, reports, logs=entries)
+            except BaseException:
+                self._pending_logs[:0] = entries
                 raise
 
     async def _flush_logs(self) -> None:

@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from lanner.children import ChildEvent
+from lanner.executions import LogEntry
 from lanner.jobs import WorkerResult
 from lanner.states import State
 
@@ -201,13 +202,20 @@ class Queue(Protocol):
         worker_id: str,
         results: Sequence[tuple[JobTicket, WorkerResult]],
         logged: Sequence[str] = (),
+        logs: Sequence[LogEntry] = (),
     ) -> list[bool]:
         """Report several jobs' results in one transaction, each as `finish` does.
 
         `logged` names executions whose log lines were just stored: the notice (see `logged`)
-        goes out with the results. Return, for each result, whether the worker still held its
-        job.
+        goes out with the results. `logs` are log lines to store in that same transaction (and
+        notice), for a queue that `shares_database` with the store only. Return, for each
+        result, whether the worker still held its job.
         """
+        ...
+
+    def shares_database(self, store: object) -> bool:
+        """Say whether this queue writes to the database of `store`: then `finish_all` can
+        store log lines with the results, saving a transaction per report."""
         ...
 
     async def drop(self, worker_id: str, ticket: JobTicket) -> None:

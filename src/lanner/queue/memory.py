@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from lanner.clock import utcnow
+from lanner.executions import LogEntry
 from lanner.jobs import WorkerResult
 from lanner.queue.base import (
     ChangeListener,
@@ -202,7 +203,10 @@ class MemoryQueue(Queue):
         worker_id: str,
         results: Sequence[tuple[JobTicket, WorkerResult]],
         logged: Sequence[str] = (),
+        logs: Sequence[LogEntry] = (),
     ) -> list[bool]:
+        if logs:
+            raise ValueError("a memory queue keeps no log lines: store them first")
         await self.logged(logged)
         held = []
         events = []
@@ -215,6 +219,9 @@ class MemoryQueue(Queue):
                 events.append(ExecutorEvent(EventKind.RESULT, ticket.execution_id, result=result))
         await self.send(events)
         return held
+
+    def shares_database(self, store: object) -> bool:
+        return False
 
     async def drop(self, worker_id: str, ticket: JobTicket) -> None:
         job = self._jobs.get((ticket.task_run_id, ticket.attempt))

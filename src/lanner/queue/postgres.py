@@ -18,6 +18,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from lanner.exceptions import StoreError
+from lanner.executions import LogEntry
 from lanner.jobs import WorkerResult
 from lanner.queue.base import (
     ChangeListener,
@@ -31,6 +32,8 @@ from lanner.queue.base import (
 from lanner.queue.codec import decode_event, encode_event
 from lanner.queue.notices import Notices
 from lanner.states import State
+from lanner.store import postgres_logs
+from lanner.store.postgres import PostgresStore
 from lanner.store.postgres_schema import Db, JsonRows, redact, transaction
 
 __all__ = ["PostgresQueue"]
@@ -146,8 +149,10 @@ class _Claim(_Writes):
 class PostgresQueue(Queue):
     """Events and jobs in the tables of migration 0005; leases last `lease` seconds."""
 
-    def __init__(self, pool: AsyncConnectionPool, notices: Notices, lease: float) -> None:
+    def __init__(self, pool: AsyncConnectionPool, notices: Notices, lease: float, url: str) -> None:
         self._pool = pool
+        self.url = redact(url)
+        """The database, its password hidden: the same text as `PostgresStore.url`."""
         self._notices = notices
         self.lease = lease
 
@@ -168,7 +173,7 @@ class PostgresQueue(Queue):
         except (TimeoutError, psycopg.Error) as exc:
             await pool.close()
             raise StoreError(f"Unable to open the queue in {redact(url)}: {exc}") from exc
-        return cls(pool, notices, lease)
+        return cls(pool, notices, lease, url)
 
     def _transaction(self, what: str) -> contextlib.AbstractAsyncContextManager[Db]:
         return transaction(self._pool, what)
@@ -272,12 +277,15 @@ class PostgresQueue(Queue):
         worker_id: str,
         results: Sequence[tuple[JobTicket, WorkerResult]],
         logged: Sequence[str] = (),
+        logs: Sequence[LogEntry] = (),
     ) -> list[bool]:
-        if not results:
-            await self.logged(logged)
+        noticed = sorted({*logged, *(entry.execution_id for entry in logs)})
+        if not results and not logs:
+            await self.logged(noticed)
             return []
         async with self._transaction("report jobs' results") as db:
-            await _Writes(db).logged(logged)
+            await postgres_logs.append(db, logs)
+            await _Writes(db).logged(noticed)
             held = await _release(db, worker_id, [ticket for ticket, _ in results])
             await _insert_events(
                 db,
@@ -288,6 +296,9 @@ class PostgresQueue(Queue):
                 ],
             )
         return held
+
+    def shares_database(self, store: object) -> bool:
+        return isinstance(store, PostgresStore) and store.url == self.url
 
     async def drop(self, worker_id: str, ticket: JobTicket) -> None:
         async with self._transaction("drop a stale job") as db:

@@ -23,7 +23,7 @@ from lanner.executions import Execution, Level, LogEntry, TaskRun
 from lanner.metrics import MetricEntry
 from lanner.settings import DEFAULT_DATABASE_POOL_SIZE, DEFAULT_KV_POOL_SIZE
 from lanner.states import State
-from lanner.store import codec, postgres_metrics, postgres_triggers
+from lanner.store import codec, postgres_logs, postgres_metrics, postgres_triggers
 from lanner.store.base import FlowRecord, LogTail, Page, Store
 from lanner.store.kv import KVStore
 from lanner.store.postgres_kv import PostgresKV
@@ -38,7 +38,6 @@ from lanner.store.sql import (
     Where,
     execution_row,
     flow_record,
-    log_row,
     log_tail,
     logs_after_query,
     task_run_rows,
@@ -83,30 +82,7 @@ _TASK_RUNS_OF = (
     "SELECT execution_id, due_at, value FROM task_runs"
     " WHERE execution_id = ANY(%s) ORDER BY seq, row_order"
 )
-# Appenders of one execution's lines take turns on this lock, held until they commit, so `seq`
-# grows in commit order within an execution: a reader that saw a line never finds an older
-# one later (two workers could otherwise take seq 5 and 6 and commit 6 first). Seed 2 keeps
-# it apart from the queue's claim of the same execution, which the executor holds meanwhile.
-_LOG_LOCKS = (
-    "SELECT pg_advisory_xact_lock(hashtextextended(id, 2))"
-    " FROM unnest(%s::text[]) WITH ORDINALITY AS ids(id, n) ORDER BY n"
-)
 _LOGS_AFTER = logs_after_query("%s")
-_LOG_ROWS = JsonRows(
-    "logs",
-    (
-        "execution_id",
-        "namespace",
-        "flow_id",
-        "task_id",
-        "task_run_id",
-        "attempt_number",
-        "level",
-        "timestamp",
-        "value",
-    ),
-)
-_INSERT_LOGS = f"INSERT INTO logs ({', '.join(_LOG_ROWS.names)}) {_LOG_ROWS.select()}"
 
 
 def ascii_lower(sql: str) -> str:
@@ -254,14 +230,12 @@ class PostgresStore(Store):
     ) -> str | None:
         row = execution_row(execution)
         runs = task_run_rows(execution, task_runs)
-        lines = [log_row(entry) for entry in logs]
         async with self._transaction(f"save execution '{execution.id}'") as db:
             if metrics:
                 await postgres_metrics.append(db, metrics)
             stamp = await _save_execution(db, execution.id, row, runs, whole=task_runs is None)
             # Last: the lines' lock is held from here to the commit only.
-            if lines:
-                await _insert_logs(db, logs, lines)
+            await postgres_logs.append(db, logs)
         return stamp
 
     async def execution_stamp(self, execution_id: str) -> str | None:
@@ -346,9 +320,8 @@ class PostgresStore(Store):
     async def append_logs(self, entries: Sequence[LogEntry]) -> None:
         if not entries:
             return
-        rows = [log_row(entry) for entry in entries]
         async with self._transaction("append logs") as db:
-            await _insert_logs(db, entries, rows)
+            await postgres_logs.append(db, entries)
 
     async def get_logs(
         self,
@@ -522,16 +495,6 @@ async def _with_task_runs(db: Db, rows: Sequence[Sequence[Any]]) -> list[Executi
     for execution_id, due_at, value in await found.fetchall():
         runs[execution_id].append(codec.decode_task_run(value, due_at))
     return [codec.decode_execution(value, runs[execution_id]) for execution_id, value in rows]
-
-
-async def _insert_logs(db: Db, entries: Sequence[LogEntry], rows: list[tuple[Any, ...]]) -> None:
-    """Insert log lines, holding their executions' log locks until the transaction ends."""
-    # In one order everywhere, so that appenders of several executions cannot deadlock.
-    executions = sorted({entry.execution_id for entry in entries})
-    # Pipelined: taking the locks costs no round trip of its own.
-    async with db.pipeline():
-        await db.execute(_LOG_LOCKS, (executions,))
-        await db.execute(_INSERT_LOGS, (_LOG_ROWS.encode(rows),))
 
 
 async def _save_execution(
