@@ -9,12 +9,13 @@ outputs, in UTF-8 bytes.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import Any
 
 from lanner.exceptions import MessageTooBigError
 from lanner.executions import Execution, TaskRun
 
+_BARE_FIELDS = tuple(entry.name for entry in fields(Execution) if entry.name != "task_runs")
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
 
 
@@ -50,16 +51,31 @@ class ExecutionSizes:
     def __init__(self) -> None:
         self._runs: dict[str, int] = {}
         self._total = 0
+        self._bare: tuple[tuple[Any, ...], int] | None = None
 
     def with_run(self, execution: Execution, run: TaskRun) -> int:
         """Return the execution's size once `run` (added or replacing its old self) is in."""
         self._measure_new(execution)
         self._remember(run.id, encoded_size(run.to_json()))
-        bare = replace(execution, task_runs=()).to_json()
-        bare.pop("taskRunList", None)
         # Separators between the task runs inside `"taskRunList":[...]`.
         overhead = len(self._runs) + len('"taskRunList":[]')
-        return encoded_size(bare) + self._total + overhead
+        return self._bare_size(execution) + self._total + overhead
+
+    def _bare_size(self, execution: Execution) -> int:
+        """Return the size of the execution without its task runs.
+
+        A result replaces the execution object but keeps its other fields' objects (frozen,
+        never changed in place): it is measured again only when one of them is another object.
+        """
+        values = tuple(getattr(execution, name) for name in _BARE_FIELDS)
+        known = self._bare
+        if known is not None and all(a is b for a, b in zip(known[0], values, strict=True)):
+            return known[1]
+        bare = replace(execution, task_runs=()).to_json()
+        bare.pop("taskRunList", None)
+        size = encoded_size(bare)
+        self._bare = (values, size)
+        return size
 
     def _measure_new(self, execution: Execution) -> None:
         """Measure the task runs created since the last call.

@@ -10,6 +10,7 @@ point leaves them for the next one, and deciding an event again is harmless.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -88,10 +89,13 @@ class QueueExecutor:
             if due:
                 await self.queue.wait_for_events(_CONTENDED_WAIT_S)
                 continue
-            await self.queue.reclaim_expired()  # before waiting on the next lease's end
-            reclaimed_at = time.monotonic()
             wake = await self.queue.next_due()
-            await self.queue.wait_for_events(None if wake is None else max(wake, 0.0) + 0.005)
+            if wake is not None and wake <= 0:
+                # A lease ran out (or an event just became due): reclaim, then look again,
+                # rather than reclaiming on every pause between bursts of results.
+                reclaimed_at = -math.inf
+                continue
+            await self.queue.wait_for_events(None if wake is None else wake + 0.005)
 
     async def _decide_all(self, execution_ids: Sequence[str]) -> bool:
         results = await asyncio.gather(*(self._claimed(eid) for eid in execution_ids))

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from lanner.context import env_variables
-from lanner.executions import Execution, TaskRun
+from lanner.executions import Execution, Label, TaskRun
 from lanner.flow_parser import parse_flow
 from lanner.flowable import ExecutionIndex, FlowableRun, enabled
 from lanner.limits import ExecutionSizes, encoded_size
@@ -111,6 +111,25 @@ def test_execution_sizes_kept_up_to_date_match_the_whole_json() -> None:
     execution = execution.with_task_run(bigger).with_state(State.SUCCESS, T0 + timedelta(1))
 
     assert sizes.with_run(execution, bigger) == encoded_size(execution.to_json())
+
+
+def test_execution_sizes_measure_the_execution_again_when_its_own_fields_change() -> None:
+    execution = _execution()
+    sizes = ExecutionSizes()
+    run = TaskRun.create(execution, "t", at=T0).with_state(State.SUCCESS, T0)
+    execution = execution.with_task_run(run)
+    assert sizes.with_run(execution, run) == encoded_size(execution.to_json())
+    # Same fields (the same objects): the remembered size holds.
+    second = replace(run, outputs={"value": 1})
+    execution = execution.with_task_run(second)
+    assert sizes.with_run(execution, second) == encoded_size(execution.to_json())
+    # A label, a state and outputs of the execution itself: each is measured.
+    execution = replace(execution, labels=(*execution.labels, Label("team", "x" * 40)))
+    assert sizes.with_run(execution, second) == encoded_size(execution.to_json())
+    execution = execution.with_state(State.SUCCESS, T0 + timedelta(1))
+    assert sizes.with_run(execution, second) == encoded_size(execution.to_json())
+    execution = replace(execution, outputs={"out": "y" * 100})
+    assert sizes.with_run(execution, second) == encoded_size(execution.to_json())
 
 
 def test_env_variables_keep_the_prefixed_ones_lower_cased(monkeypatch: pytest.MonkeyPatch) -> None:
