@@ -284,7 +284,6 @@ class PostgresQueue(Queue):
             await self.logged(noticed)
             return []
         async with self._transaction("report jobs' results") as db:
-            await postgres_logs.append(db, logs)
             await _Writes(db).logged(noticed)
             held = await _release(db, worker_id, [ticket for ticket, _ in results])
             await _insert_events(
@@ -295,6 +294,8 @@ class PostgresQueue(Queue):
                     if kept
                 ],
             )
+            # Last: the lines' lock (see postgres_logs) is held from here to the commit only.
+            await postgres_logs.append(db, logs)
         return held
 
     def shares_database(self, store: object) -> bool:
