@@ -80,6 +80,9 @@ class QueueWorker:
         self._freed = asyncio.Event()
         self._busy = asyncio.Event()
         self._pending_logs: list[LogEntry] = []
+        # Lines logged, and lines taken to be stored, since the start: see _flush_periodically.
+        self._lines_logged = 0
+        self._lines_taken = 0
         self._flush_lock = asyncio.Lock()
         self._reports: list[tuple[JobTicket, WorkerResult]] = []
         self._reports_waiting = asyncio.Event()
@@ -204,12 +207,20 @@ class QueueWorker:
 
     def _on_log(self, entry: LogEntry) -> None:
         self._pending_logs.append(entry)
+        self._lines_logged += 1
 
     async def _flush_periodically(self) -> None:
+        """Store lines still pending `_LOG_FLUSH_S` after they were logged.
+
+        Reports store the pending lines too: while results keep coming, they carry every line
+        and this loop has nothing left to do.
+        """
         while True:
             await self._busy.wait()
+            logged_before = self._lines_logged
             await asyncio.sleep(_LOG_FLUSH_S)
-            await self._flush_logs()
+            if self._lines_taken < logged_before:
+                await self._flush_logs()
 
     def _report(self, ticket: JobTicket, result: WorkerResult) -> None:
         """Hand a result to the reporter; the job's slot is free for the next job at once."""
@@ -249,11 +260,11 @@ class QueueWorker:
     async def _finish_with_logs(self, reports: list[tuple[JobTicket, WorkerResult]]) -> None:
         """Report results and store the pending log lines in the same transaction."""
         async with self._flush_lock:
-            entries, self._pending_logs = self._pending_logs, []
+            entries = self._take_logs()
             try:
                 await self.queue.finish_all(self.id, reports, logs=entries)
             except BaseException:
-                self._pending_logs[:0] = entries
+                self._give_back_logs(entries)
                 raise
 
     async def _flush_logs(self) -> None:
@@ -266,13 +277,23 @@ class QueueWorker:
         async with self._flush_lock:
             if not self._pending_logs:
                 return []
-            entries, self._pending_logs = self._pending_logs, []
+            entries = self._take_logs()
             try:
                 await self.store.append_logs(entries)
             except BaseException:
-                self._pending_logs[:0] = entries
+                self._give_back_logs(entries)
                 raise
             return sorted({entry.execution_id for entry in entries})
+
+    def _take_logs(self) -> list[LogEntry]:
+        entries, self._pending_logs = self._pending_logs, []
+        self._lines_taken += len(entries)
+        return entries
+
+    def _give_back_logs(self, entries: list[LogEntry]) -> None:
+        """Put lines that could not be stored back first in line, to be stored next time."""
+        self._pending_logs[:0] = entries
+        self._lines_taken -= len(entries)
 
 
 def _killed(ticket: JobTicket) -> WorkerResult:
