@@ -166,9 +166,17 @@ class _Connection(asyncio.Protocol):
 class AsyncioStream(httpcore.AsyncNetworkStream):
     """One connection, plain or TLS, as httpcore reads and writes it."""
 
-    def __init__(self, transport: asyncio.Transport, connection: _Connection) -> None:
+    def __init__(
+        self,
+        transport: asyncio.Transport,
+        connection: _Connection,
+        socket_transport: asyncio.BaseTransport | None = None,
+    ) -> None:
         self._transport = transport
         self._connection = connection
+        self._socket_transport = socket_transport or transport
+        """The transport on the socket itself, below any TLS: it keeps the socket's addresses
+        after the connection is closed (a TLS transport forgets them)."""
         self._closed = False
         """Closed by `aclose`, or handed over to the stream `start_tls` returned."""
 
@@ -239,10 +247,9 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             self._transport.abort()
             raise httpcore.ConnectError("the TLS handshake did not complete")
         connection.transport = transport
-        return AsyncioStream(transport, connection)
+        return AsyncioStream(transport, connection, self._socket_transport)
 
     def get_extra_info(self, info: str) -> Any:
-        transport = self._transport
         if info == "is_readable":
             # An idle connection that has something to read has been closed by the server (or
             # sent what it should not have): the pool drops it. The loop usually has taken the
@@ -253,17 +260,17 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
                 or connection.buffered > 0
                 or connection.eof
                 or connection.lost
-                or transport.is_closing()
-                or is_socket_readable(transport.get_extra_info("socket"))
+                or self._transport.is_closing()
+                or is_socket_readable(self._socket_transport.get_extra_info("socket"))
             )
         if info == "ssl_object":
-            return transport.get_extra_info("ssl_object")
+            return self._transport.get_extra_info("ssl_object")
         if info == "client_addr":
-            return transport.get_extra_info("sockname")
+            return self._socket_transport.get_extra_info("sockname")
         if info == "server_addr":
-            return transport.get_extra_info("peername")
+            return self._socket_transport.get_extra_info("peername")
         if info == "socket":
-            return transport.get_extra_info("socket")
+            return self._socket_transport.get_extra_info("socket")
         return None
 
 

@@ -20,6 +20,7 @@ import pytest
 from lanner.http_network import BACKEND, AsyncioStream, NetworkTransport
 from lanner.httpclient import ClientPool
 from tests.httpservers import self_signed_context
+from tests.socks5 import Socks5Proxy
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 MIB = 1024 * 1024
@@ -48,18 +49,21 @@ class Peer:
 
 @asynccontextmanager
 async def serving(handler: Handler, tls: ssl.SSLContext | None = None) -> AsyncIterator[Peer]:
-    writers: set[asyncio.StreamWriter] = set()
+    handlers: set[asyncio.Task[None]] = set()
     peer: Peer
 
     async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer.connections += 1
-        writers.add(writer)
+        task = asyncio.current_task()
+        assert task is not None
+        handlers.add(task)
         try:
             await handler(reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
-            pass
+        # A cancellation is the server's end: asyncio would log it as a handler's failure.
+        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, asyncio.CancelledError):
+            writer.transport.abort()
         finally:
-            writers.discard(writer)
+            handlers.discard(task)
             writer.close()
             peer.closed.set()
 
@@ -68,9 +72,10 @@ async def serving(handler: Handler, tls: ssl.SSLContext | None = None) -> AsyncI
     try:
         yield peer
     finally:
-        for writer in list(writers):
-            writer.transport.abort()
         server.close()
+        for task in list(handlers):
+            task.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
         await server.wait_closed()
 
 
@@ -140,13 +145,15 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[ssl.SSLContex
     return self_signed_context(directory), directory / "cert.pem"
 
 
-def transport(backend: str, ssl_context: ssl.SSLContext | None = None) -> httpx.AsyncHTTPTransport:
+def transport(
+    backend: str, ssl_context: ssl.SSLContext | None = None, proxy: str | None = None
+) -> httpx.AsyncHTTPTransport:
     """httpx's transport on httpx's own backend ("anyio") or on lanner's ("asyncio")."""
     context = ssl_context or httpx.create_ssl_context(trust_env=False)
     limits = httpx.Limits(max_connections=8, max_keepalive_connections=8)
     if backend == "anyio":
-        return httpx.AsyncHTTPTransport(verify=context, limits=limits, trust_env=False)
-    return NetworkTransport(ssl_context=context, limits=limits)
+        return httpx.AsyncHTTPTransport(verify=context, limits=limits, trust_env=False, proxy=proxy)
+    return NetworkTransport(ssl_context=context, limits=limits, proxy=proxy)
 
 
 @pytest.fixture(params=["anyio", "asyncio"])
@@ -307,10 +314,41 @@ async def test_tls_with_the_servers_certificate_trusted(
     ):
         first = await client.get(peer.url)
         second = await client.get(peer.url)
-        ssl_object = first.extensions["network_stream"].get_extra_info("ssl_object")
+        stream = first.extensions["network_stream"]
+        ssl_object = stream.get_extra_info("ssl_object")
+        await client.aclose()
+        if backend == "asyncio":
+            # The addresses stay known once the connection is closed (anyio forgets them).
+            assert stream.get_extra_info("server_addr") == ("127.0.0.1", peer.port)
+            assert stream.get_extra_info("client_addr")[0] == "127.0.0.1"
     assert (first.content, second.content) == (b"hello", b"hello")
     assert isinstance(ssl_object, ssl.SSLObject)
     assert peer.connections == 1
+
+
+async def till_close_without_close_notify(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> None:
+    """Send a body that ends with the connection, then drop TCP without TLS's close_notify."""
+    await read_request(reader)
+    writer.write(b"HTTP/1.1 200 OK\r\n\r\nthe body ends with the connection")
+    await writer.drain()
+    writer.get_extra_info("socket").shutdown(socket.SHUT_RDWR)
+    writer.transport.abort()
+
+
+async def test_tls_body_ended_by_an_unclean_close(
+    certificate: tuple[ssl.SSLContext, Path], backend: str
+) -> None:
+    # Many servers never send close_notify: the end of TCP still ends the body, as with anyio.
+    server_context, cert = certificate
+    trusting = ssl.create_default_context(cafile=cert)
+    async with (
+        serving(till_close_without_close_notify, server_context) as peer,
+        httpx.AsyncClient(transport=transport(backend, trusting)) as client,
+    ):
+        answer = await client.get(peer.url)
+    assert answer.content == b"the body ends with the connection"
 
 
 async def test_tls_certificate_not_trusted(
@@ -334,6 +372,62 @@ async def test_tls_handshake_timeout(client: httpx.AsyncClient) -> None:
     async with serving(silent) as peer:
         with pytest.raises(httpx.ConnectTimeout):
             await client.get(f"https://127.0.0.1:{peer.port}/", timeout=0.3)
+
+
+async def connect_proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """An HTTP proxy for CONNECT only: open the tunnel, then relay bytes both ways."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    method, target, _ = head.split(b" ", 2)
+    assert method == b"CONNECT"
+    host, _, port = target.decode().rpartition(":")
+    upstream_reader, upstream_writer = await asyncio.open_connection(host, int(port))
+    writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+
+    async def relay(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+        try:
+            while data := await source.read(65536):
+                sink.write(data)
+                await sink.drain()
+        finally:
+            sink.close()
+
+    try:
+        await asyncio.gather(relay(reader, upstream_writer), relay(upstream_reader, writer))
+    finally:
+        upstream_writer.transport.abort()
+
+
+async def test_tls_through_an_http_proxy_tunnel(
+    certificate: tuple[ssl.SSLContext, Path], backend: str
+) -> None:
+    # TLS starts on the connection to the proxy once the tunnel is open.
+    server_context, cert = certificate
+    trusting = ssl.create_default_context(cafile=cert)
+    async with serving(echo, server_context) as target, serving(connect_proxy) as proxy:
+        tunnelled = transport(backend, trusting, proxy=proxy.url)
+        async with httpx.AsyncClient(transport=tunnelled) as client:
+            first = await client.get(target.url)
+            second = await client.post(target.url, content=b"again")
+    assert (first.content, second.content) == (b"hello", b"again")
+    assert proxy.connections == 1
+
+
+async def test_tls_through_a_socks5_proxy(
+    certificate: tuple[ssl.SSLContext, Path], backend: str
+) -> None:
+    server_context, cert = certificate
+    trusting = ssl.create_default_context(cafile=cert)
+    socks = Socks5Proxy(username="user", password="pass").start()
+    try:
+        async with serving(echo, server_context) as target:
+            target_port = target.port
+            url = f"socks5://user:pass@127.0.0.1:{socks.port}"
+            async with httpx.AsyncClient(transport=transport(backend, trusting, url)) as client:
+                answer = await client.get(target.url)
+    finally:
+        socks.close()
+    assert answer.content == b"hello"
+    assert socks.connects == [("127.0.0.1", target_port)]
 
 
 # -- the backend on its own --------------------------------------------------------------------
