@@ -6,6 +6,7 @@ remembers every target it connected to, and every failed login.
 
 from __future__ import annotations
 
+import contextlib
 import select
 import socket
 import struct
@@ -40,6 +41,9 @@ class Socks5Proxy:
 
     def close(self) -> None:
         if self._listener is not None:
+            # Closing alone does not wake a thread blocked in accept(); shutting down does.
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)
             self._listener.close()
         if self._thread is not None:
             self._thread.join(5)

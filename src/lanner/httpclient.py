@@ -18,6 +18,7 @@ from types import TracebackType
 
 import httpx
 
+from lanner.http_network import NetworkTransport
 from lanner.http_transport import ShardedTransport
 
 
@@ -95,14 +96,9 @@ class ClientPool:
         tls = httpx.create_ssl_context(verify=config.verify, trust_env=False)
 
         def shard(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
-            return httpx.AsyncHTTPTransport(
-                verify=tls,
-                limits=limits,
-                http2=False,
-                proxy=config.proxy,
-                # As the client: certificates and proxies come from the flow, not the env.
-                trust_env=False,
-            )
+            # httpx's transport on lanner's asyncio network backend (see lanner.http_network);
+            # as for the client, certificates and proxies come from the flow, not the env.
+            return NetworkTransport(ssl_context=tls, limits=limits, proxy=config.proxy)
 
         return httpx.AsyncClient(
             follow_redirects=config.follow_redirects,
