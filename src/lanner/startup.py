@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import importlib
 
 from lanner.tasks import registry as tasks
 from lanner.triggers import registry as triggers
@@ -21,5 +22,8 @@ def settle() -> None:
     """
     tasks.known_types()
     triggers.known_types()
+    # httpcore's locks and events use anyio, which imports its asyncio back end on first use:
+    # in the middle of the first HTTP requests otherwise.
+    importlib.import_module("anyio._backends._asyncio")
     gc.collect()
     gc.freeze()
