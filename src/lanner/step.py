@@ -179,13 +179,21 @@ class StepState:
         return task_variables(self._shared, self.index, task, run, self.settings.encryption_key)
 
     def flowable_run(self, task: Task, run: TaskRun | None) -> FlowableRun:
-        variables = self._variables(task, run)
-        functions = runtime_functions(self.index, run, Masker(), kv=self.executor.kv)
+        # Made on the first render: most steps of a flowable render nothing (a loop renders its
+        # values once, then only counts its children), and each result of a wide loop is a step.
+        scope: list[tuple[Any, Any]] = []
+
+        def variables_and_functions() -> tuple[Any, Any]:
+            if not scope:
+                functions = runtime_functions(self.index, run, Masker(), kv=self.executor.kv)
+                scope.append((self._variables(task, run), functions))
+            return scope[0]
+
         return FlowableRun(
             index=self.index,
             task_run=run,
-            render=lambda text: render(text, variables, functions),
-            render_typed=lambda text: render_typed(text, variables, functions),
+            render=lambda text: render(text, *variables_and_functions()),
+            render_typed=lambda text: render_typed(text, *variables_and_functions()),
             memo=self.memo,
             now=self.now,
             log=lambda level, message: self.log(run, level, message),
