@@ -95,13 +95,22 @@ class Masker:
 
     def __init__(self, secrets: Sequence[str] = ()) -> None:
         self._secrets = {secret for secret in secrets if secret}
+        # The longest first, so a secret holding another is replaced whole; sorted once per
+        # change rather than for every text masked.
+        self._ordered = sorted(self._secrets, key=len, reverse=True)
 
     def add(self, secret: str) -> None:
-        if secret:
+        if secret and secret not in self._secrets:
             self._secrets.add(secret)
+            self._ordered = sorted(self._secrets, key=len, reverse=True)
+
+    @property
+    def empty(self) -> bool:
+        """Say whether there is nothing to mask: `mask` then returns every text as it is."""
+        return not self._ordered
 
     def mask(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
+        for secret in self._ordered:
             text = text.replace(secret, MASK)
         return text
 
