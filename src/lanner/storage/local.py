@@ -113,8 +113,9 @@ def _create(path: str, folder: str) -> int:
     try:
         return os.open(path, _NEW_FILE, 0o666)
     except (FileNotFoundError, NotADirectoryError):
-        # Raises FileExistsError when `folder` is a file, as creating it did before the open.
-        os.makedirs(folder, exist_ok=True)
+        # Path.mkdir tries the folder itself before looking at its parents (os.makedirs
+        # looks first), and raises FileExistsError when `folder` is a file.
+        Path(folder).mkdir(parents=True, exist_ok=True)
     return os.open(path, _NEW_FILE, 0o666)
 
 
