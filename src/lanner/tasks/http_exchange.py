@@ -210,9 +210,12 @@ class ExchangeRecorder:
 
     def _request_headers(self, headers: httpx.Headers) -> list[dict[str, Any]]:
         records = []
+        # Looked up once per name below, rather than scanning both header lists each time.
+        defaults = dict(self._defaults.items())
+        names = _display_names(headers)
         for name, value in headers.multi_items():
-            record: dict[str, Any] = {"name": _display_name(headers, name), "value": value}
-            if name in _TRANSPORT_HEADERS or self._defaults.get(name) == value:
+            record: dict[str, Any] = {"name": names.get(name, name), "value": value}
+            if name in _TRANSPORT_HEADERS or defaults.get(name) == value:
                 # Marks what the task did not ask for, so a cURL export can leave it out.
                 record["_generated"] = True
             records.append(record)
@@ -319,13 +322,14 @@ def _no_response() -> dict[str, Any]:
     }
 
 
-def _display_name(headers: httpx.Headers, lowered: str) -> str:
-    """Return a header's name as it was written (httpx keeps the original case in `raw`)."""
+def _display_names(headers: httpx.Headers) -> dict[str, str]:
+    """Return each header's name as first written, by its lower-case name (httpx keeps the
+    original case in `raw`)."""
+    names: dict[str, str] = {}
     for raw, _ in headers.raw:
         name = raw.decode("latin-1")
-        if name.lower() == lowered:
-            return name
-    return lowered
+        names.setdefault(name.lower(), name)
+    return names
 
 
 def _headers(headers: httpx.Headers) -> list[dict[str, str]]:

@@ -99,6 +99,22 @@ async def test_get_is_recorded_with_its_timings(harness: TaskHarness, mock_serve
     assert log["_options"]["insecure"] is False
 
 
+async def test_header_names_keep_their_case(harness: TaskHarness, mock_server: Server) -> None:
+    result = await harness.request(
+        f"{mock_server.url}/hello", headers={"x-TRACE-id": ["a", "b"], "X-Other": "c"}
+    )
+    request = har_log(harness, result)["entries"][0]["request"]
+    written = [(item["name"], item["value"]) for item in request["headers"]]
+    assert [pair for pair in written if pair[0].lower().startswith("x-")] == [
+        ("x-TRACE-id", "a"),
+        ("x-TRACE-id", "b"),
+        ("X-Other", "c"),
+    ]
+    generated = {item["name"] for item in request["headers"] if item.get("_generated")}
+    assert {"Host", "User-Agent", "Accept"} <= generated
+    assert not generated & {"x-TRACE-id", "X-Other"}
+
+
 async def test_tls_handshake_is_timed(harness: TaskHarness, tls_server: Server) -> None:
     options = {"ssl": {"insecureTrustAllCertificates": True}}
     result = await harness.request(f"{tls_server.url}/hello", options=options)
