@@ -20,10 +20,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import os
 import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -68,8 +70,28 @@ async def _limited(count: int, one: Callable[[int], Awaitable[None]]) -> None:
     await asyncio.gather(*(limited(i) for i in range(count)))
 
 
-async def task_runs(home: Path, url: str, count: int) -> float:
-    """Run `count` Request task runs through a Worker; return the CPU seconds they took."""
+@dataclass(frozen=True)
+class Cpu:
+    """Process CPU seconds: `total` (time.process_time), of which `system` in the kernel."""
+
+    total: float
+    system: float
+
+    def per(self, count: int) -> Cpu:
+        """The same in milliseconds per item."""
+        return Cpu(self.total * 1000 / count, self.system * 1000 / count)
+
+
+async def _cpu(work: Awaitable[None]) -> Cpu:
+    # The kernel's share (file system calls: a folder and a file per HAR) is shown apart: it
+    # varies the most on a shared machine.
+    started, times = time.process_time(), os.times()
+    await work
+    return Cpu(time.process_time() - started, os.times().system - times.system)
+
+
+async def task_runs(home: Path, url: str, count: int) -> Cpu:
+    """Run `count` Request task runs through a Worker; return the CPU they took."""
     flow = _flow(url)
     task = flow.tasks[0]
     assert isinstance(task, RunnableTask)
@@ -87,13 +109,11 @@ async def task_runs(home: Path, url: str, count: int) -> float:
                 raise RuntimeError(f"task run {i} ended {result.state}")
 
         await one(-1)  # opens the pool's client and its first connection
-        started = time.process_time()
-        await _limited(count, one)
-        return time.process_time() - started
+        return await _cpu(_limited(count, one))
 
 
-async def plain_httpx(url: str, count: int) -> float:
-    """Do the same GETs with a bare AsyncClient; return the CPU seconds they took."""
+async def plain_httpx(url: str, count: int) -> Cpu:
+    """Do the same GETs with a bare AsyncClient; return the CPU they took."""
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
     async with httpx.AsyncClient(limits=limits) as client:
 
@@ -102,37 +122,35 @@ async def plain_httpx(url: str, count: int) -> float:
             response.read()
 
         await one(-1)
-        started = time.process_time()
-        await _limited(count, one)
-        return time.process_time() - started
+        return await _cpu(_limited(count, one))
 
 
 async def main(count: int, repeat: int, with_httpx: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp, local_server(delay=0) as url:
         await plain_httpx(url, 100)  # warm up the server
-        if not with_httpx:
-            for i in range(repeat):
-                lanner = await task_runs(Path(tmp) / f"round{i}", url, count) * 1000 / count
-                print(f"round {i}: task run {lanner:.3f} ms CPU", flush=True)
-            return
         lanner_ms: list[float] = []
         plain_ms: list[float] = []
         for i in range(repeat):
-            lanner = await task_runs(Path(tmp) / f"round{i}", url, count) * 1000 / count
-            plain = await plain_httpx(url, count) * 1000 / count
-            lanner_ms.append(lanner)
-            plain_ms.append(plain)
-            print(
-                f"round {i}: task run {lanner:.3f} ms CPU, plain GET {plain:.3f} ms CPU, "
-                f"ratio {lanner / plain:.2f}",
-                flush=True,
+            lanner = (await task_runs(Path(tmp) / f"round{i}", url, count)).per(count)
+            line = f"round {i}: task run {lanner.total:.3f} ms CPU ({lanner.system:.3f} system)"
+            lanner_ms.append(lanner.total)
+            if with_httpx:
+                plain = (await plain_httpx(url, count)).per(count)
+                plain_ms.append(plain.total)
+                line += (
+                    f", plain GET {plain.total:.3f} ms CPU ({plain.system:.3f} system), "
+                    f"ratio {lanner.total / plain.total:.2f}"
+                )
+            print(line, flush=True)
+        summary = f"median over {repeat} rounds of {count}: task run "
+        summary += f"{statistics.median(lanner_ms):.3f} ms CPU"
+        if with_httpx:
+            ratios = [a / b for a, b in zip(lanner_ms, plain_ms, strict=True)]
+            summary += (
+                f", plain GET {statistics.median(plain_ms):.3f} ms CPU, "
+                f"ratio {statistics.median(ratios):.2f}"
             )
-        ratios = [a / b for a, b in zip(lanner_ms, plain_ms, strict=True)]
-        print(
-            f"median over {repeat} rounds of {count}: task run "
-            f"{statistics.median(lanner_ms):.3f} ms CPU, plain GET "
-            f"{statistics.median(plain_ms):.3f} ms CPU, ratio {statistics.median(ratios):.2f}"
-        )
+        print(summary)
 
 
 async def profiled(count: int, target: str) -> None:
@@ -140,10 +158,10 @@ async def profiled(count: int, target: str) -> None:
         await task_runs(Path(tmp) / "warm", url, 50)
         profiler = cProfile.Profile()
         profiler.enable()
-        seconds = await task_runs(Path(tmp) / "profiled", url, count)
+        cpu = (await task_runs(Path(tmp) / "profiled", url, count)).per(count)
         profiler.disable()
         profiler.dump_stats(target)
-        print(f"{seconds * 1000 / count:.3f} ms CPU per task run (under cProfile) -> {target}")
+        print(f"{cpu.total:.3f} ms CPU per task run (under cProfile) -> {target}")
 
 
 if __name__ == "__main__":
