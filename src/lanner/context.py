@@ -95,13 +95,22 @@ class Masker:
 
     def __init__(self, secrets: Sequence[str] = ()) -> None:
         self._secrets = {secret for secret in secrets if secret}
+        # The longest first, so a secret holding another is replaced whole; sorted once per
+        # change rather than for every text masked.
+        self._ordered = sorted(self._secrets, key=len, reverse=True)
 
     def add(self, secret: str) -> None:
-        if secret:
+        if secret and secret not in self._secrets:
             self._secrets.add(secret)
+            self._ordered = sorted(self._secrets, key=len, reverse=True)
+
+    @property
+    def empty(self) -> bool:
+        """Say whether there is nothing to mask: `mask` then returns every text as it is."""
+        return not self._ordered
 
     def mask(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
+        for secret in self._ordered:
             text = text.replace(secret, MASK)
         return text
 
@@ -187,6 +196,7 @@ class RunContext:
         # stderr); it says so here, as Kestra's outputs do with their final state.
         self.final_state: State | None = None
         self.metrics: list[MetricEntry] = []
+        self._metric_base: MetricEntry | None = None
 
     def with_variables(self, extra: Mapping[str, Any]) -> RunContext:
         """Return a context that renders with `extra` variables over this one's.
@@ -210,19 +220,23 @@ class RunContext:
 
         Raises LannerError for an unknown type or a value that is not a finite number.
         """
-        run = self.task_run
-        base = MetricEntry(
-            namespace=run.namespace,
-            flow_id=run.flow_id,
-            execution_id=run.execution_id,
-            task_id=run.task_id,
-            task_run_id=run.id,
-            type=MetricType.COUNTER,
-            name=name,
-            value=0.0,
-            timestamp=utcnow(),
-        )
-        self.metrics.append(metric_entry(base, name, value, type, tags))
+        now = utcnow()
+        base = self._metric_base
+        if base is None:
+            # The task run's identity, made once: each metric copies it with its own values.
+            run = self.task_run
+            base = self._metric_base = MetricEntry(
+                namespace=run.namespace,
+                flow_id=run.flow_id,
+                execution_id=run.execution_id,
+                task_id=run.task_id,
+                task_run_id=run.id,
+                type=MetricType.COUNTER,
+                name="",
+                value=0.0,
+                timestamp=now,
+            )
+        self.metrics.append(metric_entry(base, name, value, type, tags, timestamp=now))
 
     def encrypt(self, plaintext: str) -> str:
         """Encrypt a text with the server's key; without a key, warn and keep it as it is."""

@@ -37,6 +37,10 @@ class MetricType(StrEnum):
             ) from None
 
 
+# The types by their exact name, looked up before parsing any other spelling.
+_TYPES = {metric_type.value: metric_type for metric_type in MetricType}
+
+
 @dataclass(frozen=True, slots=True)
 class MetricEntry:
     """One value of one metric of one task run."""
@@ -85,16 +89,23 @@ class MetricEntry:
 
 
 def metric_entry(
-    base: MetricEntry, name: str, value: float, kind: str, tags: Mapping[str, Any] | None
+    base: MetricEntry,
+    name: str,
+    value: float,
+    kind: str,
+    tags: Mapping[str, Any] | None,
+    *,
+    timestamp: datetime | None = None,
 ) -> MetricEntry:
-    """Return `base` (the task run's identity) carrying one reported value.
+    """Return `base` (the task run's identity) carrying one reported value, at `timestamp`
+    when given, else at the base's.
 
     Raises LannerError for an empty name, an unknown type or a value that is not a finite
     number; tag values become text.
     """
     if not name:
         raise LannerError("A metric needs a name")
-    metric_type = MetricType.parse(kind)
+    metric_type = _TYPES.get(kind) or MetricType.parse(kind)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise LannerError(f"Metric '{name}' needs a finite number, got {value!r}")
     stored = float(value) * 1000.0 if metric_type is MetricType.TIMER else float(value)
@@ -108,7 +119,7 @@ def metric_entry(
         type=metric_type,
         name=name,
         value=stored,
-        timestamp=base.timestamp,
+        timestamp=base.timestamp if timestamp is None else timestamp,
         tags=text_tags,
     )
 

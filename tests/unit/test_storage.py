@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
 from lanner.exceptions import NotFoundError
-from lanner.storage import FsspecStorage, Storage, key_of
+from lanner.storage import FsspecStorage, LocalStorage, Storage, key_of
 from lanner.storage.fsspec_storage import BLOCK
 
 FOLDER = "/company/team/flow/executions/e1"
@@ -111,6 +111,22 @@ def test_a_folder_is_not_a_file(any_storage: Storage) -> None:
         any_storage.read(uri)
     with pytest.raises(NotFoundError):
         any_storage.size(uri)
+
+
+@pytest.mark.parametrize(
+    ("uri", "key"),
+    [
+        ("kestra:///a/b.txt", "a/b.txt"),
+        ("kestra://a/b.txt", "a/b.txt"),
+        ("kestra:////a//b/./c/", "a/b/c"),
+        ("kestra:///./a/.hidden/..x", "a/.hidden/..x"),
+        ("kestra:///", ""),
+        ("kestra://", ""),
+    ],
+)
+def test_key_of_normalises_like_a_posix_path(uri: str, key: str) -> None:
+    assert key_of(uri) == key
+    assert key == "/".join(PurePosixPath(uri[len("kestra://") :].lstrip("/")).parts)
 
 
 BAD_URIS = [
@@ -236,3 +252,40 @@ def test_rename_a_file_and_a_folder(any_storage: Storage) -> None:
 def test_keys_with_dot_dot_are_refused(any_storage: Storage) -> None:
     with pytest.raises(ValueError, match=r"'\.\.' is not allowed in a storage key: a/\.\./b"):
         any_storage.stat("a/../b")
+
+
+def test_a_write_creates_the_folders_it_lacks(any_storage: Storage) -> None:
+    folder = f"{FOLDER}/tasks/get/run1"
+    assert any_storage.stat(key_of(f"kestra://{folder}")) is None
+
+    uri = any_storage.put(folder, "exchange.har", b"{}")
+
+    assert any_storage.read(uri) == b"{}"
+    assert [entry.name for entry in any_storage.children(key_of(f"kestra://{folder}"))] == [
+        "exchange.har"
+    ]
+
+
+def test_a_write_into_a_folder_that_exists_keeps_what_it_holds(any_storage: Storage) -> None:
+    any_storage.make_folder(key_of(f"kestra://{FOLDER}/tasks"))
+    first = any_storage.put(f"{FOLDER}/tasks", "one.txt", b"1")
+
+    second = any_storage.put(f"{FOLDER}/tasks", "two.txt", b"2")
+
+    assert (any_storage.read(first), any_storage.read(second)) == (b"1", b"2")
+    names = sorted(entry.name for entry in any_storage.children(key_of(f"kestra://{FOLDER}/tasks")))
+    assert names == ["one.txt", "two.txt"]
+
+
+def test_a_local_write_under_a_file_fails_and_leaves_nothing(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path / "storage")
+    storage.put("/a", "file", b"not a folder")
+
+    # The folder to write into is that file, then a folder below it.
+    with pytest.raises(FileExistsError):
+        storage.put("/a/file", "x.txt", b"x")
+    with pytest.raises(NotADirectoryError):
+        storage.put("/a/file/below", "x.txt", b"x")
+
+    assert sorted(os.listdir(tmp_path / "storage" / "a")) == ["file"]
+    assert storage.read("kestra:///a/file") == b"not a folder"

@@ -18,6 +18,7 @@ import shutil
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
@@ -33,6 +34,7 @@ def execution_prefix(namespace: str, flow_id: str, execution_id: str) -> str:
     return f"/{namespace.replace('.', '/')}/{flow_id}/executions/{execution_id}"
 
 
+@lru_cache(maxsize=1024)
 def slugify(name: str) -> str:
     """Turn an id into the folder name Kestra uses for it (`each_split` -> `each-split`)."""
     slug = re.sub(r"[\s_]+", "-", name)
@@ -52,10 +54,12 @@ def key_of(uri: str) -> str:
     """Return the key of a `kestra://` URI; ValueError for another scheme or a `..` part."""
     if not uri.startswith(SCHEME):
         raise ValueError(f"not an internal storage URI: {uri}")
-    relative = PurePosixPath(uri[len(SCHEME) :].lstrip("/"))
-    if any(part == ".." for part in relative.parts):
+    # The parts a PurePosixPath of the path would have (empty and `.` parts dropped), split
+    # without building one: every file a task writes or reads comes through here.
+    parts = [part for part in uri[len(SCHEME) :].split("/") if part and part != "."]
+    if ".." in parts:
         raise ValueError(f"'..' is not allowed in a storage URI: {uri}")
-    return "/".join(relative.parts)
+    return "/".join(parts)
 
 
 def file_uri(folder: str, name: str) -> str:

@@ -11,7 +11,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from stat import S_ISDIR
 from typing import BinaryIO
@@ -20,6 +20,7 @@ from lanner.storage.base import Entry, Storage, checked_parts, join
 
 # Files being written carry this prefix until they are complete: no listing shows them.
 PARTIAL = ".lanner-partial-"
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL
 
 
 class LocalStorage(Storage):
@@ -28,6 +29,7 @@ class LocalStorage(Storage):
     def __init__(self, root: Path) -> None:
         self.root = root
         self.location = str(root)
+        self._root = os.fspath(root)
 
     def stat(self, key: str) -> Entry | None:
         path = self._path(key)
@@ -63,18 +65,18 @@ class LocalStorage(Storage):
 
     @contextmanager
     def writer(self, key: str) -> Iterator[BinaryIO]:
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f"{PARTIAL}{uuid.uuid4().hex}")
-        # os.open with 0o666 lets the umask decide the mode, as for any file the user creates
-        # (a shared directory may be read by processes running as other users).
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        # Plain strings rather than Paths: this runs for every file a task writes.
+        path = os.path.join(self._root, *checked_parts(key))
+        folder = os.path.dirname(path)
+        temporary = os.path.join(folder, f"{PARTIAL}{uuid.uuid4().hex}")
+        descriptor = _create(temporary, folder)
         try:
             with os.fdopen(descriptor, "wb") as handle:
                 yield handle
             os.replace(temporary, path)
         except BaseException:
-            temporary.unlink(missing_ok=True)
+            with suppress(FileNotFoundError):
+                os.unlink(temporary)
             raise
 
     def make_folder(self, key: str) -> None:
@@ -98,6 +100,23 @@ class LocalStorage(Storage):
 
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*checked_parts(key))
+
+
+def _create(path: str, folder: str) -> int:
+    """Create a new file for writing, and its folder with its parents when missing.
+
+    The file is tried first: a folder usually exists already, and checking it with `mkdir`
+    costs a system call about as dear as creating the file. os.open with 0o666 lets the umask
+    decide the mode, as for any file the user creates (a shared directory may be read by
+    processes running as other users).
+    """
+    try:
+        return os.open(path, _NEW_FILE, 0o666)
+    except (FileNotFoundError, NotADirectoryError):
+        # Path.mkdir tries the folder itself before looking at its parents (os.makedirs
+        # looks first), and raises FileExistsError when `folder` is a file.
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    return os.open(path, _NEW_FILE, 0o666)
 
 
 def _entry(key: str, status: os.stat_result) -> Entry:

@@ -19,9 +19,11 @@ if TYPE_CHECKING:
 
 def report_exchange(ctx: RunContext, response: httpx.Response, seconds: float) -> None:
     """Report the counters of `response` and of the redirects before it, and the timer."""
-    for hop in (*response.history, response):
-        _report_hop(ctx, hop)
-    ctx.metric("duration", seconds, type="timer", tags=tags(response))
+    for hop in response.history:
+        _report_hop(ctx, hop, tags(hop))
+    last = tags(response)
+    _report_hop(ctx, response, last)
+    ctx.metric("duration", seconds, type="timer", tags=last)
 
 
 def tags(response: httpx.Response) -> dict[str, str]:
@@ -34,8 +36,7 @@ def tags(response: httpx.Response) -> dict[str, str]:
     }
 
 
-def _report_hop(ctx: RunContext, response: httpx.Response) -> None:
-    hop_tags = tags(response)
+def _report_hop(ctx: RunContext, response: httpx.Response, hop_tags: dict[str, str]) -> None:
     sent = response.request.headers.get("content-length", "0")
     counters = {
         "request.count": 1,

@@ -215,6 +215,12 @@ class ResolvedOptions:
         return self.allow_failed or code < 400
 
 
+# What an absent `options`, `options.timeout` or `options.proxy` stands for: frozen models,
+# made once rather than validated again for every task run.
+_NO_OPTIONS = HttpOptions()
+_NO_TIMEOUT = TimeoutOptions()
+_NO_PROXY = ProxyOptions()
+
 _BOOL: TypeAdapter[bool] = TypeAdapter(bool)
 _INT: TypeAdapter[int] = TypeAdapter(int)
 _CODES: TypeAdapter[list[int]] = TypeAdapter(list[int])
@@ -256,7 +262,7 @@ def resolve_options(
     ssl_options: SslOptions | None = None,
 ) -> ResolvedOptions:
     """Render `options` (plus the deprecated task-level copies) into plain settings."""
-    options = options or HttpOptions()
+    options = options or _NO_OPTIONS
     if allow_failed is not None:
         allowed = resolve(ctx, allow_failed, _BOOL, "allowFailed")
     else:
@@ -307,7 +313,7 @@ def _codes(ctx: RunContext, options: HttpOptions) -> tuple[int, ...]:
 
 
 def _connect_timeout(ctx: RunContext, options: HttpOptions) -> timedelta:
-    timeout = options.timeout or TimeoutOptions()
+    timeout = options.timeout or _NO_TIMEOUT
     chosen = timeout.connect_timeout
     if chosen is None:
         chosen = options.connect_timeout
@@ -316,7 +322,7 @@ def _connect_timeout(ctx: RunContext, options: HttpOptions) -> timedelta:
 
 
 def _read_idle_timeout(ctx: RunContext, options: HttpOptions) -> timedelta:
-    timeout = options.timeout or TimeoutOptions()
+    timeout = options.timeout or _NO_TIMEOUT
     chosen = timeout.read_idle_timeout
     if chosen is None:
         chosen = options.read_timeout
@@ -372,7 +378,7 @@ def _auth(ctx: RunContext, options: HttpOptions) -> AuthSettings | None:
 
 def _proxy_url(ctx: RunContext, options: HttpOptions) -> str | None:
     """Return the proxy as a URL (`http://user:pass@host:port`), or None to go direct."""
-    proxy = options.proxy or ProxyOptions()
+    proxy = options.proxy or _NO_PROXY
     address = _first(proxy.address, options.proxy_address)
     if address is None:
         return None

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import base64
+import copy
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import pytest
 
+from lanner.context import Masker
 from lanner.states import State
 from lanner.storage import task_prefix
 from lanner.tasks.exchange_timings import Event, har_timings, split_hops, total_time
-from lanner.tasks.http_exchange import HAR_NAME, HAR_OUTPUT, PREVIEW_BYTES, masked_url
+from lanner.tasks.http_exchange import (
+    HAR_NAME,
+    HAR_OUTPUT,
+    PREVIEW_BYTES,
+    mask_document,
+    masked_header,
+    masked_url,
+)
 from tests.httpservers import HELLO, REQUEST, ExternalServer, Server, TaskHarness, TaskResult
 from tests.unit.tasks.test_http import closed_port
 
@@ -87,6 +97,22 @@ async def test_get_is_recorded_with_its_timings(harness: TaskHarness, mock_serve
     datetime.fromisoformat(entry["startedDateTime"].replace("Z", "+00:00"))
     assert log["_options"]["followRedirects"] is True
     assert log["_options"]["insecure"] is False
+
+
+async def test_header_names_keep_their_case(harness: TaskHarness, mock_server: Server) -> None:
+    result = await harness.request(
+        f"{mock_server.url}/hello", headers={"x-TRACE-id": ["a", "b"], "X-Other": "c"}
+    )
+    request = har_log(harness, result)["entries"][0]["request"]
+    written = [(item["name"], item["value"]) for item in request["headers"]]
+    assert [pair for pair in written if pair[0].lower().startswith("x-")] == [
+        ("x-TRACE-id", "a"),
+        ("x-TRACE-id", "b"),
+        ("X-Other", "c"),
+    ]
+    generated = {item["name"] for item in request["headers"] if item.get("_generated")}
+    assert {"Host", "User-Agent", "Accept"} <= generated
+    assert not generated & {"x-TRACE-id", "X-Other"}
 
 
 async def test_tls_handshake_is_timed(harness: TaskHarness, tls_server: Server) -> None:
@@ -285,6 +311,83 @@ async def test_proxy_credentials_are_masked(harness: TaskHarness, mock_server: S
     assert "proxy-pass" not in text
     proxy_url = json.loads(text)["log"]["_options"]["proxy"]
     assert proxy_url == f"http://proxy-user:********@127.0.0.1:{mock_server.port}"
+
+
+async def test_header_like_pairs_are_masked_without_any_secret(
+    harness: TaskHarness, mock_server: Server
+) -> None:
+    # No secret and no credentials: strings are left as they are, but a pair named like a
+    # credentials header keeps only its scheme wherever it is, and URL passwords go.
+    result = await harness.request(
+        f"http://user:pw-in-url@127.0.0.1:{mock_server.port}/echo?Authorization=Token+abc"
+    )
+    text = har_text(harness, result)
+    assert "pw-in-url" not in text
+    request = json.loads(text)["log"]["entries"][0]["request"]
+    assert request["queryString"] == [{"name": "Authorization", "value": "Token ********"}]
+    assert request["url"].startswith("http://user:********@")
+
+
+def masked_by_rebuilding(value: Any, mask: Callable[[str], str]) -> Any:
+    """The masking rule, written as a copy of the document: what mask_document must give."""
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, list):
+        return [masked_by_rebuilding(item, mask) for item in value]
+    if isinstance(value, dict):
+        masked = {key: masked_by_rebuilding(item, mask) for key, item in value.items()}
+        if "name" in masked and isinstance(masked.get("value"), str):
+            masked["value"] = masked_header(str(masked["name"]), masked["value"])
+        if isinstance(masked.get("url"), str):
+            masked["url"] = masked_url(masked["url"])
+        return masked
+    return value
+
+
+SAMPLE_DOCUMENT: dict[str, Any] = {
+    "log": {
+        "comment": "task 'get', run with s3cret-token inside",
+        "_options": {"proxy": "http://u:proxy-pw@h:3128", "auth": None, "maxTime": 1.5},
+        "entries": [
+            {
+                "request": {
+                    "url": "http://john:s3cret-token@h/x?k=s3cret",
+                    "headers": [
+                        {"name": "Authorization", "value": "Bearer s3cret-token"},
+                        {"name": "X-Key", "value": "s3cret", "_generated": True},
+                    ],
+                    "queryString": [{"name": "proxy-authorization", "value": "Basic abc"}],
+                    "postData": {"params": [{"name": "a", "value": 1}], "text": "s3cret"},
+                },
+                "timings": {"blocked": 1.0, "dns": -1.0},
+                "notes": ["s3cret", ["nested s3cret"], ("a tuple", "s3cret"), None, True],
+            }
+        ],
+    }
+}
+
+
+@pytest.mark.parametrize("secrets", [(), ("s3cret",), ("s3cret", "s3cret-token", "proxy-pw")])
+def test_mask_document_in_place_is_the_masking_rule(secrets: tuple[str, ...]) -> None:
+    masker = Masker(secrets)
+    expected = masked_by_rebuilding(SAMPLE_DOCUMENT, masker.mask)
+    document = copy.deepcopy(SAMPLE_DOCUMENT)
+    mask_document(document, None if masker.empty else masker.mask)
+    assert json.dumps(document) == json.dumps(expected)
+    if not secrets:
+        # Nothing to mask in strings: only credentials headers and URL passwords change.
+        assert "Bearer ********" in json.dumps(document)
+        assert "s3cret" in json.dumps(document)
+
+
+def test_masker_replaces_the_longest_secret_first() -> None:
+    masker = Masker(["abc"])
+    assert not masker.empty
+    masker.add("abcdef")
+    masker.add("abc")
+    assert masker.mask("xx abcdef abc") == "xx ******** ********"
+    assert Masker().empty
+    assert Masker(["", ""]).empty
 
 
 @pytest.mark.parametrize(
