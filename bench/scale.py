@@ -13,12 +13,16 @@ case the floor the workers' slots allow (requests x 50 ms / (workers x C)). C is
 Kestra's default of four worker threads per core on a two-core machine. Every process shares
 one machine here: the line "CPUs busy" says how close a run came to being bound by its CPUs
 rather than by the waiting it is meant to measure.
+The line "CPU per task run" splits the CPU time of the run (user and kernel, from /proc) by
+process: the worker processes together, the executor, the webserver and every PostgreSQL
+server process of the machine, divided by the task runs of the case.
 The PostgreSQL server is LANNER_TEST_POSTGRES_URL (default postgres@127.0.0.1:5432).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -65,11 +69,19 @@ tasks:
 """
 
 
-def run_case(workers: int, source: str, flow_id: str, executions: int, concurrency: int) -> float:
+def run_case(
+    workers: int,
+    source: str,
+    flow_id: str,
+    executions: int,
+    concurrency: int,
+    task_runs: int,
+) -> float:
     """Start a deployment, submit `executions` of a flow, return seconds until all ended.
 
     Also prints how busy the machine's CPUs were meanwhile (every process, PostgreSQL and the
-    test server included): at 100% the case measures the CPU, not the waiting.
+    test server included): at 100% the case measures the CPU, not the waiting; and the CPU
+    each kind of process spent per task run (`task_runs` in all).
     """
     with tempfile.TemporaryDirectory() as home, cluster(Path(home), lease=30.0) as c:
         c.start("webserver", "webserver")
@@ -81,6 +93,7 @@ def run_case(workers: int, source: str, flow_id: str, executions: int, concurren
         httpx.post(f"{c.api}/flows", content=source, headers=headers, timeout=30)
         started = time.perf_counter()
         cpu_before = _cpu_times()
+        spent_before = _spent_by_role(c)
         with httpx.Client(timeout=60) as client:
             for _ in range(executions):
                 client.post(f"{c.api}/executions/bench/{flow_id}").raise_for_status()
@@ -89,7 +102,15 @@ def run_case(workers: int, source: str, flow_id: str, executions: int, concurren
         busy, total = (
             after - before for after, before in zip(_cpu_times(), cpu_before, strict=True)
         )
+        spent = {
+            role: seconds - spent_before.get(role, 0.0)
+            for role, seconds in _spent_by_role(c).items()
+        }
         print(f"  {workers} worker(s): CPUs busy {100 * busy / max(total, 1):.0f}% of the time")
+        print(
+            "    CPU per task run: "
+            + ", ".join(f"{role} {1000 * sec / task_runs:.2f} ms" for role, sec in spent.items())
+        )
         c.stop()
         return elapsed
 
@@ -100,6 +121,42 @@ def _cpu_times() -> tuple[int, int]:
         ticks = [int(field) for field in stat.readline().split()[1:]]
     idle = ticks[3] + ticks[4]  # idle and iowait
     return sum(ticks) - idle, sum(ticks)
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _process_seconds(pid: int) -> float:
+    """Return the CPU seconds (user and kernel) a process spent so far; 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _postgres_pids() -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as comm:
+                    if comm.read().startswith("postgres"):
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def _spent_by_role(c: Cluster) -> dict[str, float]:
+    """CPU seconds so far of the workers together, the executor, the webserver, PostgreSQL."""
+    spent = {"workers": 0.0, "executor": 0.0, "webserver": 0.0}
+    for name, process in c.processes.items():
+        role = "workers" if name.startswith("worker") else name
+        spent[role] = spent.get(role, 0.0) + _process_seconds(process.pid)
+    spent["PostgreSQL"] = sum(_process_seconds(pid) for pid in _postgres_pids())
+    return spent
 
 
 def _wait(c: Cluster, executions: int) -> None:
@@ -153,7 +210,9 @@ def main() -> None:
     if "benchmark1" in cases:
         report(
             f"benchmark 1 ({args.executions} executions)",
-            lambda w: run_case(w, BENCHMARK_1, "bench1", args.executions, args.concurrency),
+            lambda w: run_case(
+                w, BENCHMARK_1, "bench1", args.executions, args.concurrency, 6 * args.executions
+            ),
             counts,
             args.repeat,
         )
@@ -162,7 +221,7 @@ def main() -> None:
             flow = http_flow(url, args.requests)
             report(
                 f"ForEach of {args.requests} GETs (50 ms)",
-                lambda w: run_case(w, flow, "bench_http", 1, args.concurrency),
+                lambda w: run_case(w, flow, "bench_http", 1, args.concurrency, args.requests + 1),
                 counts,
                 args.repeat,
                 lambda w: args.requests * 0.05 / (w * args.concurrency),
