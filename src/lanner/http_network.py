@@ -14,9 +14,10 @@ a read that has to wait arms one plain loop timer for its timeout.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
 import httpcore
@@ -274,6 +275,17 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         return None
 
 
+@contextlib.contextmanager
+def _connecting(where: str) -> Iterator[None]:
+    """Turn a failed connect into httpcore's errors, as httpx expects them."""
+    try:
+        yield
+    except TimeoutError as exc:  # before OSError: it is one
+        raise httpcore.ConnectTimeout(f"timed out connecting to {where}") from exc
+    except OSError as exc:
+        raise httpcore.ConnectError(str(exc) or repr(exc)) from exc
+
+
 class AsyncioBackend(httpcore.AsyncNetworkBackend):
     """Open connections with the running event loop."""
 
@@ -286,7 +298,7 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[SocketOption] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         loop = asyncio.get_running_loop()
-        try:
+        with _connecting(f"{host}:{port}"):
             async with asyncio.timeout(timeout):
                 transport, connection = await loop.create_connection(
                     _Connection,
@@ -295,10 +307,6 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
                     local_addr=None if local_address is None else (local_address, 0),
                     happy_eyeballs_delay=_HAPPY_EYEBALLS_DELAY,
                 )
-        except TimeoutError as exc:  # before OSError: it is one
-            raise httpcore.ConnectTimeout(f"timed out connecting to {host}:{port}") from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc) or repr(exc)) from exc
         return _configured(transport, connection, socket_options)
 
     async def connect_unix_socket(
@@ -308,13 +316,9 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[SocketOption] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         loop = asyncio.get_running_loop()
-        try:
+        with _connecting(path):
             async with asyncio.timeout(timeout):
                 transport, connection = await loop.create_unix_connection(_Connection, path)
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(f"timed out connecting to {path}") from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc) or repr(exc)) from exc
         return _configured(transport, connection, socket_options)
 
     async def sleep(self, seconds: float) -> None:
