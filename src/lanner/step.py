@@ -8,6 +8,7 @@ decisions live in `lanner.executor`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -181,13 +182,10 @@ class StepState:
     def flowable_run(self, task: Task, run: TaskRun | None) -> FlowableRun:
         # Made on the first render: most steps of a flowable render nothing (a loop renders its
         # values once, then only counts its children), and each result of a wide loop is a step.
-        scope: list[tuple[Any, Any]] = []
-
+        @functools.cache
         def variables_and_functions() -> tuple[Any, Any]:
-            if not scope:
-                functions = runtime_functions(self.index, run, Masker(), kv=self.executor.kv)
-                scope.append((self._variables(task, run), functions))
-            return scope[0]
+            functions = runtime_functions(self.index, run, Masker(), kv=self.executor.kv)
+            return self._variables(task, run), functions
 
         return FlowableRun(
             index=self.index,

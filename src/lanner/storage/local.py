@@ -29,7 +29,6 @@ class LocalStorage(Storage):
     def __init__(self, root: Path) -> None:
         self.root = root
         self.location = str(root)
-        self._root = os.fspath(root)
 
     def stat(self, key: str) -> Entry | None:
         path = self._path(key)
@@ -66,7 +65,7 @@ class LocalStorage(Storage):
     @contextmanager
     def writer(self, key: str) -> Iterator[BinaryIO]:
         # Plain strings rather than Paths: this runs for every file a task writes.
-        path = os.path.join(self._root, *checked_parts(key))
+        path = os.path.join(self.location, *checked_parts(key))
         folder = os.path.dirname(path)
         temporary = os.path.join(folder, f"{PARTIAL}{uuid.uuid4().hex}")
         descriptor = _create(temporary, folder)

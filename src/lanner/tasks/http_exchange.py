@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from http.cookies import CookieError, SimpleCookie
@@ -271,23 +271,26 @@ def mask_document(value: Any, mask: Callable[[str], str] | None) -> None:
     None leaves strings as they are. Header credentials were already masked where read."""
     if isinstance(value, dict):
         # Assigning to keys already there: the dict does not change size while iterated.
-        for key, item in value.items():
-            if isinstance(item, str):
-                if mask is not None:
-                    value[key] = mask(item)
-            elif isinstance(item, dict | list):
-                mask_document(item, mask)
+        _mask_items(value, value.items(), mask)
         if "name" in value and isinstance(value.get("value"), str):
             value["value"] = masked_header(str(value["name"]), value["value"])
         if isinstance(value.get("url"), str):
             value["url"] = masked_url(value["url"])
     elif isinstance(value, list):
-        for index, item in enumerate(value):
-            if isinstance(item, str):
-                if mask is not None:
-                    value[index] = mask(item)
-            elif isinstance(item, dict | list):
-                mask_document(item, mask)
+        _mask_items(value, enumerate(value), mask)
+
+
+def _mask_items(
+    container: Any, items: Iterable[tuple[Any, Any]], mask: Callable[[str], str] | None
+) -> None:
+    """Mask the strings among `items` (keys or indexes of `container`) in place; go into the
+    dicts and lists among them."""
+    for key, item in items:
+        if isinstance(item, str):
+            if mask is not None:
+                container[key] = mask(item)
+        elif isinstance(item, dict | list):
+            mask_document(item, mask)
 
 
 def _credentials(options: ResolvedOptions) -> Masker:
