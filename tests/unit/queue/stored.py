@@ -1,13 +1,19 @@
-"""A new execution of a flow saved in a store, as the webserver leaves it for an executor."""
+"""A new execution of a flow saved in a store, as the webserver leaves it for an executor;
+a store and a queue over one PostgreSQL database, as the scaled-out roles open them."""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from lanner.engine_support import new_execution
 from lanner.executions import Execution
 from lanner.flow_parser import parse_flow
+from lanner.queue import PostgresQueue
 from lanner.settings import Settings
 from lanner.storage import Storage
-from lanner.store import Store
+from lanner.store import PostgresStore, Store
+from tests import postgres
 
 
 async def stored_execution(
@@ -28,3 +34,16 @@ async def stored_execution(
     )
     await store.save_execution(execution)
     return execution
+
+
+@asynccontextmanager
+async def postgres_store_and_queue(url: str) -> AsyncIterator[tuple[PostgresStore, PostgresQueue]]:
+    """Empty the database at `url`, then yield a store and a queue over it, closed at the end."""
+    postgres.clear(url)
+    store = await PostgresStore.open(url)
+    queue = await PostgresQueue.open(url, lease=30)
+    try:
+        yield store, queue
+    finally:
+        await queue.close()
+        await store.close()

@@ -16,18 +16,13 @@ from lanner.queue import JobTicket, MemoryQueue, PostgresQueue
 from lanner.states import State
 from lanner.store import MemoryStore, PostgresStore
 from tests import postgres
+from tests.unit.queue.stored import postgres_store_and_queue
 
 
 @pytest.fixture
 async def opened(postgres_url: str) -> AsyncIterator[tuple[PostgresStore, PostgresQueue]]:
-    postgres.clear(postgres_url)
-    store = await PostgresStore.open(postgres_url)
-    queue = await PostgresQueue.open(postgres_url, lease=30)
-    try:
-        yield store, queue
-    finally:
-        await queue.close()
-        await store.close()
+    async with postgres_store_and_queue(postgres_url) as both:
+        yield both
 
 
 def _line(execution: str, message: str) -> LogEntry:

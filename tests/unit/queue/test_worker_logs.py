@@ -9,15 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from lanner.queue import EventKind, ExecutorEvent, MemoryQueue, PostgresQueue, Queue
+from lanner.queue import EventKind, ExecutorEvent, MemoryQueue, Queue
 from lanner.queue_executor import QueueExecutor
 from lanner.queue_worker import QueueWorker
 from lanner.settings import Settings
 from lanner.states import State
 from lanner.storage import LocalStorage
-from lanner.store import MemoryStore, PostgresStore, Store
-from tests import postgres
-from tests.unit.queue.stored import stored_execution
+from lanner.store import MemoryStore, Store
+from tests.unit.queue.stored import postgres_store_and_queue, stored_execution
 
 TALKING = """id: talking
 namespace: company.team
@@ -38,20 +37,14 @@ tasks:
 @pytest.fixture(params=["memory", "postgres"])
 async def backends(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Store, Queue]]:
     """A store and the queue beside it: both in memory, or both in one PostgreSQL database."""
-    store: Store
-    queue: Queue
     if request.param == "memory":
         store, queue = MemoryStore(), MemoryQueue()
-    else:
-        url: str = request.getfixturevalue("postgres_url")
-        postgres.clear(url)
-        store = await PostgresStore.open(url)
-        queue = await PostgresQueue.open(url, lease=30)
-    try:
         yield store, queue
-    finally:
         await queue.close()
         await store.close()
+        return
+    async with postgres_store_and_queue(request.getfixturevalue("postgres_url")) as both:
+        yield both
 
 
 async def test_lines_reach_the_store_with_results_and_while_a_task_runs(
