@@ -272,6 +272,8 @@ def test_namespace_files_from_the_editor(ui: UI, lanner: LannerServer) -> None:
     panel.locator(".file-editor .cm-content").click()
     page.keyboard.insert_text("select 1")
     panel.locator(".file-editor").get_by_role("button", name="Save").click()
+    # The file is listed from its creation on; the toast says the content's write finished.
+    expect(page.get_by_role("status").filter(has_text="Saved /query.sql")).to_be_visible()
     expect(panel.get_by_role("table", name="Namespace files")).to_contain_text("query.sql")
     content = lanner.api.get("/namespaces/e2e.graph/files", params={"path": "/query.sql"})
     assert content.text == "select 1"
