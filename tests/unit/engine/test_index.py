@@ -13,7 +13,7 @@ from lanner.executions import Execution, Label, TaskRun
 from lanner.flow_parser import parse_flow
 from lanner.flowable import ExecutionIndex, FlowableRun, enabled
 from lanner.limits import ExecutionSizes, encoded_size
-from lanner.states import State
+from lanner.states import State, StateTrail
 from lanner.tasks.base import ResolvedTask
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -114,7 +114,10 @@ def test_execution_sizes_kept_up_to_date_match_the_whole_json() -> None:
 
 
 def test_execution_sizes_measure_the_execution_again_when_its_own_fields_change() -> None:
-    execution = _execution()
+    # Ended from the start: a running execution's JSON holds its duration so far, which grows
+    # between two measures.
+    created = replace(_execution(), state=StateTrail.start(State.CREATED, T0))
+    execution = created.with_state(State.FAILED, T0)
     sizes = ExecutionSizes()
     run = TaskRun.create(execution, "t", at=T0).with_state(State.SUCCESS, T0)
     execution = execution.with_task_run(run)
