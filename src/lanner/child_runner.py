@@ -25,7 +25,7 @@ from lanner.flows import Flow
 from lanner.inputs import undeclared_inputs
 from lanner.settings import Settings
 from lanner.states import State
-from lanner.storage import Storage, task_prefix
+from lanner.storage import Storage, run_storage, task_prefix
 from lanner.store import Store
 from lanner.tasks.subflow import Subflow
 
@@ -147,8 +147,9 @@ class ChildExecutions:
 
     # -- a child ended ----------------------------------------------------------------------
 
-    def ended(self, child: Execution, child_flow: Flow, parent_flow: Flow) -> ChildEvent:
-        """Return the event that tells the parent how a child ended."""
+    async def ended(self, child: Execution, child_flow: Flow, parent_flow: Flow) -> ChildEvent:
+        """Return the event that tells the parent how a child ended (a ForEachItem child's
+        outputs are stored first, where the parent's `_merge` task reads them)."""
         parent = parent_of(child)
         assert parent is not None
         _, task_run_id, iteration = parent
@@ -157,7 +158,7 @@ class ChildExecutions:
         if outputs is None and not child_flow.outputs:
             outputs = self._legacy_outputs(parent_flow, task_id, child, child_flow)
         if outputs is not None and iteration is not None:
-            self._keep_batch_outputs(child, outputs)
+            await run_storage(self.storage, self._keep_batch_outputs, child, outputs)
         return ChildEvent(
             ChildEventKind.ENDED,
             task_run_id,

@@ -106,7 +106,7 @@ class QueueChildren:
             parent_flow = await flow_of(self.store, stored, None)
         except NotFoundError:
             return  # its flow is gone for good: retrying the event would never succeed
-        event = self._creator([]).ended(child, child_flow, parent_flow)
+        event = await self._creator([]).ended(child, child_flow, parent_flow)
         await claim.send([ExecutorEvent(EventKind.CHILD, stored.id, child=event)])
 
     async def kill(self, claim: Claim, parent: Execution) -> None:

@@ -326,7 +326,7 @@ class Runner:
         for execution_id, items in decisions.items():
             await self._persist(self._live[execution_id], items)
         for execution_id, items in decisions.items():
-            self._follow_up(self._live[execution_id], items)
+            await self._follow_up(self._live[execution_id], items)
 
     def _decide(self, live: _Live, event: _Event) -> Decision:
         now = utcnow()
@@ -395,7 +395,7 @@ class Runner:
                 child = await self._children.start(request)
                 self._events.put_nowait(_Event("child", request.parent_id, child=child))
 
-    def _follow_up(self, live: _Live, decisions: list[Decision]) -> None:
+    async def _follow_up(self, live: _Live, decisions: list[Decision]) -> None:
         execution = live.execution
         if any(decision.execution_changed or decision.changed for decision in decisions):
             self._notify_execution(execution)
@@ -419,17 +419,17 @@ class Runner:
                     waiter.set_result(execution)
             del self._live[execution.id]
             self._error_logs.pop(execution.id, None)
-            self._tell_parent(live)
+            await self._tell_parent(live)
 
     # -- child executions (Subflow, ForEachItem) ---------------------------------------------
 
-    def _tell_parent(self, live: _Live) -> None:
+    async def _tell_parent(self, live: _Live) -> None:
         """Report a child's end to its parent's task run, if the parent is still running."""
         parent = parent_of(live.execution)
         if parent is None or parent[0] not in self._live:
             return
         parent_flow = self._live[parent[0]].flow
-        event = self._children.ended(live.execution, live.flow, parent_flow)
+        event = await self._children.ended(live.execution, live.flow, parent_flow)
         self._events.put_nowait(_Event("child", parent[0], child=event))
 
     def _kill_children(self, execution_id: str) -> None:

@@ -9,6 +9,7 @@ from lanner.storage.base import (
     execution_prefix,
     file_uri,
     key_of,
+    run_storage,
     slugify,
     task_prefix,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "file_uri",
     "key_of",
     "open_storage",
+    "run_storage",
     "slugify",
     "storage_at",
     "storage_location",

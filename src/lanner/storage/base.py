@@ -8,25 +8,40 @@ local files) is written once here, on top of them. Folders exist as far as the b
 them: a directory on disk, a marker object in a bucket.
 
 Reads and writes are streams: callers copy in chunks and never need a whole file in memory.
-Every operation is blocking I/O; async callers run it in a thread.
+Every operation is blocking I/O. Async code makes its calls through `run_storage` (or always in
+a thread): inline when the storage says its calls are quick local I/O (`Storage.quick_io`),
+else in a thread, so that a storage behind a network (S3...) never stops the event loop for a
+round trip.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import re
 import shutil
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import BinaryIO, ClassVar, ParamSpec, TypeVar
 
 from lanner.exceptions import NotFoundError
 
 SCHEME = "kestra://"
 CHUNK = 1 << 20
 """Bytes copied at a time between storage and local files."""
+STORAGE_THREADS = 64
+"""Threads that carry the calls of a remote storage made from async code. A pool of their own:
+in asyncio's default one (a few threads on a small machine) a burst of storage calls would
+queue the host name lookups of HTTP tasks behind it. The threads mostly wait on the network,
+and are only started when calls come."""
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 def execution_prefix(namespace: str, flow_id: str, execution_id: str) -> str:
@@ -100,6 +115,11 @@ class Storage(ABC):
 
     location: str
     """Where the files are, for people: a directory or a URL (never with credentials)."""
+
+    quick_io: ClassVar[bool] = False
+    """True when every call is quick local I/O that async code makes on the event loop (a
+    thread hop would cost more than the call); False, the safe choice for a backend, when a
+    call may wait on the network: `run_storage` then runs it in a thread."""
 
     # -- what each backend provides ----------------------------------------------------------
 
@@ -201,3 +221,26 @@ class Storage(ABC):
         with source.open("rb") as local, self.open_write(uri) as target:
             shutil.copyfileobj(local, target, CHUNK)
         return uri
+
+
+# Its threads start with the first calls, not at import.
+_POOL = ThreadPoolExecutor(STORAGE_THREADS, thread_name_prefix="lanner-storage")
+
+
+async def run_storage(
+    storage: Storage, call: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs
+) -> _T:
+    """Make a storage call (or a function that makes several) from async code.
+
+    A quick storage is called inline. Otherwise the call runs in a thread of the storage pool
+    and the event loop goes on meanwhile. A call once made is carried to its end even when the
+    caller is cancelled (the caller still gets CancelledError at once): a write asked for, or a
+    cleanup made while a task is being killed, is not dropped half way.
+    """
+    if storage.quick_io:
+        return call(*args, **kwargs)
+    loop = asyncio.get_running_loop()
+    # As asyncio.to_thread: the call sees the caller's context variables.
+    context = contextvars.copy_context()
+    work = loop.run_in_executor(_POOL, partial(context.run, call, *args, **kwargs))
+    return await asyncio.shield(work)

@@ -25,6 +25,9 @@ and reads fetch ranges of it. It bounds the memory a transfer takes, whatever th
 class FsspecStorage(Storage):
     """Files of an fsspec file system under a root path."""
 
+    # Every call may be a round trip to a server (S3...): async code runs it in a thread.
+    quick_io = False
+
     def __init__(self, fs: Any, root: str, location: str) -> None:
         # fsspec is not typed: `fs` is an `fsspec.AbstractFileSystem`.
         self.fs = fs

@@ -28,7 +28,7 @@ from lanner.executions import Level, TaskRun
 from lanner.flowable import resolve
 from lanner.properties import YamlRecord
 from lanner.states import State
-from lanner.storage import SCHEME, task_prefix
+from lanner.storage import SCHEME, Storage, run_storage, task_prefix
 from lanner.tasks.base import ExecutableTask, FlowableTask, ResolvedTask, RunnableTask, Task
 from lanner.tasks.registry import register
 from lanner.tasks.subflow import ChildFlowTask
@@ -115,7 +115,8 @@ class ForEachItemSplit(_OwnTask, RunnableTask):
             ctx.logger.error(message)
             raise TaskError(message)
         batch = self.parent.batch
-        lines = ctx.storage.read(uri).decode("utf-8").splitlines()
+        storage = ctx.storage
+        lines = (await run_storage(storage, storage.read, uri)).decode("utf-8").splitlines()
         separator = ctx.render(batch.separator)
         groups = _groups(ctx, batch, lines)
         folder = task_prefix(
@@ -126,12 +127,24 @@ class ForEachItemSplit(_OwnTask, RunnableTask):
             ctx.task_run.id,
         )
         suffix = PurePosixPath(uri).suffix or ".tmp"
-        batches = [
-            ctx.storage.put(folder, f"batch-{index}{suffix}", _joined(group, separator))
-            for index, group in enumerate(groups)
-        ]
-        listing = "\n".join(batches).encode("utf-8")
-        return {"splits": ctx.storage.put(folder, "splits.txt", listing)}
+        splits = await run_storage(
+            storage, _store_batches, storage, folder, suffix, groups, separator
+        )
+        return {"splits": splits}
+
+
+def _store_batches(
+    storage: Storage, folder: str, suffix: str, groups: list[list[str]], separator: str
+) -> str:
+    """Store each group of lines as a batch file, then the list of their URIs; return its URI.
+
+    One function for all the files: a remote storage makes them in one thread hop."""
+    batches = [
+        storage.put(folder, f"batch-{index}{suffix}", _joined(group, separator))
+        for index, group in enumerate(groups)
+    ]
+    listing = "\n".join(batches).encode("utf-8")
+    return storage.put(folder, "splits.txt", listing)
 
 
 def _groups(ctx: RunContext, batch: Batch, lines: list[str]) -> list[list[str]]:
@@ -286,24 +299,30 @@ class ForEachItemMergeOutputs(_OwnTask, RunnableTask):
         base = (items.outputs or {}).get("subflowOutputsBaseUri") if items else None
         if base is None:
             return None
-        folder = f"{SCHEME}{base}"
-        batches = [name for name in ctx.storage.list_folders(folder) if name.isdigit()]
-        parts = [
-            ctx.storage.read(f"{folder}/{name}/outputs.ion")
-            for name in sorted(batches, key=int)
-            if ctx.storage.exists(f"{folder}/{name}/outputs.ion")
-        ]
-        if not parts:
-            return None
-        merged = ctx.storage.put(
-            task_prefix(
-                ctx.execution.namespace,
-                ctx.execution.flow_id,
-                ctx.execution.id,
-                self.id,
-                ctx.task_run.id,
-            ),
-            "outputs.ion",
-            b"".join(parts),
+        target = task_prefix(
+            ctx.execution.namespace,
+            ctx.execution.flow_id,
+            ctx.execution.id,
+            self.id,
+            ctx.task_run.id,
         )
-        return {"subflowOutputs": merged}
+        storage = ctx.storage
+        merged = await run_storage(storage, _merge_outputs, storage, f"{SCHEME}{base}", target)
+        return None if merged is None else {"subflowOutputs": merged}
+
+
+def _merge_outputs(storage: Storage, folder: str, target: str) -> str | None:
+    """Join the `outputs.ion` of each batch folder under `folder`, in batch order, into
+    `<target>/outputs.ion`; return its URI, None when no batch left one.
+
+    One function for all the reads and the write: a remote storage makes them in one thread
+    hop."""
+    batches = [name for name in storage.list_folders(folder) if name.isdigit()]
+    parts = [
+        storage.read(f"{folder}/{name}/outputs.ion")
+        for name in sorted(batches, key=int)
+        if storage.exists(f"{folder}/{name}/outputs.ion")
+    ]
+    if not parts:
+        return None
+    return storage.put(target, "outputs.ion", b"".join(parts))

@@ -10,12 +10,14 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 import socket
 import ssl
+import tempfile
 import time
 import unicodedata
 from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import ExitStack, asynccontextmanager, contextmanager
+from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import IO, TYPE_CHECKING, Any
@@ -30,7 +32,8 @@ from lanner.exceptions import HttpRequestError, HttpResponseError, NotFoundError
 from lanner.expressions.values import to_text
 from lanner.httpclient import GUARD
 from lanner.properties import Dynamic, Expr
-from lanner.storage import SCHEME
+from lanner.storage import SCHEME, Storage, run_storage
+from lanner.storage.base import CHUNK
 from lanner.tasks.base import RunnableTask
 from lanner.tasks.http_exchange import HAR_OUTPUT, ExchangeRecorder, masked_header
 from lanner.tasks.http_metrics import report_exchange
@@ -113,9 +116,9 @@ class HttpTask(RunnableTask):
         block ends. A recorder, when given, follows the exchange and saves it when the block
         ends, even on failure."""
         client = _client(ctx, options)
-        with ExitStack() as files:
+        async with AsyncExitStack() as files:
             uri = self.request_uri(ctx) if uri is None else uri
-            payload = self.payload(ctx, options, files)
+            payload = await self.payload(ctx, options, files)
             request = self.build_request(ctx, options, client, uri, payload)
             if ctx.settings.http_hosts.active:
                 request.extensions[GUARD] = partial(
@@ -125,7 +128,7 @@ class HttpTask(RunnableTask):
             started = time.perf_counter()
             if recorder is not None:
                 recorder.attach(request, payload, client.headers)
-                files.enter_context(recorder.saved())
+                await files.enter_async_context(recorder.saved())
             with _transport_errors(uri, options):
                 response = await send_with_retry(
                     client,
@@ -156,12 +159,14 @@ class HttpTask(RunnableTask):
         separator = "" if base.endswith(("?", "&")) else "&" if "?" in base else "?"
         return f"{base}{separator}{query}{hash_sign}{fragment}"
 
-    def payload(self, ctx: RunContext, options: ResolvedOptions, files: ExitStack) -> Payload:
+    async def payload(
+        self, ctx: RunContext, options: ResolvedOptions, files: AsyncExitStack
+    ) -> Payload:
         """Build the body: `formData` when it has entries, else `body`, else nothing."""
         form = _render_map(ctx, self.form_data, "formData")
         if form:
             if ctx.render(self.content_type).strip() == MULTIPART:
-                return _multipart(ctx, form, files)
+                return await _multipart(ctx, form, files)
             return _urlencoded(form, options.charset)
         if self.body is None:
             return Payload()
@@ -473,35 +478,52 @@ def _urlencoded(form: Mapping[str, Any], charset: str | None) -> Payload:
     return Payload(text.encode("utf-8"), None, content_type, text)
 
 
-def _multipart(ctx: RunContext, form: Mapping[str, Any], files: ExitStack) -> Payload:
+async def _multipart(ctx: RunContext, form: Mapping[str, Any], files: AsyncExitStack) -> Payload:
     """Build multipart parts in order: storage files as file parts, the rest as text."""
     parts: list[tuple[str, FilePart]] = []
     for key, value in form.items():
-        parts.append((key, _part(ctx, key, value, files)))
+        parts.append((key, await _part(ctx, key, value, files)))
     names = ", ".join(f"{key}={part[0]}" if part[0] else key for key, part in parts)
     return Payload(None, parts, None, f"<{MULTIPART}: {names}>")
 
 
-def _part(ctx: RunContext, key: str, value: Any, files: ExitStack) -> FilePart:
+async def _part(ctx: RunContext, key: str, value: Any, files: AsyncExitStack) -> FilePart:
     if isinstance(value, str) and value.startswith(SCHEME):
-        return _file_part(ctx, value, value.rsplit("/", 1)[-1], files)
+        return await _file_part(ctx, value, value.rsplit("/", 1)[-1], files)
     if isinstance(value, Mapping) and "name" in value and "content" in value:
         content = to_text(value["content"])
         if not content.startswith(SCHEME):
             raise TaskError(f"formData.{key}.content must be a {SCHEME} URI, got '{content}'")
-        return _file_part(ctx, content, to_text(value["name"]), files)
+        return await _file_part(ctx, content, to_text(value["name"]), files)
     return (None, to_text(value).encode(), "text/plain; charset=UTF-8")
 
 
-def _file_part(ctx: RunContext, uri: str, name: str, files: ExitStack) -> FilePart:
+async def _file_part(ctx: RunContext, uri: str, name: str, files: AsyncExitStack) -> FilePart:
     """Open a storage file for streaming; the stack closes it after the request."""
+    storage = ctx.storage
     try:
-        handle = files.enter_context(ctx.storage.open_read(uri))
+        handle = files.enter_context(await run_storage(storage, _readable, storage, uri))
     except NotFoundError:
         raise TaskError(f"Unable to read file '{uri}': there is no such file") from None
     except (OSError, ValueError) as exc:
         raise TaskError(f"Unable to read file '{uri}': {exc}") from exc
     return (name, handle, "application/octet-stream")
+
+
+def _readable(storage: Storage, uri: str) -> IO[bytes]:
+    """Open a storage file that httpx may read on the event loop: the file itself on a quick
+    storage; on a remote one, a local temporary copy made here (in a thread), since httpx
+    reads a multipart body chunk by chunk on the event loop and each read of a remote file
+    may be a round trip. The copy lives on disk, not in memory, whatever the file's size."""
+    if storage.quick_io:
+        return storage.open_read(uri)
+    with ExitStack() as on_failure:
+        copy = on_failure.enter_context(tempfile.TemporaryFile())
+        with storage.open_read(uri) as source:
+            shutil.copyfileobj(source, copy, CHUNK)
+        copy.seek(0)
+        on_failure.pop_all()  # kept open: the request's stack closes it
+    return copy
 
 
 # -- logs ----------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ differs: the body goes to a file of this task run, chunk by chunk, never whole i
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Mapping
 from pathlib import PurePosixPath
@@ -18,7 +17,7 @@ from pydantic import TypeAdapter
 
 from lanner.exceptions import TaskError
 from lanner.properties import Dynamic
-from lanner.storage import Storage, file_uri, task_prefix
+from lanner.storage import Storage, file_uri, run_storage, task_prefix
 from lanner.tasks.http import HttpTask, check_status, has_no_body, header_map, log_response
 from lanner.tasks.http_options import Text, resolve
 from lanner.tasks.registry import register
@@ -54,18 +53,20 @@ class Download(HttpTask):
                 or _temporary_name(exchange.uri)
             )
             uri = file_uri(_task_run_folder(ctx), name)
+            storage = ctx.storage
             try:
-                length = await _store(ctx.storage, uri, response)
+                length = await _store(storage, uri, response)
                 if not has_no_body(exchange.request.method, code):
                     _check_length(response, length)
             except BaseException:
-                # Not in a thread: a cancelled task must still clean up, whatever comes next.
-                ctx.storage.delete(uri)
+                # A cancelled task cleans up too: once started, the deletion goes to its end
+                # even if the task is cancelled again meanwhile (see run_storage).
+                await run_storage(storage, storage.delete, uri)
                 raise
         log_response(ctx, options.logs, response, f"<{length} bytes stored as {uri}>")
         if length == 0:
             if fail_on_empty and not options.allow_failed:
-                await asyncio.to_thread(ctx.storage.delete, uri)
+                await run_storage(ctx.storage, ctx.storage.delete, uri)
                 raise TaskError("No response from server")
             ctx.logger.warn(f"File '{exchange.uri}' is empty")
         return {
@@ -79,12 +80,12 @@ class Download(HttpTask):
 async def _store(storage: Storage, uri: str, response: httpx.Response) -> int:
     """Write the body to `uri` as it arrives; return its length.
 
-    Opening, writing (a batch of chunks at a time) and closing run in a thread: a remote
-    storage blocks on each upload of a part, and the event loop must go on serving the other
-    tasks meanwhile.
+    Opening, writing (a batch of chunks at a time) and closing go through `run_storage`:
+    inline on a local storage, in a thread on a remote one, where the event loop must go on
+    serving the other tasks during each round trip.
     """
     writing = storage.open_write(uri)
-    handle = await asyncio.to_thread(writing.__enter__)
+    handle = await run_storage(storage, writing.__enter__)
     try:
         length, batched = 0, 0
         batch: list[bytes] = []
@@ -92,20 +93,24 @@ async def _store(storage: Storage, uri: str, response: httpx.Response) -> int:
             batch.append(chunk)
             batched += len(chunk)
             if batched >= _BATCH:
-                length += await _write(handle, batch)
+                length += await _write(storage, handle, batch)
                 batch, batched = [], 0
-        length += await _write(handle, batch)
+        length += await _write(storage, handle, batch)
     except BaseException as exc:
-        await asyncio.to_thread(writing.__exit__, type(exc), exc, exc.__traceback__)
+        await run_storage(storage, writing.__exit__, type(exc), exc, exc.__traceback__)
         raise
-    await asyncio.to_thread(writing.__exit__, None, None, None)
+    await run_storage(storage, writing.__exit__, None, None, None)
     return length
 
 
-async def _write(handle: BinaryIO, batch: list[bytes]) -> int:
+async def _write(storage: Storage, handle: BinaryIO, batch: list[bytes]) -> int:
+    # Not inline on a remote storage, though most writes only fill a buffer: an fsspec
+    # buffered file (S3...) uploads a part from inside write() each time its buffer reaches
+    # the block size (BLOCK, 8 MiB), and other file systems may send every write. Batching
+    # the chunks (_BATCH) keeps it to one thread hop per 256 KiB, little beside the transfer.
     data = b"".join(batch)
     if data:
-        await asyncio.to_thread(handle.write, data)
+        await run_storage(storage, handle.write, data)
     return len(data)
 
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any
@@ -29,7 +29,7 @@ import httpx
 from lanner.clock import utcnow
 from lanner.context import MASK, Masker, millis_iso
 from lanner.httpclient import USER_AGENT
-from lanner.storage import task_prefix
+from lanner.storage import run_storage, task_prefix
 from lanner.tasks.exchange_timings import Event, Hop, event_name, har_timings, split_hops
 from lanner.tasks.exchange_timings import total_time as har_total
 from lanner.tasks.http_options import (
@@ -117,9 +117,10 @@ class ExchangeRecorder:
         """Note the size of the response body once decoded."""
         self._body_size = size
 
-    @contextmanager
-    def saved(self) -> Iterator[None]:
-        """Write the HAR file when the block ends, whether the exchange succeeded or not."""
+    @asynccontextmanager
+    async def saved(self) -> AsyncIterator[None]:
+        """Write the HAR file when the block ends, whether the exchange succeeded or not
+        (cancelled too: the write, once started, ends even if the task is cancelled again)."""
         error: BaseException | None = None
         try:
             yield
@@ -127,14 +128,16 @@ class ExchangeRecorder:
             error = exc
             raise
         finally:
-            self._save(error)
+            await self._save(error)
 
-    def _save(self, error: BaseException | None) -> None:
+    async def _save(self, error: BaseException | None) -> None:
         document = self.document(error)
         mask_document(document, self._string_mask())
         data = _JSON.encode(document).encode("utf-8")
         folder = har_folder(self._ctx.execution, self._ctx.task_run)
-        self.uri = self._ctx.storage.put(folder, HAR_NAME, data)
+        storage = self._ctx.storage
+        # Inline on a local storage; in a thread on a remote one, whose write is a round trip.
+        self.uri = await run_storage(storage, storage.put, folder, HAR_NAME, data)
 
     # -- the HAR document ----------------------------------------------------------------------
 
