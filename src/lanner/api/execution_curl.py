@@ -13,6 +13,7 @@ from lanner.api.execution_paths import EXECUTION, ExecutionId, TaskRunId
 from lanner.api.execution_watch import load
 from lanner.api.models import ErrorModel
 from lanner.curl_export import curl_command, find_task_run, recorded_exchange
+from lanner.storage import run_storage
 
 # Included in the executions router, which gives the tag.
 router = APIRouter()
@@ -42,5 +43,6 @@ async def task_run_curl(
 ) -> JSONResponse:
     execution = await load(services, execution_id)
     run = find_task_run(execution, task_run_id)
-    uri, har = recorded_exchange(services.storage, execution, run)
+    storage = services.storage
+    uri, har = await run_storage(storage, recorded_exchange, storage, execution, run)
     return JSONResponse({"command": curl_command(har), "har": uri})
