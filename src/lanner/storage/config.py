@@ -2,8 +2,9 @@
 
 `LANNER_STORAGE` (or `--storage`) names it: a plain path or `file:///path` is a local directory
 (`LocalStorage`); any other URL (`s3://bucket/prefix`, `gs://...`, `memory://...`) goes to
-fsspec with the options of `LANNER_STORAGE_OPTIONS` (`FsspecStorage`). fsspec and its
-backends are imported only for such a URL.
+fsspec with the options of `LANNER_STORAGE_OPTIONS` (`FsspecStorage`), whose names are first
+checked for the backends lanner knows (`lanner.storage.options`). fsspec and its backends are
+imported only for such a URL.
 """
 
 from __future__ import annotations
@@ -69,12 +70,16 @@ def _fsspec_storage(url: str, options: dict[str, Any]) -> Storage:
     where = shown(url)
     try:
         from fsspec.core import url_to_fs
+
+        from lanner.storage.options import check_options
     except ImportError:
         raise ValueError(
             f"storage '{where}' needs fsspec: install lanner with the `s3` extra"
             " (pip install 'lanner[s3]'), or fsspec and the package of your backend"
         ) from None
     try:
+        # fsspec backends drop most unknown options silently: the check refuses them first.
+        check_options(url, options)
         fs, root = url_to_fs(url, **options)
     except ImportError as exc:
         # fsspec names the package the protocol needs ("Install s3fs to access S3").
