@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from lanner.exceptions import IllegalStateError, NotFoundError
@@ -16,7 +17,7 @@ from lanner.inputs import InputDeclaration, parse_input, resolve_inputs
 from lanner.jsonvalues import jsonable
 from lanner.limits import check_submission
 from lanner.states import State
-from lanner.storage import Storage, execution_prefix
+from lanner.storage import Storage, execution_prefix, run_storage
 from lanner.store import Store
 from lanner.tasks.pause import Pause
 
@@ -29,7 +30,7 @@ __all__ = [
 ]
 
 
-def new_execution(
+async def new_execution(
     flow: Flow,
     revision: int,
     storage: Storage,
@@ -46,7 +47,39 @@ def new_execution(
 
     MessageTooBigError when the execution is over `max_bytes` before it starts. The execution
     gets `execution_id` when given (a child's, derived from what asked for it), else a new id.
+    Resolving inputs stores FILE inputs: on a remote storage that is done in a thread.
     """
+    create = partial(
+        _created_execution,
+        flow,
+        revision,
+        storage,
+        inputs,
+        labels,
+        validate_inputs=validate_inputs,
+        schedule_date=schedule_date,
+        trigger=trigger,
+        max_bytes=max_bytes,
+        execution_id=execution_id,
+    )
+    if validate_inputs and flow.inputs:
+        return await run_storage(storage, create)
+    return create()
+
+
+def _created_execution(
+    flow: Flow,
+    revision: int,
+    storage: Storage,
+    inputs: Mapping[str, Any] | None,
+    labels: Sequence[Label],
+    *,
+    validate_inputs: bool,
+    schedule_date: datetime | None,
+    trigger: Mapping[str, Any] | None,
+    max_bytes: int,
+    execution_id: str | None = None,
+) -> Execution:
     execution = Execution.create(
         flow.namespace,
         flow.id,

@@ -132,7 +132,7 @@ class QueueChildren:
             trigger: Mapping[str, Any] | None = None,
             execution_id: str | None = None,
         ) -> Execution:
-            execution = new_execution(
+            execution = await new_execution(
                 flow,
                 revision,
                 self.storage,

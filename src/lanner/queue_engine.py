@@ -83,7 +83,7 @@ class QueueEngine(Engine):
         schedule_date: datetime | None = None,
         trigger: Mapping[str, Any] | None = None,
     ) -> Execution:
-        execution = new_execution(
+        execution = await new_execution(
             flow,
             revision,
             self.storage,

@@ -176,7 +176,7 @@ class Runner:
         started it; its variables are the flow's `trigger.*`. `execution_id` names the new
         execution (a child's id is derived from what asked for it); by default it gets a new id.
         """
-        execution = new_execution(
+        execution = await new_execution(
             flow,
             revision,
             self.storage,

@@ -19,7 +19,9 @@ from typing import Any, BinaryIO
 import pytest
 from fsspec.implementations.memory import MemoryFileSystem
 
+from lanner.engine_support import new_execution
 from lanner.executions import Execution, LogEntry, TaskRun
+from lanner.flow_parser import parse_flow
 from lanner.flowrepo import FlowRepository
 from lanner.flows import Flow
 from lanner.httpclient import ClientPool
@@ -280,3 +282,43 @@ async def test_for_each_item_on_a_remote_storage_splits_and_merges(tmp_path: Pat
         '{text:"line 8\\nline 9"}',
     ]
     assert any(thread != threading.get_ident() for thread in fs.threads)
+
+
+async def test_file_inputs_of_a_new_execution_are_stored_off_the_event_loop() -> None:
+    storage, fs = slow_storage()
+    flow = parse_flow(UPLOAD_FLOW)
+    submissions = [
+        new_execution(
+            flow,
+            1,
+            storage,
+            {"file": Upload(f"items-{i}.txt", b"a\nb\n")},
+            (),
+            validate_inputs=True,
+            schedule_date=None,
+            trigger=None,
+            max_bytes=1 << 20,
+        )
+        for i in range(CONCURRENT)
+    ]
+    started = time.perf_counter()
+    executions = await asyncio.gather(*submissions)
+    assert time.perf_counter() - started < CONCURRENT * LATENCY / 2
+    assert fs.threads
+    assert threading.get_ident() not in fs.threads
+    for i, execution in enumerate(executions):
+        uri = dict(execution.inputs or {})["file"]
+        assert uri.endswith(f"/inputs/file/items-{i}.txt")
+        assert storage.read(uri) == b"a\nb\n"
+
+
+UPLOAD_FLOW = """id: upload
+namespace: company.team
+inputs:
+  - id: file
+    type: FILE
+tasks:
+  - id: show
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ inputs.file }}"
+"""

@@ -21,7 +21,7 @@ async def stored_execution(
 ) -> Execution:
     """Save `source` as flow `company.team.<flow_id>`, then a new execution of it."""
     record = await store.save_flow("company.team", flow_id, source)
-    execution = new_execution(
+    execution = await new_execution(
         parse_flow(source),
         record.revision,
         storage,
