@@ -15,7 +15,8 @@ one machine here: the line "CPUs busy" says how close a run came to being bound 
 rather than by the waiting it is meant to measure.
 The line "CPU per task run" splits the CPU time of the run (user and kernel, from /proc) by
 process: the worker processes together, the executor, the webserver and every PostgreSQL
-server process of the machine, divided by the task runs of the case.
+server process of the machine, divided by the task runs of the case; "rest of the machine" is
+what the CPUs spent besides them (the test server, this script, the kernel's own work).
 The PostgreSQL server is LANNER_TEST_POSTGRES_URL (default postgres@127.0.0.1:5432).
 """
 
@@ -107,6 +108,9 @@ def run_case(
             for role, seconds in _spent_by_role(c).items()
         }
         print(f"  {workers} worker(s): CPUs busy {100 * busy / max(total, 1):.0f}% of the time")
+        # What the machine spent besides lanner's processes and PostgreSQL: the test server,
+        # this script, the kernel's own work (loopback TCP) and anything else running.
+        spent["rest of the machine"] = max(0.0, busy / _TICKS - sum(spent.values()))
         print(
             "    CPU per task run: "
             + ", ".join(f"{role} {1000 * sec / task_runs:.2f} ms" for role, sec in spent.items())
