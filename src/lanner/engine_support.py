@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from lanner.exceptions import IllegalStateError, NotFoundError
@@ -49,37 +48,6 @@ async def new_execution(
     gets `execution_id` when given (a child's, derived from what asked for it), else a new id.
     Resolving inputs stores FILE inputs: on a remote storage that is done in a thread.
     """
-    create = partial(
-        _created_execution,
-        flow,
-        revision,
-        storage,
-        inputs,
-        labels,
-        validate_inputs=validate_inputs,
-        schedule_date=schedule_date,
-        trigger=trigger,
-        max_bytes=max_bytes,
-        execution_id=execution_id,
-    )
-    if validate_inputs and flow.inputs:
-        return await run_storage(storage, create)
-    return create()
-
-
-def _created_execution(
-    flow: Flow,
-    revision: int,
-    storage: Storage,
-    inputs: Mapping[str, Any] | None,
-    labels: Sequence[Label],
-    *,
-    validate_inputs: bool,
-    schedule_date: datetime | None,
-    trigger: Mapping[str, Any] | None,
-    max_bytes: int,
-    execution_id: str | None = None,
-) -> Execution:
     execution = Execution.create(
         flow.namespace,
         flow.id,
@@ -90,7 +58,9 @@ def _created_execution(
     )
     resolved = dict(inputs or {})
     if validate_inputs:
-        resolved = resolve_inputs(
+        resolved = await run_storage(
+            storage,
+            resolve_inputs,
             flow.inputs or [],
             resolved,
             render_typed=lambda template, variables: render_typed(template, variables),
