@@ -34,7 +34,7 @@ from lanner.queue.notices import Notices
 from lanner.states import State
 from lanner.store import postgres_logs
 from lanner.store.postgres import PostgresStore
-from lanner.store.postgres_schema import Db, JsonRows, redact, transaction
+from lanner.store.postgres_schema import Db, JsonRows, redact, statement, transaction
 
 __all__ = ["PostgresQueue"]
 
@@ -178,6 +178,10 @@ class PostgresQueue(Queue):
     def _transaction(self, what: str) -> contextlib.AbstractAsyncContextManager[Db]:
         return transaction(self._pool, what)
 
+    def _statement(self, what: str) -> contextlib.AbstractAsyncContextManager[Db]:
+        """For one statement: a round trip, where a transaction adds BEGIN and COMMIT."""
+        return statement(self._pool, what)
+
     @property
     def claim_capacity(self) -> int | None:
         return self._pool.max_size - 1
@@ -191,7 +195,7 @@ class PostgresQueue(Queue):
             await _insert_events(db, events)
 
     async def due_executions(self, limit: int) -> list[str]:
-        async with self._transaction("read the queue") as db:
+        async with self._statement("read the queue") as db:
             rows = await (await db.execute(_DUE, (limit,))).fetchall()
         return [execution_id for (execution_id,) in rows]
 
@@ -208,7 +212,7 @@ class PostgresQueue(Queue):
             await db.execute("DELETE FROM executor_events WHERE id = ANY(%s)", (ids,))
 
     async def next_due(self) -> float | None:
-        async with self._transaction("read the queue") as db:
+        async with self._statement("read the queue") as db:
             (seconds,) = await _one(db, _NEXT_DUE, ())
         return None if seconds is None else float(seconds)
 
@@ -218,7 +222,7 @@ class PostgresQueue(Queue):
     async def waiting(self, execution_ids: Sequence[str]) -> set[str]:
         if not execution_ids:
             return set()
-        async with self._transaction("read the queue") as db:
+        async with self._statement("read the queue") as db:
             rows = await (await db.execute(_WAITING, (list(execution_ids),))).fetchall()
         return {execution_id for (execution_id,) in rows}
 
@@ -257,7 +261,7 @@ class PostgresQueue(Queue):
     # -- workers ----------------------------------------------------------------------------
 
     async def take(self, worker_id: str, limit: int) -> list[JobTicket]:
-        async with self._transaction("take jobs") as db:
+        async with self._statement("take jobs") as db:
             rows = await (await db.execute(_TAKE, (worker_id, self.lease, limit))).fetchall()
         return [_ticket_of(row) for row in rows]
 
@@ -265,7 +269,7 @@ class PostgresQueue(Queue):
         await self._notices.wait(_JOBS, timeout)
 
     async def heartbeat(self, worker_id: str) -> None:
-        async with self._transaction("extend job leases") as db:
+        async with self._statement("extend job leases") as db:
             await db.execute(_HEARTBEAT, (self.lease, worker_id))
 
     async def finish(self, worker_id: str, ticket: JobTicket, result: WorkerResult) -> bool:
@@ -329,12 +333,12 @@ class PostgresQueue(Queue):
 
     async def changed(self, executions: Sequence[tuple[str, State]]) -> None:
         if executions:
-            async with self._transaction("send a notice") as db:
+            async with self._statement("send a notice") as db:
                 await _Writes(db).changed(executions)
 
     async def logged(self, execution_ids: Sequence[str]) -> None:
         if execution_ids:
-            async with self._transaction("send a notice") as db:
+            async with self._statement("send a notice") as db:
                 await _Writes(db).logged(execution_ids)
 
     async def close(self) -> None:

@@ -20,7 +20,7 @@ from lanner.clock import format_instant, utcnow
 from lanner.exceptions import StoreError
 from lanner.store.schema import check_known, migrations
 
-__all__ = ["Db", "JsonRows", "migrate", "redact", "transaction"]
+__all__ = ["Db", "JsonRows", "migrate", "redact", "statement", "transaction"]
 
 Db = psycopg.AsyncConnection[Any]
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
@@ -59,6 +59,25 @@ async def transaction(
             if snapshot:
                 await db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             yield db
+    except psycopg.Error as exc:
+        raise StoreError(f"Unable to {what}: {exc}") from exc
+
+
+@asynccontextmanager
+async def statement(pool: AsyncConnectionPool, what: str) -> AsyncIterator[Db]:
+    """Run one statement in the block, on its own (autocommit); StoreError as `transaction`.
+
+    A transaction's BEGIN and COMMIT are round trips of their own: for a single statement,
+    which PostgreSQL runs atomically anyway, autocommit sends one instead of three.
+    """
+    try:
+        async with pool.connection() as db:
+            await db.set_autocommit(True)  # no round trip: psycopg only notes it
+            try:
+                yield db
+            finally:
+                if not db.closed:  # a broken connection is thrown away by the pool
+                    await db.set_autocommit(False)
     except psycopg.Error as exc:
         raise StoreError(f"Unable to {what}: {exc}") from exc
 
