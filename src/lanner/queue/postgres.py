@@ -106,6 +106,30 @@ _REPORTED = (
     " WHERE execution_id = ANY(%s) AND kind IN ('result', 'lost')"
 )
 _NOTIFY = "SELECT pg_notify(%s, value) FROM unnest(%s::text[]) AS value"
+_REPORT_ROWS = JsonRows("executor_events", ("execution_id", "payload", "task_run_id", "attempt"))
+"""The results of a report (`encode` only: the columns are those `_REPORT` reads)."""
+_NOTIFY_EACH = (
+    "SELECT pg_notify(channel, value) FROM unnest(%s::text[], %s::text[]) AS n(channel, value)"
+)
+# A worker's report in one statement: release the jobs it still holds and queue the results of
+# those only, in the order given; the released jobs come back.
+_REPORT = """
+WITH released AS (
+    DELETE FROM worker_jobs WHERE worker_id = %s AND (task_run_id, attempt) IN
+        (SELECT * FROM unnest(%s::text[], %s::int[]))
+    RETURNING task_run_id, attempt
+), queued AS (
+    INSERT INTO executor_events (execution_id, kind, payload, available_at)
+    SELECT r.execution_id, 'result', r.payload, now()
+    FROM ROWS FROM (
+        json_to_recordset(%s::json)
+            AS (execution_id text, payload text, task_run_id text, attempt integer)
+    ) WITH ORDINALITY AS r(execution_id, payload, task_run_id, attempt, n)
+    WHERE (r.task_run_id, r.attempt) IN (SELECT task_run_id, attempt FROM released)
+    ORDER BY r.n
+)
+SELECT task_run_id, attempt FROM released
+"""
 
 
 class _Writes:
@@ -288,16 +312,12 @@ class PostgresQueue(Queue):
             await self.logged(noticed)
             return []
         async with self._transaction("report jobs' results") as db:
-            await _Writes(db).logged(noticed)
-            held = await _release(db, worker_id, [ticket for ticket, _ in results])
-            await _insert_events(
-                db,
-                [
-                    ExecutorEvent(EventKind.RESULT, ticket.execution_id, result=result)
-                    for (ticket, result), kept in zip(results, held, strict=True)
-                    if kept
-                ],
-            )
+            held = await _report(db, worker_id, results)
+            # One statement for every notice: the results queued, the executions logged.
+            channels = [_EVENTS] * any(held) + [_LOGS] * len(noticed)
+            values = [""] * any(held) + noticed
+            if channels:
+                await db.execute(_NOTIFY_EACH, (channels, values))
             # Last: the lines' lock (see postgres_logs) is held from here to the commit only.
             await postgres_logs.append(db, logs)
         return held
@@ -372,11 +392,38 @@ async def _insert_events(db: Db, events: Sequence[ExecutorEvent]) -> None:
     await db.execute(_NOTIFY, (_EVENTS, [""]))
 
 
+async def _report(
+    db: Db, worker_id: str, results: Sequence[tuple[JobTicket, WorkerResult]]
+) -> list[bool]:
+    """Release the jobs of `results` and queue the results of those the worker still held (in
+    one statement); say, for each, whether it held it."""
+    if not results:
+        return []
+    tickets = [ticket for ticket, _ in results]
+    runs = [ticket.task_run_id for ticket in tickets]
+    attempts = [ticket.attempt for ticket in tickets]
+    rows = []
+    seen: set[tuple[str, int]] = set()
+    for ticket, result in results:
+        key = (ticket.task_run_id, ticket.attempt)
+        if key not in seen:  # a job reported twice in one batch has its first result queued
+            seen.add(key)
+            event = ExecutorEvent(EventKind.RESULT, ticket.execution_id, result=result)
+            rows.append((ticket.execution_id, encode_event(event), *key))
+    cursor = await db.execute(_REPORT, (worker_id, runs, attempts, _REPORT_ROWS.encode(rows)))
+    return _held(tickets, await cursor.fetchall())
+
+
 async def _release(db: Db, worker_id: str, tickets: Sequence[JobTicket]) -> list[bool]:
     """Release jobs a worker holds, in one statement; say, for each, whether it held it."""
     runs = [ticket.task_run_id for ticket in tickets]
     attempts = [ticket.attempt for ticket in tickets]
     released = await (await db.execute(_RELEASE, (worker_id, runs, attempts))).fetchall()
+    return _held(tickets, released)
+
+
+def _held(tickets: Sequence[JobTicket], released: Sequence[tuple[Any, ...]]) -> list[bool]:
+    """Say, for each ticket, whether its job was among the `(task_run_id, attempt)` released."""
     held = {(run, attempt) for run, attempt in released}
     flags = []
     for ticket in tickets:

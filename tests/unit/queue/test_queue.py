@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -133,6 +134,20 @@ async def test_results_reported_together_are_events_of_the_jobs_still_held(
         reported = [event.result for event in claim.events]
     assert reported == [result for _, result in results[:2]]
     assert await queue.finish_all("w1", []) == []
+
+
+async def test_a_job_reported_twice_in_one_batch_has_its_first_result_queued(
+    queue: Queue,
+) -> None:
+    await queue.enqueue([_ticket("run1")])
+    [ticket] = await queue.take("w1", 1)
+    first, again = _result("run1"), replace(_result("run1"), outputs={"n": 2})
+
+    assert await queue.finish_all("w1", [(ticket, first), (ticket, again)]) == [True, False]
+
+    async with queue.claim("ex1") as claim:
+        assert claim is not None
+        assert [event.result for event in claim.events] == [first]
 
 
 async def test_a_job_whose_worker_stops_heart_beating_is_lost(queue: Queue) -> None:
