@@ -113,12 +113,8 @@ _NOTIFY_EACH = (
 )
 # A worker's report in one statement: release the jobs it still holds and queue the results of
 # those only, in the order given; the released jobs come back.
-_REPORT = """
-WITH released AS (
-    DELETE FROM worker_jobs WHERE worker_id = %s AND (task_run_id, attempt) IN
-        (SELECT * FROM unnest(%s::text[], %s::int[]))
-    RETURNING task_run_id, attempt
-), queued AS (
+_REPORT = f"""
+WITH released AS ({_RELEASE}), queued AS (
     INSERT INTO executor_events (execution_id, kind, payload, available_at)
     SELECT r.execution_id, 'result', r.payload, now()
     FROM ROWS FROM (
@@ -269,11 +265,9 @@ class PostgresQueue(Queue):
     async def missing(self, tickets: Sequence[JobTicket]) -> list[JobTicket]:
         if not tickets:
             return []
-        runs = [ticket.task_run_id for ticket in tickets]
-        attempts = [ticket.attempt for ticket in tickets]
         executions = sorted({ticket.execution_id for ticket in tickets})
         async with self._transaction("read the queue") as db:
-            found = set(await (await db.execute(_QUEUED, (runs, attempts))).fetchall())
+            found = set(await (await db.execute(_QUEUED, _job_keys(tickets))).fetchall())
             pending = await (await db.execute(_REPORTED, (executions,))).fetchall()
         reported = {decode_event(*row).reported_task_run for row in pending}
         return [
@@ -400,26 +394,33 @@ async def _report(
     if not results:
         return []
     tickets = [ticket for ticket, _ in results]
-    runs = [ticket.task_run_id for ticket in tickets]
-    attempts = [ticket.attempt for ticket in tickets]
-    rows = []
-    seen: set[tuple[str, int]] = set()
+    # A job reported twice in one batch has its first result queued.
+    first: dict[tuple[str, int], tuple[JobTicket, WorkerResult]] = {}
     for ticket, result in results:
-        key = (ticket.task_run_id, ticket.attempt)
-        if key not in seen:  # a job reported twice in one batch has its first result queued
-            seen.add(key)
-            event = ExecutorEvent(EventKind.RESULT, ticket.execution_id, result=result)
-            rows.append((ticket.execution_id, encode_event(event), *key))
-    cursor = await db.execute(_REPORT, (worker_id, runs, attempts, _REPORT_ROWS.encode(rows)))
-    return _held(tickets, await cursor.fetchall())
+        first.setdefault((ticket.task_run_id, ticket.attempt), (ticket, result))
+    rows = [
+        (
+            ticket.execution_id,
+            encode_event(ExecutorEvent(EventKind.RESULT, ticket.execution_id, result=result)),
+            *key,
+        )
+        for key, (ticket, result) in first.items()
+    ]
+    released = await db.execute(
+        _REPORT, (worker_id, *_job_keys(tickets), _REPORT_ROWS.encode(rows))
+    )
+    return _held(tickets, await released.fetchall())
 
 
 async def _release(db: Db, worker_id: str, tickets: Sequence[JobTicket]) -> list[bool]:
     """Release jobs a worker holds, in one statement; say, for each, whether it held it."""
-    runs = [ticket.task_run_id for ticket in tickets]
-    attempts = [ticket.attempt for ticket in tickets]
-    released = await (await db.execute(_RELEASE, (worker_id, runs, attempts))).fetchall()
-    return _held(tickets, released)
+    released = await db.execute(_RELEASE, (worker_id, *_job_keys(tickets)))
+    return _held(tickets, await released.fetchall())
+
+
+def _job_keys(tickets: Sequence[JobTicket]) -> tuple[list[str], list[int]]:
+    """The task run ids and the attempts of jobs: the arrays `_RELEASE` and `_QUEUED` unnest."""
+    return [ticket.task_run_id for ticket in tickets], [ticket.attempt for ticket in tickets]
 
 
 def _held(tickets: Sequence[JobTicket], released: Sequence[tuple[Any, ...]]) -> list[bool]:

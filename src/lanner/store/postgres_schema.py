@@ -70,16 +70,14 @@ async def statement(pool: AsyncConnectionPool, what: str) -> AsyncIterator[Db]:
     A transaction's BEGIN and COMMIT are round trips of their own: for a single statement,
     which PostgreSQL runs atomically anyway, autocommit sends one instead of three.
     """
-    try:
-        async with pool.connection() as db:
-            await db.set_autocommit(True)  # no round trip: psycopg only notes it
-            try:
-                yield db
-            finally:
-                if not db.closed:  # a broken connection is thrown away by the pool
-                    await db.set_autocommit(False)
-    except psycopg.Error as exc:
-        raise StoreError(f"Unable to {what}: {exc}") from exc
+    # `transaction`'s commit at the end has nothing to do in autocommit: no round trip.
+    async with transaction(pool, what) as db:
+        await db.set_autocommit(True)  # no round trip either: psycopg only notes it
+        try:
+            yield db
+        finally:
+            if not db.closed:  # a broken connection is thrown away by the pool
+                await db.set_autocommit(False)
 
 
 async def migrate(url: str) -> None:
