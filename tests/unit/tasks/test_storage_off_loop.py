@@ -11,7 +11,6 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -35,7 +34,7 @@ from lanner.store import open_store
 from lanner.tasks.base import RunnableTask
 from lanner.tasks.http_exchange import har_uri
 from lanner.worker import Worker
-from tests.httpservers import REQUEST, MockApp, Server, serve
+from tests.httpservers import REQUEST, Server
 from tests.integration.children.test_foreach_item import ECHO, LINES, parent
 
 pytestmark = pytest.mark.timeout(60)
@@ -100,19 +99,6 @@ def slow_storage(latency: float = LATENCY) -> tuple[FsspecStorage, SlowMemoryFil
     return FsspecStorage(fs, "/lanner", "memory://lanner"), fs
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    running = serve(MockApp())
-    yield running
-    running.close()
-
-
-@pytest.fixture
-async def pool() -> AsyncIterator[ClientPool]:
-    async with ClientPool() as clients:
-        yield clients
-
-
 def _discard(entry: LogEntry) -> None:
     pass
 
@@ -147,12 +133,12 @@ async def run_requests(
 
 
 async def test_har_files_of_concurrent_requests_are_written_off_the_event_loop(
-    tmp_path: Path, pool: ClientPool, server: Server
+    tmp_path: Path, pool: ClientPool, mock_server: Server
 ) -> None:
     storage, fs = slow_storage()
-    await run_requests(storage, pool, tmp_path, server.url, 1)  # opens the pool's client
+    await run_requests(storage, pool, tmp_path, mock_server.url, 1)  # opens the pool's client
     fs.threads.clear()
-    outputs, elapsed = await run_requests(storage, pool, tmp_path, server.url, CONCURRENT)
+    outputs, elapsed = await run_requests(storage, pool, tmp_path, mock_server.url, CONCURRENT)
     # Inline, the HAR writes would follow one another: CONCURRENT x LATENCY at least.
     assert elapsed < CONCURRENT * LATENCY / 2, f"{CONCURRENT} task runs took {elapsed:.2f} s"
     assert threading.get_ident() not in fs.threads
@@ -162,10 +148,10 @@ async def test_har_files_of_concurrent_requests_are_written_off_the_event_loop(
 
 
 async def test_a_local_storage_is_called_on_the_event_loop(
-    tmp_path: Path, pool: ClientPool, server: Server
+    tmp_path: Path, pool: ClientPool, mock_server: Server
 ) -> None:
     storage = ThreadNotingStorage(tmp_path / "storage")
-    outputs, _ = await run_requests(storage, pool, tmp_path, server.url, 2)
+    outputs, _ = await run_requests(storage, pool, tmp_path, mock_server.url, 2)
     # A thread hop would cost more than the write: the HAR files are written inline.
     assert storage.threads == [threading.get_ident()] * 2
     assert all(storage.exists(output["har"]) for output in outputs)
@@ -173,7 +159,7 @@ async def test_a_local_storage_is_called_on_the_event_loop(
 
 @pytest.mark.parametrize("remote", [False, True], ids=["local", "remote"])
 async def test_the_har_file_is_written_when_the_task_times_out(
-    tmp_path: Path, pool: ClientPool, server: Server, remote: bool
+    tmp_path: Path, pool: ClientPool, mock_server: Server, remote: bool
 ) -> None:
     # The timeout cancels the exchange: the HAR file is written while the task is cancelled.
     storage = slow_storage()[0] if remote else LocalStorage(tmp_path / "storage")
@@ -185,7 +171,7 @@ async def test_the_har_file_is_written_when_the_task_times_out(
                 {
                     "id": "get",
                     "type": REQUEST,
-                    "uri": f"{server.url}/slow?seconds=5",
+                    "uri": f"{mock_server.url}/slow?seconds=5",
                     "timeout": "PT0.3S",
                 }
             ],
@@ -200,7 +186,7 @@ async def test_the_har_file_is_written_when_the_task_times_out(
     result = await worker.run(WorkerJob(execution, run, task))
     assert result.state is State.FAILED
     har = json.loads(storage.read(har_uri(execution, run)))
-    assert har["log"]["entries"][0]["request"]["url"] == f"{server.url}/slow?seconds=5"
+    assert har["log"]["entries"][0]["request"]["url"] == f"{mock_server.url}/slow?seconds=5"
 
 
 async def test_run_storage_runs_a_quick_storage_inline(tmp_path: Path) -> None:
@@ -230,7 +216,7 @@ async def test_run_storage_carries_a_started_call_to_its_end_when_cancelled() ->
 
 
 async def test_a_download_to_a_remote_storage_writes_off_the_event_loop(
-    tmp_path: Path, pool: ClientPool, server: Server
+    tmp_path: Path, pool: ClientPool, mock_server: Server
 ) -> None:
     storage, fs = slow_storage()
     flow = Flow.model_validate(
@@ -241,7 +227,7 @@ async def test_a_download_to_a_remote_storage_writes_off_the_event_loop(
                 {
                     "id": "get",
                     "type": "io.kestra.plugin.core.http.Download",
-                    "uri": f"{server.url}/sample.csv",
+                    "uri": f"{mock_server.url}/sample.csv",
                 }
             ],
         }
