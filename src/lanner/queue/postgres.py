@@ -108,13 +108,12 @@ _REPORTED = (
 _NOTIFY = "SELECT pg_notify(%s, value) FROM unnest(%s::text[]) AS value"
 _REPORT_ROWS = JsonRows("executor_events", ("execution_id", "payload", "task_run_id", "attempt"))
 """The results of a report (`encode` only: the columns are those `_REPORT` reads)."""
-_NOTIFY_EACH = (
-    "SELECT pg_notify(channel, value) FROM unnest(%s::text[], %s::text[]) AS n(channel, value)"
-)
-# A worker's report in one statement: release the jobs it still holds and queue the results of
-# those only, in the order given; the released jobs come back.
+# A worker's report in one statement, run on its own (no BEGIN or COMMIT to send): release the
+# jobs it still holds, queue the results of those only in the order given, store its log lines
+# (numbered once their executions' log locks are held, see postgres_logs), and send the notices
+# (the "results queued" one only if a result was). One row comes back: the released jobs.
 _REPORT = f"""
-WITH released AS ({_RELEASE}), queued AS (
+WITH log_locks AS ({postgres_logs.LOCKS}), released AS ({_RELEASE}), queued AS (
     INSERT INTO executor_events (execution_id, kind, payload, available_at)
     SELECT r.execution_id, 'result', r.payload, now()
     FROM ROWS FROM (
@@ -123,8 +122,12 @@ WITH released AS ({_RELEASE}), queued AS (
     ) WITH ORDINALITY AS r(execution_id, payload, task_run_id, attempt, n)
     WHERE (r.task_run_id, r.attempt) IN (SELECT task_run_id, attempt FROM released)
     ORDER BY r.n
+), lines AS ({postgres_logs.insert_once_locked("log_locks")}), notices AS (
+    SELECT pg_notify(n.channel, n.value)
+    FROM unnest(%s::text[], %s::text[]) AS n(channel, value)
+    WHERE n.channel <> '{_EVENTS}' OR EXISTS (SELECT FROM released)
 )
-SELECT task_run_id, attempt FROM released
+SELECT (SELECT count(*) FROM notices), array_agg(task_run_id), array_agg(attempt) FROM released
 """
 
 
@@ -305,16 +308,27 @@ class PostgresQueue(Queue):
         if not results and not logs:
             await self.logged(noticed)
             return []
-        async with self._transaction("report jobs' results") as db:
-            held = await _report(db, worker_id, results)
-            # One statement for every notice: the results queued, the executions logged.
-            channels = [_EVENTS] * any(held) + [_LOGS] * len(noticed)
-            values = [""] * any(held) + noticed
-            if channels:
-                await db.execute(_NOTIFY_EACH, (channels, values))
-            # Last: the lines' lock (see postgres_logs) is held from here to the commit only.
-            await postgres_logs.append(db, logs)
-        return held
+        tickets = [ticket for ticket, _ in results]
+        logged_executions, lines = postgres_logs.parameters(logs)
+        channels = [_EVENTS] * bool(results) + [_LOGS] * len(noticed)
+        values = [""] * bool(results) + noticed
+        async with self._statement("report jobs' results") as db:
+            reported = await db.execute(
+                _REPORT,
+                (
+                    logged_executions,
+                    worker_id,
+                    *_job_keys(tickets),
+                    _REPORT_ROWS.encode(_result_rows(results)),
+                    lines,
+                    channels,
+                    values,
+                ),
+            )
+            row = await reported.fetchone()
+        assert row is not None  # an aggregate without GROUP BY gives one row
+        _, runs, attempts = row
+        return _held(tickets, list(zip(runs or [], attempts or [], strict=True)))
 
     def shares_database(self, store: object) -> bool:
         return isinstance(store, PostgresStore) and store.url == self.url
@@ -386,19 +400,13 @@ async def _insert_events(db: Db, events: Sequence[ExecutorEvent]) -> None:
     await db.execute(_NOTIFY, (_EVENTS, [""]))
 
 
-async def _report(
-    db: Db, worker_id: str, results: Sequence[tuple[JobTicket, WorkerResult]]
-) -> list[bool]:
-    """Release the jobs of `results` and queue the results of those the worker still held (in
-    one statement); say, for each, whether it held it."""
-    if not results:
-        return []
-    tickets = [ticket for ticket, _ in results]
-    # A job reported twice in one batch has its first result queued.
+def _result_rows(results: Sequence[tuple[JobTicket, WorkerResult]]) -> list[tuple[Any, ...]]:
+    """The rows of `_REPORT_ROWS` for reported results; a job reported twice in one batch has
+    its first result queued."""
     first: dict[tuple[str, int], tuple[JobTicket, WorkerResult]] = {}
     for ticket, result in results:
         first.setdefault((ticket.task_run_id, ticket.attempt), (ticket, result))
-    rows = [
+    return [
         (
             ticket.execution_id,
             encode_event(ExecutorEvent(EventKind.RESULT, ticket.execution_id, result=result)),
@@ -406,10 +414,6 @@ async def _report(
         )
         for key, (ticket, result) in first.items()
     ]
-    released = await db.execute(
-        _REPORT, (worker_id, *_job_keys(tickets), _REPORT_ROWS.encode(rows))
-    )
-    return _held(tickets, await released.fetchall())
 
 
 async def _release(db: Db, worker_id: str, tickets: Sequence[JobTicket]) -> list[bool]:

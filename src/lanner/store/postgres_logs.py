@@ -12,13 +12,13 @@ from lanner.executions import LogEntry
 from lanner.store.postgres_schema import Db, JsonRows
 from lanner.store.sql import log_row
 
-__all__ = ["append"]
+__all__ = ["LOCKS", "append", "insert_once_locked", "parameters"]
 
 # Appenders of one execution's lines take turns on this lock, held until they commit, so `seq`
 # grows in commit order within an execution: a reader that saw a line never finds an older
 # one later (two workers could otherwise take seq 5 and 6 and commit 6 first). Seed 2 keeps
 # it apart from the queue's claim of the same execution, which the executor holds meanwhile.
-_LOCKS = (
+LOCKS = (
     "SELECT pg_advisory_xact_lock(hashtextextended(id, 2))"
     " FROM unnest(%s::text[]) WITH ORDINALITY AS ids(id, n) ORDER BY n"
 )
@@ -36,17 +36,34 @@ _ROWS = JsonRows(
         "value",
     ),
 )
+"""Take the log locks of the executions in an array parameter, in its order (`parameters`)."""
 _INSERT = f"INSERT INTO logs ({', '.join(_ROWS.names)}) {_ROWS.select()}"
+
+
+def insert_once_locked(locks: str) -> str:
+    """Return an INSERT of the lines for a statement whose CTE `locks` is `LOCKS`.
+
+    Its one parameter is the rows of `parameters`. The lines get their `seq` only once every
+    lock is held: the count of `locks` is a subquery PostgreSQL evaluates, once, before the
+    first row.
+    """
+    guarded = _ROWS.select(where=f"(SELECT count(*) FROM {locks}) >= 0")
+    return f"INSERT INTO logs ({', '.join(_ROWS.names)}) {guarded}"
+
+
+def parameters(entries: Sequence[LogEntry]) -> tuple[list[str], str]:
+    """Return the executions of `entries` (the parameter of `LOCKS`) and their rows."""
+    # In one order everywhere, so that appenders of several executions cannot deadlock.
+    executions = sorted({entry.execution_id for entry in entries})
+    return executions, _ROWS.encode([log_row(entry) for entry in entries])
 
 
 async def append(db: Db, entries: Sequence[LogEntry]) -> None:
     """Insert log lines, holding their executions' log locks until the transaction ends."""
     if not entries:
         return
-    rows = [log_row(entry) for entry in entries]
-    # In one order everywhere, so that appenders of several executions cannot deadlock.
-    executions = sorted({entry.execution_id for entry in entries})
+    executions, rows = parameters(entries)
     # Pipelined: taking the locks costs no round trip of its own.
     async with db.pipeline():
-        await db.execute(_LOCKS, (executions,))
-        await db.execute(_INSERT, (_ROWS.encode(rows),))
+        await db.execute(LOCKS, (executions,))
+        await db.execute(_INSERT, (rows,))

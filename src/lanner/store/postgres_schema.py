@@ -117,12 +117,14 @@ class JsonRows:
     table: str
     names: tuple[str, ...]
 
-    def select(self, expressions: str | None = None) -> str:
-        """Return a SELECT of the rows (`expressions` over the columns), in their order."""
+    def select(self, expressions: str | None = None, where: str | None = None) -> str:
+        """Return a SELECT of the rows (`expressions` over the columns, those `where` keeps),
+        in their order."""
         chosen = expressions or ", ".join(self.names)
+        kept = f" WHERE {where}" if where else ""
         return (
             f"SELECT {chosen} FROM json_populate_recordset(NULL::{self.table}, %s::json)"
-            " WITH ORDINALITY AS r ORDER BY r.ordinality"
+            f" WITH ORDINALITY AS r{kept} ORDER BY r.ordinality"
         )
 
     def encode(self, rows: Sequence[Sequence[Any]]) -> str:

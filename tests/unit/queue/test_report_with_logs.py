@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
+import psycopg
 import pytest
 
 from lanner.clock import utcnow
@@ -82,6 +83,43 @@ async def test_log_lines_without_results_are_stored(
     store, queue = opened
     assert await queue.finish_all("w1", [], logs=[_line("ex3", "alone")]) == []
     assert [entry.message for entry in await store.get_logs("ex3")] == ["alone"]
+
+
+async def test_a_report_numbers_its_lines_only_once_it_holds_their_executions_log_lock(
+    opened: tuple[PostgresStore, PostgresQueue], postgres_url: str
+) -> None:
+    store, queue = opened
+    await queue.enqueue([JobTicket("ex1", "run1", 3, 1, None)])
+    [ticket] = await queue.take("w1", 1)
+    async with await psycopg.AsyncConnection.connect(postgres_url) as appender:
+        # Another appender of ex1's lines, not yet committed.
+        await appender.execute("SELECT pg_advisory_xact_lock(hashtextextended('ex1', 2))")
+        report = asyncio.create_task(
+            queue.finish_all("w1", [(ticket, _result("run1"))], logs=[_line("ex1", "after")])
+        )
+        await asyncio.sleep(0.3)
+        assert not report.done()
+        assert await store.get_logs("ex1") == []
+        await appender.commit()
+        assert await asyncio.wait_for(report, 5) == [True]
+    assert [entry.message for entry in await store.get_logs("ex1")] == ["after"]
+
+
+async def test_a_report_tells_executors_only_when_it_queued_a_result(
+    opened: tuple[PostgresStore, PostgresQueue], postgres_url: str
+) -> None:
+    _, queue = opened
+    await queue.enqueue([JobTicket("ex1", "run1", 3, 1, None)])
+    [ticket] = await queue.take("w1", 1)
+    async with await psycopg.AsyncConnection.connect(postgres_url, autocommit=True) as listener:
+        await listener.execute("LISTEN lanner_events")
+        # Reported by a worker that no longer holds the job: only the line is kept.
+        stale = await queue.finish_all("w2", [(ticket, _result("run1"))], logs=[_line("ex1", "a")])
+        assert stale == [False]
+        assert [n async for n in listener.notifies(timeout=0.3)] == []
+        assert await queue.finish_all("w1", [(ticket, _result("run1"))]) == [True]
+        [notice] = [n async for n in listener.notifies(timeout=5, stop_after=1)]
+        assert notice.channel == "lanner_events"
 
 
 async def test_a_queue_shares_the_database_of_a_store_on_the_same_url(
