@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import uvicorn
 
 from lanner.api import create_app
+from lanner.api.warmup import warm_routes
 from lanner.exceptions import LannerError
 from lanner.services import Services
 from lanner.settings import Settings
@@ -76,8 +77,10 @@ def serve(
     `start` opens the process's services: `Services.webserver` serves the API alone.
     """
     check_exposure(settings, host)
+    app = create_app(settings, start=start)
+    warm_routes(app)
     config = uvicorn.Config(
-        create_app(settings, start=start),
+        app,
         host=host,
         port=port,
         log_level="warning",
