@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -78,6 +79,7 @@ def run_case(
     executions: int,
     concurrency: int,
     task_runs: int,
+    runs: Path,
 ) -> float:
     """Start a deployment, submit `executions` of a flow, return seconds until all ended.
 
@@ -85,7 +87,11 @@ def run_case(
     test server included): at 100% the case measures the CPU, not the waiting; and the CPU
     each kind of process spent per task run (`task_runs` in all).
     """
-    with tempfile.TemporaryDirectory() as home, cluster(Path(home), lease=30.0) as c:
+    # `runs` is removed at the end of the benchmark, not each run's folder at the end of the
+    # run: removing thousands of files makes the next run's file creations slower on some file
+    # systems (ext4 without a journal looks past recently removed inodes).
+    home = Path(tempfile.mkdtemp(dir=runs))
+    with cluster(home, lease=30.0) as c:
         c.start("webserver", "webserver")
         c.wait_for_api()
         c.start("executor", "executor")
@@ -216,12 +222,26 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each worker count")
     args = parser.parse_args()
     counts = [int(n) for n in args.workers.split(",")]
+    runs = Path(tempfile.mkdtemp(prefix="lanner-bench-scale-"))
+    try:
+        _run_cases(args, counts, runs)
+    finally:
+        shutil.rmtree(runs, ignore_errors=True)
+
+
+def _run_cases(args: argparse.Namespace, counts: list[int], runs: Path) -> None:
     cases = set(args.cases.split(","))
     if "benchmark1" in cases:
         report(
             f"benchmark 1 ({args.executions} executions)",
             lambda w: run_case(
-                w, BENCHMARK_1, "bench1", args.executions, args.concurrency, 6 * args.executions
+                w,
+                BENCHMARK_1,
+                "bench1",
+                args.executions,
+                args.concurrency,
+                6 * args.executions,
+                runs,
             ),
             counts,
             args.repeat,
@@ -231,7 +251,9 @@ def main() -> None:
             flow = http_flow(url, args.requests)
             report(
                 f"ForEach of {args.requests} GETs (50 ms)",
-                lambda w: run_case(w, flow, "bench_http", 1, args.concurrency, args.requests + 1),
+                lambda w: run_case(
+                    w, flow, "bench_http", 1, args.concurrency, args.requests + 1, runs
+                ),
                 counts,
                 args.repeat,
                 lambda w: args.requests * 0.05 / (w * args.concurrency),
