@@ -32,6 +32,7 @@ from lanner.store.postgres_schema import (
     JsonRows,
     migrate,
     redact,
+    statement,
     transaction,
 )
 from lanner.store.sql import (
@@ -78,6 +79,17 @@ _UPSERT_TASK_RUNS = (
     f"INSERT INTO task_runs ({', '.join(_TASK_RUN_ROWS.names)}) {_TASK_RUN_ROWS.select()}"
     " ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, value = excluded.value"
 )
+# A step of an execution in one statement, run on its own (no BEGIN or COMMIT to send): its
+# metrics, its row (whose stamp comes back), its changed task runs, and its log lines, numbered
+# once the execution's log lock is held (see postgres_logs).
+_SAVE_STEP = f"""
+WITH log_locks AS ({postgres_logs.LOCKS}),
+measured AS ({postgres_metrics.INSERT}),
+saved AS ({_UPSERT_EXECUTION.strip()}),
+runs AS ({_UPSERT_TASK_RUNS}),
+lines AS ({postgres_logs.insert_once_locked("log_locks")})
+SELECT * FROM saved
+"""
 _TASK_RUNS_OF = (
     "SELECT execution_id, due_at, value FROM task_runs"
     " WHERE execution_id = ANY(%s) ORDER BY seq, row_order"
@@ -230,18 +242,31 @@ class PostgresStore(Store):
     ) -> str | None:
         row = execution_row(execution)
         runs = task_run_rows(execution, task_runs)
-        async with self._transaction(f"save execution '{execution.id}'") as db:
-            if metrics:
+        if task_runs is None:  # the whole execution: its task runs are replaced
+            async with self._transaction(f"save execution '{execution.id}'") as db:
                 await postgres_metrics.append(db, metrics)
-            stamp = await _save_execution(db, execution.id, row, runs, whole=task_runs is None)
-            # Last: the lines' lock is held from here to the commit only.
-            await postgres_logs.append(db, logs)
-        return stamp
+                stamp = await _save_execution(db, execution.id, row, runs, whole=True)
+                # Last: the lines' lock is held from here to the commit only.
+                await postgres_logs.append(db, logs)
+            return stamp
+        logged_executions, lines = postgres_logs.parameters(logs)
+        parameters = (
+            logged_executions,
+            postgres_metrics.encoded_rows(metrics),
+            *row,
+            _TASK_RUN_ROWS.encode(_latest(runs)),
+            lines,
+        )
+        async with statement(self._pool, f"save execution '{execution.id}'") as db:
+            saved = await (await db.execute(_SAVE_STEP, parameters)).fetchone()
+        stamp = saved[0] if saved is not None else None
+        return stamp if isinstance(stamp, str) else None
 
     async def execution_stamp(self, execution_id: str) -> str | None:
         # The row's xmin: the id of the transaction that last wrote it, which every write of
-        # the execution changes (each save rewrites its row).
-        async with self._snapshot(f"read execution '{execution_id}'") as db:
+        # the execution changes (each save rewrites its row). One statement: no transaction
+        # to open and close around it (the executor reads this before every decision).
+        async with statement(self._pool, f"read execution '{execution_id}'") as db:
             found = await db.execute(
                 "SELECT xmin::text FROM executions WHERE id = %s", (execution_id,)
             )
@@ -511,7 +536,10 @@ async def _save_execution(
     if whole:
         await db.execute("DELETE FROM task_runs WHERE execution_id = %s", (execution_id,))
     if runs:
-        # One row per id (the last one wins), as one statement may not update a row twice.
-        latest = list({row[0]: row for row in runs}.values())
-        await db.execute(_UPSERT_TASK_RUNS, (_TASK_RUN_ROWS.encode(latest),))
+        await db.execute(_UPSERT_TASK_RUNS, (_TASK_RUN_ROWS.encode(_latest(runs)),))
     return stamp if isinstance(stamp, str) else None
+
+
+def _latest(runs: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """One row per task run id, the last one given: one statement may not update a row twice."""
+    return list({row[0]: row for row in runs}.values())

@@ -11,8 +11,10 @@ from lanner.store.postgres_schema import Db, JsonRows
 from lanner.store.sql import Where
 
 __all__ = [
+    "INSERT",
     "append",
     "delete_for_execution",
+    "encoded_rows",
     "for_execution",
     "for_flow",
     "names",
@@ -32,25 +34,32 @@ _ROWS = JsonRows(
         "value",
     ),
 )
-_INSERT = f"INSERT INTO metrics ({', '.join(_ROWS.names)}) {_ROWS.select()}"
+INSERT = f"INSERT INTO metrics ({', '.join(_ROWS.names)}) {_ROWS.select()}"
+"""Insert metrics; its one parameter is `encoded_rows` of them."""
+
+
+def encoded_rows(entries: Sequence[MetricEntry]) -> str:
+    """Return the parameter of `INSERT` for `entries`."""
+    return _ROWS.encode(
+        [
+            (
+                entry.namespace,
+                entry.flow_id,
+                entry.execution_id,
+                entry.task_id,
+                entry.task_run_id,
+                entry.name,
+                codec.to_micros(entry.timestamp),
+                codec.encode_metric(entry),
+            )
+            for entry in entries
+        ]
+    )
 
 
 async def append(db: Db, entries: Sequence[MetricEntry]) -> None:
-    rows = [
-        (
-            entry.namespace,
-            entry.flow_id,
-            entry.execution_id,
-            entry.task_id,
-            entry.task_run_id,
-            entry.name,
-            codec.to_micros(entry.timestamp),
-            codec.encode_metric(entry),
-        )
-        for entry in entries
-    ]
-    if rows:
-        await db.execute(_INSERT, (_ROWS.encode(rows),))
+    if entries:
+        await db.execute(INSERT, (encoded_rows(entries),))
 
 
 async def for_execution(
