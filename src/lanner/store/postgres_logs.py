@@ -22,6 +22,7 @@ LOCKS = (
     "SELECT pg_advisory_xact_lock(hashtextextended(id, 2))"
     " FROM unnest(%s::text[]) WITH ORDINALITY AS ids(id, n) ORDER BY n"
 )
+"""Take the log locks of the executions in an array parameter, in its order (`parameters`)."""
 _ROWS = JsonRows(
     "logs",
     (
@@ -36,7 +37,6 @@ _ROWS = JsonRows(
         "value",
     ),
 )
-"""Take the log locks of the executions in an array parameter, in its order (`parameters`)."""
 _INSERT = f"INSERT INTO logs ({', '.join(_ROWS.names)}) {_ROWS.select()}"
 
 
