@@ -37,7 +37,8 @@ _ROWS = JsonRows(
         "value",
     ),
 )
-_INSERT = f"INSERT INTO logs ({', '.join(_ROWS.names)}) {_ROWS.select()}"
+_INTO = f"INSERT INTO logs ({', '.join(_ROWS.names)})"
+_INSERT = f"{_INTO} {_ROWS.select()}"
 
 
 def insert_once_locked(locks: str) -> str:
@@ -47,8 +48,7 @@ def insert_once_locked(locks: str) -> str:
     lock is held: the count of `locks` is a subquery PostgreSQL evaluates, once, before the
     first row.
     """
-    guarded = _ROWS.select(where=f"(SELECT count(*) FROM {locks}) >= 0")
-    return f"INSERT INTO logs ({', '.join(_ROWS.names)}) {guarded}"
+    return f"{_INTO} {_ROWS.select(where=f'(SELECT count(*) FROM {locks}) >= 0')}"
 
 
 def parameters(entries: Sequence[LogEntry]) -> tuple[list[str], str]:

@@ -8,7 +8,7 @@ from datetime import datetime
 from lanner.metrics import MetricEntry
 from lanner.store import codec
 from lanner.store.postgres_schema import Db, JsonRows
-from lanner.store.sql import Where
+from lanner.store.sql import Where, metric_row
 
 __all__ = [
     "INSERT",
@@ -40,21 +40,7 @@ INSERT = f"INSERT INTO metrics ({', '.join(_ROWS.names)}) {_ROWS.select()}"
 
 def encoded_rows(entries: Sequence[MetricEntry]) -> str:
     """Return the parameter of `INSERT` for `entries`."""
-    return _ROWS.encode(
-        [
-            (
-                entry.namespace,
-                entry.flow_id,
-                entry.execution_id,
-                entry.task_id,
-                entry.task_run_id,
-                entry.name,
-                codec.to_micros(entry.timestamp),
-                codec.encode_metric(entry),
-            )
-            for entry in entries
-        ]
-    )
+    return _ROWS.encode([metric_row(entry) for entry in entries])
 
 
 async def append(db: Db, entries: Sequence[MetricEntry]) -> None:

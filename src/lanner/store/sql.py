@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from lanner.executions import Execution, Level, LogEntry, TaskRun
+from lanner.metrics import MetricEntry
 from lanner.states import State
 from lanner.store import codec
 from lanner.store.base import FlowRecord, LogTail
@@ -26,6 +27,7 @@ __all__ = [
     "log_row",
     "log_tail",
     "logs_after_query",
+    "metric_row",
     "task_run_rows",
 ]
 
@@ -182,6 +184,20 @@ def log_row(entry: LogEntry) -> tuple[Any, ...]:
         int(entry.level),
         codec.to_micros(entry.timestamp),
         codec.encode_log(entry),
+    )
+
+
+def metric_row(entry: MetricEntry) -> tuple[Any, ...]:
+    """Return the row of the `metrics` table, in its column order (without `seq`)."""
+    return (
+        entry.namespace,
+        entry.flow_id,
+        entry.execution_id,
+        entry.task_id,
+        entry.task_run_id,
+        entry.name,
+        codec.to_micros(entry.timestamp),
+        codec.encode_metric(entry),
     )
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from lanner.metrics import MetricEntry
 from lanner.store import codec
+from lanner.store.sql import metric_row
 
 __all__ = [
     "append",
@@ -26,20 +27,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 
 
 def append(db: sqlite3.Connection, entries: Sequence[MetricEntry]) -> None:
-    rows = [
-        (
-            entry.namespace,
-            entry.flow_id,
-            entry.execution_id,
-            entry.task_id,
-            entry.task_run_id,
-            entry.name,
-            codec.to_micros(entry.timestamp),
-            codec.encode_metric(entry),
-        )
-        for entry in entries
-    ]
-    db.executemany(_INSERT, rows)
+    db.executemany(_INSERT, [metric_row(entry) for entry in entries])
 
 
 def for_execution(
