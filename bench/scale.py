@@ -33,7 +33,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
-from tests.integration.cluster import Cluster, cluster
+from tests.integration.cluster import Cluster, cluster, count_states
 
 from bench.localserver import local_server
 
@@ -175,8 +175,7 @@ def _wait(c: Cluster, executions: int) -> None:
     looking costs the database little): the wall times are this fine."""
     with psycopg.connect(c.database_url, autocommit=True) as db:
         while True:
-            rows = db.execute("SELECT state, count(*) FROM executions GROUP BY state").fetchall()
-            states: dict[str, int] = dict(rows)
+            states = count_states(db)
             ended = sum(n for s, n in states.items() if s in ("SUCCESS", "FAILED", "KILLED"))
             if ended >= executions:
                 if states.get("SUCCESS", 0) != executions:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -125,8 +126,13 @@ class Cluster:
     def states(self) -> dict[str, int]:
         """Count the executions of each state, straight from the database."""
         with psycopg.connect(self.database_url) as db:
-            rows = db.execute("SELECT state, count(*) FROM executions GROUP BY state").fetchall()
-        return dict(rows)
+            return count_states(db)
+
+
+def count_states(db: psycopg.Connection[Any]) -> dict[str, int]:
+    """Count the executions of each state in the database `db` is connected to."""
+    rows = db.execute("SELECT state, count(*) FROM executions GROUP BY state").fetchall()
+    return dict(rows)
 
 
 @contextmanager
