@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from importlib import metadata
 from types import TracebackType
 
@@ -100,13 +99,12 @@ class ClientPool:
             # as for the client, certificates and proxies come from the flow, not the env.
             return NetworkTransport(ssl_context=tls, limits=limits, proxy=config.proxy)
 
-        return httpx.AsyncClient(
+        return _CookielessClient(
             follow_redirects=config.follow_redirects,
             timeout=timeout,
             # Small pools side by side: see lanner.http_transport. The proxy is theirs too.
             transport=ShardedTransport(shard, self._limits),
             headers={"User-Agent": self._user_agent},
-            cookies=_no_cookies(),
             # Proxies come from the flow's options only, as in Kestra, not from the environment.
             trust_env=False,
             event_hooks={"request": [_check_request]},
@@ -147,6 +145,26 @@ async def _check_request(request: httpx.Request) -> None:
         await check(request.url)
 
 
-def _no_cookies() -> CookieJar:
-    """Return a cookie jar that refuses to store any cookie."""
-    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+class _NoCookies(httpx.Cookies):
+    """Cookies that are never kept: a response's `Set-Cookie` headers are not even parsed
+    (httpx would build urllib request and response adapters for every response)."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+    def set(self, name: str, value: str, domain: str = "", path: str = "/") -> None:
+        return None
+
+
+class _CookielessClient(httpx.AsyncClient):
+    """A client whose cookies stay empty, whatever its responses set."""
+
+    _no_cookies = _NoCookies()
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._no_cookies
+
+    @cookies.setter
+    def cookies(self, cookies: object) -> None:
+        raise TypeError("lanner's shared HTTP clients keep no cookies")

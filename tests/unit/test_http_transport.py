@@ -121,3 +121,53 @@ async def test_a_failed_request_gives_its_slot_back(server: CountingServer) -> N
             assert transport.in_flight == 1
             assert await response.aread() == b"ok"
         assert transport.in_flight == 0
+
+
+@pytest.fixture
+async def other_server() -> AsyncIterator[CountingServer]:
+    counting = CountingServer()
+    listening = await asyncio.start_server(counting.handle, "127.0.0.1", 0)
+    counting.url = f"http://127.0.0.1:{listening.sockets[0].getsockname()[1]}"
+    async with listening:
+        yield counting
+        listening.close()
+
+
+async def test_each_origin_has_its_own_shards(
+    server: CountingServer, other_server: CountingServer
+) -> None:
+    client, transport = _client(httpx.Limits(max_connections=100), shard_size=2)
+    async with client:
+        for _ in range(3):
+            assert (await client.get(server.url)).text == "ok"
+            assert (await client.get(other_server.url)).text == "ok"
+        assert transport.shards == 2
+
+    # One connection each, kept alive: a request to one origin never closed the other's.
+    assert (server.connections, other_server.connections) == (1, 1)
+
+
+async def test_at_the_limit_an_idle_shard_of_another_origin_makes_room(
+    server: CountingServer, other_server: CountingServer
+) -> None:
+    client, transport = _client(httpx.Limits(max_connections=2), shard_size=2)
+    async with client:
+        assert (await client.get(server.url)).text == "ok"
+        assert (await client.get(other_server.url)).text == "ok"
+        assert transport.shards == 1  # the first origin's shard was closed
+        assert (await client.get(server.url)).text == "ok"
+        assert transport.shards == 1
+
+    assert (server.connections, other_server.connections) == (2, 1)
+
+
+async def test_at_the_limit_a_busy_shard_serves_another_origin_too(
+    server: CountingServer, other_server: CountingServer
+) -> None:
+    client, transport = _client(httpx.Limits(max_connections=2), shard_size=2)
+    async with client, client.stream("GET", server.url) as held:
+        # Every connection allowed belongs to a shard with a response open: the request
+        # shares that shard rather than opening connections beyond the limit.
+        assert (await client.get(other_server.url)).text == "ok"
+        assert transport.shards == 1
+        assert await held.aread() == b"ok"
