@@ -94,7 +94,8 @@ class QueueWorker:
         self._reports: list[tuple[JobTicket, WorkerResult]] = []
         self._reports_waiting = asyncio.Event()
         self._report_lock = asyncio.Lock()
-        # One transaction per report rather than two, when the queue can also store log lines.
+        # One transaction per report rather than two, when the queue can also store log lines;
+        # it stores the results' metrics too, which the executor then never handles.
         self._logs_with_results = queue.shares_database(store)
         queue.on_cancel(self._cancel)
 
@@ -272,11 +273,11 @@ class QueueWorker:
                 raise
 
     async def _finish_with_logs(self, reports: list[tuple[JobTicket, WorkerResult]]) -> None:
-        """Report results and store the pending log lines in the same transaction."""
+        """Report results, store their metrics and the pending log lines, in one transaction."""
         async with self._flush_lock:
             entries = self._take_logs()
             try:
-                await self.queue.finish_all(self.id, reports, logs=entries)
+                await self.queue.finish_all(self.id, reports, logs=entries, with_metrics=True)
             except BaseException:
                 self._give_back_logs(entries)
                 raise

@@ -203,19 +203,22 @@ class Queue(Protocol):
         results: Sequence[tuple[JobTicket, WorkerResult]],
         logged: Sequence[str] = (),
         logs: Sequence[LogEntry] = (),
+        with_metrics: bool = False,
     ) -> list[bool]:
         """Report several jobs' results in one transaction, each as `finish` does.
 
         `logged` names executions whose log lines were just stored: the notice (see `logged`)
         goes out with the results. `logs` are log lines to store in that same transaction (and
-        notice), for a queue that `shares_database` with the store only. Return, for each
-        result, whether the worker still held its job.
+        notice); `with_metrics` stores the metrics of the results queued there too, and queues
+        the results without them: both for a queue that `shares_database` with the store only.
+        Return, for each result, whether the worker still held its job.
         """
         ...
 
     def shares_database(self, store: object) -> bool:
         """Say whether this queue writes to the database of `store`: then `finish_all` can
-        store log lines with the results, saving a transaction per report."""
+        store log lines and metrics with the results, saving a transaction per report (and the
+        executor the handling of the metrics)."""
         ...
 
     async def drop(self, worker_id: str, ticket: JobTicket) -> None:

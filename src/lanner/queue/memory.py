@@ -204,9 +204,10 @@ class MemoryQueue(Queue):
         results: Sequence[tuple[JobTicket, WorkerResult]],
         logged: Sequence[str] = (),
         logs: Sequence[LogEntry] = (),
+        with_metrics: bool = False,
     ) -> list[bool]:
-        if logs:
-            raise ValueError("a memory queue keeps no log lines: store them first")
+        if logs or with_metrics:
+            raise ValueError("a memory queue keeps no log lines nor metrics: store them first")
         await self.logged(logged)
         held = []
         events = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 import psycopg
@@ -20,6 +21,7 @@ from psycopg_pool import AsyncConnectionPool
 from lanner.exceptions import StoreError
 from lanner.executions import LogEntry
 from lanner.jobs import WorkerResult
+from lanner.metrics import MetricEntry
 from lanner.queue.base import (
     ChangeListener,
     Claim,
@@ -32,7 +34,7 @@ from lanner.queue.base import (
 from lanner.queue.codec import decode_event, encode_event
 from lanner.queue.notices import Notices
 from lanner.states import State
-from lanner.store import postgres_logs
+from lanner.store import postgres_logs, postgres_metrics
 from lanner.store.postgres import PostgresStore
 from lanner.store.postgres_schema import Db, JsonRows, redact, statement, transaction
 
@@ -56,11 +58,20 @@ _DUE = (
     "SELECT execution_id FROM executor_events WHERE available_at <= now()"
     " GROUP BY execution_id ORDER BY min(id) LIMIT %s"
 )
-_LOCK = "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 1))"
-_EVENTS_OF = (
-    "SELECT id, kind, payload FROM executor_events"
-    " WHERE execution_id = %s AND available_at <= now() ORDER BY id"
+# A claim in one statement: try the execution's lock and, if it is held, take its due events
+# (deleted now; the claim's transaction rolls back if its holder fails, and they come back).
+# The lock comes first: the DELETE's scan waits on its uncorrelated subquery. One row at least
+# comes back, the first column saying whether the lock is held.
+_CLAIM = """
+WITH lock AS (SELECT pg_try_advisory_xact_lock(hashtextextended(%(id)s, 1)) AS held),
+taken AS (
+    DELETE FROM executor_events
+    WHERE execution_id = %(id)s AND available_at <= now() AND (SELECT held FROM lock)
+    RETURNING id, kind, payload
 )
+SELECT (SELECT held FROM lock), taken.kind, taken.payload
+FROM (SELECT) AS one LEFT JOIN taken ON true ORDER BY taken.id
+"""
 _NEXT_DUE = """
 SELECT EXTRACT(EPOCH FROM LEAST(
     (SELECT min(available_at) FROM executor_events),
@@ -109,9 +120,10 @@ _NOTIFY = "SELECT pg_notify(%s, value) FROM unnest(%s::text[]) AS value"
 _REPORT_ROWS = JsonRows("executor_events", ("execution_id", "payload", "task_run_id", "attempt"))
 """The results of a report (`encode` only: the columns are those `_REPORT` reads)."""
 # A worker's report in one statement, run on its own (no BEGIN or COMMIT to send): release the
-# jobs it still holds, queue the results of those only in the order given, store its log lines
-# (numbered once their executions' log locks are held, see postgres_logs), and send the notices
-# (the "results queued" one only if a result was). One row comes back: the released jobs.
+# jobs it still holds, queue the results of those only in the order given, store the metrics
+# they reported (when the worker stores them) and its log lines (numbered once their
+# executions' log locks are held, see postgres_logs), and send the notices (the "results
+# queued" one only if a result was). One row comes back: the released jobs.
 _REPORT = f"""
 WITH log_locks AS ({postgres_logs.LOCKS}), released AS ({_RELEASE}), queued AS (
     INSERT INTO executor_events (execution_id, kind, payload, available_at)
@@ -122,7 +134,8 @@ WITH log_locks AS ({postgres_logs.LOCKS}), released AS ({_RELEASE}), queued AS (
     ) WITH ORDINALITY AS r(execution_id, payload, task_run_id, attempt, n)
     WHERE (r.task_run_id, r.attempt) IN (SELECT task_run_id, attempt FROM released)
     ORDER BY r.n
-), lines AS ({postgres_logs.insert_once_locked("log_locks")}), notices AS (
+), measured AS ({postgres_metrics.insert_of_held("released")}),
+lines AS ({postgres_logs.insert_once_locked("log_locks")}), notices AS (
     SELECT pg_notify(n.channel, n.value)
     FROM unnest(%s::text[], %s::text[]) AS n(channel, value)
     WHERE n.channel <> '{_EVENTS}' OR EXISTS (SELECT FROM released)
@@ -225,14 +238,14 @@ class PostgresQueue(Queue):
     @asynccontextmanager
     async def claim(self, execution_id: str) -> AsyncIterator[Claim | None]:
         async with self._transaction(f"claim execution '{execution_id}'") as db:
-            (held,) = await _one(db, _LOCK, (execution_id,))
-            if not held:
+            rows = await (await db.execute(_CLAIM, {"id": execution_id})).fetchall()
+            if not rows[0][0]:
                 yield None
                 return
-            rows = await (await db.execute(_EVENTS_OF, (execution_id,))).fetchall()
-            yield _Claim(db, [decode_event(kind, execution_id, p) for _, kind, p in rows])
-            ids = [event_id for event_id, _, _ in rows]
-            await db.execute("DELETE FROM executor_events WHERE id = ANY(%s)", (ids,))
+            events = [
+                decode_event(kind, execution_id, p) for _, kind, p in rows if kind is not None
+            ]
+            yield _Claim(db, events)
 
     async def next_due(self) -> float | None:
         async with self._statement("read the queue") as db:
@@ -303,6 +316,7 @@ class PostgresQueue(Queue):
         results: Sequence[tuple[JobTicket, WorkerResult]],
         logged: Sequence[str] = (),
         logs: Sequence[LogEntry] = (),
+        with_metrics: bool = False,
     ) -> list[bool]:
         noticed = sorted({*logged, *(entry.execution_id for entry in logs)})
         if not results and not logs:
@@ -312,20 +326,22 @@ class PostgresQueue(Queue):
         logged_executions, lines = postgres_logs.parameters(logs)
         channels = [_EVENTS] * bool(results) + [_LOGS] * len(noticed)
         values = [""] * bool(results) + noticed
+        reported, measured = _reported(results, with_metrics)
         async with self._statement("report jobs' results") as db:
-            reported = await db.execute(
+            released = await db.execute(
                 _REPORT,
                 (
                     logged_executions,
                     worker_id,
                     *_job_keys(tickets),
-                    _REPORT_ROWS.encode(_result_rows(results)),
+                    _REPORT_ROWS.encode(_result_rows(reported)),
+                    postgres_metrics.attempt_rows(measured),
                     lines,
                     channels,
                     values,
                 ),
             )
-            row = await reported.fetchone()
+            row = await released.fetchone()
         assert row is not None  # an aggregate without GROUP BY gives one row
         _, runs, attempts = row
         return _held(tickets, list(zip(runs or [], attempts or [], strict=True)))
@@ -400,19 +416,35 @@ async def _insert_events(db: Db, events: Sequence[ExecutorEvent]) -> None:
     await db.execute(_NOTIFY, (_EVENTS, [""]))
 
 
-def _result_rows(results: Sequence[tuple[JobTicket, WorkerResult]]) -> list[tuple[Any, ...]]:
-    """The rows of `_REPORT_ROWS` for reported results; a job reported twice in one batch has
-    its first result queued."""
+def _reported(
+    results: Sequence[tuple[JobTicket, WorkerResult]], with_metrics: bool
+) -> tuple[list[tuple[JobTicket, WorkerResult]], list[tuple[int, MetricEntry]]]:
+    """Return the results to queue, a job reported twice in one batch only with its first, and
+    the metrics to store with them (each with the attempt that reported it): when the report
+    stores the metrics, the results are queued without them."""
     first: dict[tuple[str, int], tuple[JobTicket, WorkerResult]] = {}
     for ticket, result in results:
         first.setdefault((ticket.task_run_id, ticket.attempt), (ticket, result))
+    if not with_metrics:
+        return list(first.values()), []
+    measured = [(t.attempt, entry) for t, result in first.values() for entry in result.metrics]
+    bare = [
+        (t, replace(result, metrics=()) if result.metrics else result)
+        for t, result in first.values()
+    ]
+    return bare, measured
+
+
+def _result_rows(results: Sequence[tuple[JobTicket, WorkerResult]]) -> list[tuple[Any, ...]]:
+    """The rows of `_REPORT_ROWS` for results, one per job (see `_reported`)."""
     return [
         (
             ticket.execution_id,
             encode_event(ExecutorEvent(EventKind.RESULT, ticket.execution_id, result=result)),
-            *key,
+            ticket.task_run_id,
+            ticket.attempt,
         )
-        for key, (ticket, result) in first.items()
+        for ticket, result in results
     ]
 
 

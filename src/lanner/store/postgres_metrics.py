@@ -13,10 +13,12 @@ from lanner.store.sql import Where, metric_row
 __all__ = [
     "INSERT",
     "append",
+    "attempt_rows",
     "delete_for_execution",
     "encoded_rows",
     "for_execution",
     "for_flow",
+    "insert_of_held",
     "names",
     "tasks",
 ]
@@ -34,8 +36,34 @@ _ROWS = JsonRows(
         "value",
     ),
 )
-INSERT = f"INSERT INTO metrics ({', '.join(_ROWS.names)}) {_ROWS.select()}"
+_INTO = f"INSERT INTO metrics ({', '.join(_ROWS.names)})"
+INSERT = f"{_INTO} {_ROWS.select()}"
 """Insert metrics; its one parameter is `encoded_rows` of them."""
+_TYPES = "text, text, text, text, text, text, bigint, text, integer"
+_ATTEMPT_ROWS = JsonRows("metrics", (*_ROWS.names, "attempt"))
+
+
+def insert_of_held(held: str) -> str:
+    """Return an INSERT of the metrics of attempts still held, for a statement whose CTE `held`
+    gives (task_run_id, attempt) pairs; its one parameter is `attempt_rows`, whose order it
+    keeps."""
+    columns = ", ".join(_ATTEMPT_ROWS.names)
+    return (
+        f"{_INTO} SELECT {', '.join(f'm.{name}' for name in _ROWS.names)}"
+        f" FROM ROWS FROM (json_to_recordset(%s::json) AS ("
+        + ", ".join(
+            f"{name} {kind}"
+            for name, kind in zip(_ATTEMPT_ROWS.names, _TYPES.split(", "), strict=True)
+        )
+        + f")) WITH ORDINALITY AS m({columns}, n)"
+        f" WHERE (m.task_run_id, m.attempt) IN (SELECT task_run_id, attempt FROM {held})"
+        " ORDER BY m.n"
+    )
+
+
+def attempt_rows(entries: Sequence[tuple[int, MetricEntry]]) -> str:
+    """Return the parameter of `insert_of_held`: each metric with the attempt that reported it."""
+    return _ATTEMPT_ROWS.encode([(*metric_row(entry), attempt) for attempt, entry in entries])
 
 
 def encoded_rows(entries: Sequence[MetricEntry]) -> str:

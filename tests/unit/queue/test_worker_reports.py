@@ -62,10 +62,11 @@ class RecordingQueue(MemoryQueue):
         results: Sequence[tuple[JobTicket, WorkerResult]],
         logged: Sequence[str] = (),
         logs: Sequence[LogEntry] = (),
+        with_metrics: bool = False,
     ) -> list[bool]:
         if results:
             self.reports.append((time.monotonic(), len(results)))
-        return await super().finish_all(worker_id, results, logged, logs)
+        return await super().finish_all(worker_id, results, logged, logs, with_metrics)
 
 
 async def _run(source: str, flow_id: str, tmp_path: Path, interval: float) -> RecordingQueue:
