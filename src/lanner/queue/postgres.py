@@ -92,13 +92,20 @@ _ENQUEUE = (
     " ON CONFLICT (task_run_id, attempt) DO NOTHING"
 )
 _CANCEL_QUEUED = "DELETE FROM worker_jobs WHERE task_run_id = ANY(%s) AND worker_id IS NULL"
+# The jobs are picked by the subquery on the queued index, then updated by their row address:
+# joining on the key instead, the planner scans the whole table for the update (a queue of
+# thousands of jobs read in full at every take). Returned in queue order.
 _TAKE = f"""
-UPDATE worker_jobs SET worker_id = %s, lease_until = clock_timestamp() + make_interval(secs => %s)
-WHERE (task_run_id, attempt) IN (
-    SELECT task_run_id, attempt FROM worker_jobs WHERE worker_id IS NULL
-    ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED
+WITH taken AS (
+    UPDATE worker_jobs
+    SET worker_id = %s, lease_until = clock_timestamp() + make_interval(secs => %s)
+    WHERE ctid = ANY(ARRAY(
+        SELECT ctid FROM worker_jobs WHERE worker_id IS NULL
+        ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED
+    ))
+    RETURNING seq, {_TICKET}
 )
-RETURNING {_TICKET}
+SELECT {_TICKET} FROM taken ORDER BY seq
 """
 _HEARTBEAT = (
     "UPDATE worker_jobs SET lease_until = clock_timestamp() + make_interval(secs => %s)"
