@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -39,8 +40,8 @@ class CountingServer:
             writer.close()
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[CountingServer]:
+@asynccontextmanager
+async def _serving() -> AsyncIterator[CountingServer]:
     counting = CountingServer()
     listening = await asyncio.start_server(counting.handle, "127.0.0.1", 0)
     port = listening.sockets[0].getsockname()[1]
@@ -48,6 +49,19 @@ async def server() -> AsyncIterator[CountingServer]:
     async with listening:
         yield counting
         listening.close()
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[CountingServer]:
+    async with _serving() as counting:
+        yield counting
+
+
+@pytest.fixture
+async def other_server() -> AsyncIterator[CountingServer]:
+    """A second server: another origin (its port differs)."""
+    async with _serving() as counting:
+        yield counting
 
 
 def _client(
@@ -121,16 +135,6 @@ async def test_a_failed_request_gives_its_slot_back(server: CountingServer) -> N
             assert transport.in_flight == 1
             assert await response.aread() == b"ok"
         assert transport.in_flight == 0
-
-
-@pytest.fixture
-async def other_server() -> AsyncIterator[CountingServer]:
-    counting = CountingServer()
-    listening = await asyncio.start_server(counting.handle, "127.0.0.1", 0)
-    counting.url = f"http://127.0.0.1:{listening.sockets[0].getsockname()[1]}"
-    async with listening:
-        yield counting
-        listening.close()
 
 
 async def test_each_origin_has_its_own_shards(
