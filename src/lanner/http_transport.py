@@ -16,6 +16,7 @@ does the request wait in the least busy shard.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from types import TracebackType
@@ -102,7 +103,9 @@ class ShardedTransport(httpx.AsyncBaseTransport):
                 if not shards:
                     del self._shards[origin]
                 self._opened -= idle.size
-                await idle.transport.aclose()
+                # Shielded: a request cancelled meanwhile must not leave the shard half closed,
+                # its connections open and no longer counted.
+                await asyncio.shield(idle.transport.aclose())
                 return
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

@@ -175,3 +175,35 @@ async def test_at_the_limit_a_busy_shard_serves_another_origin_too(
         assert (await client.get(other_server.url)).text == "ok"
         assert transport.shards == 1
         assert await held.aread() == b"ok"
+
+
+class _SlowToClose(httpx.AsyncHTTPTransport):
+    """A shard whose closing takes a while, and says when it is done."""
+
+    def __init__(self, limits: httpx.Limits, closed: list[_SlowToClose]) -> None:
+        super().__init__(limits=limits)
+        self.closed = closed
+
+    async def aclose(self) -> None:
+        await asyncio.sleep(0.05)
+        await super().aclose()
+        self.closed.append(self)
+
+
+async def test_a_shard_closed_to_make_room_closes_even_if_the_request_is_cancelled(
+    server: CountingServer, other_server: CountingServer
+) -> None:
+    closed: list[_SlowToClose] = []
+    transport = ShardedTransport(
+        lambda limits: _SlowToClose(limits, closed), httpx.Limits(max_connections=2), shard_size=2
+    )
+    async with httpx.AsyncClient(transport=transport) as client:
+        assert (await client.get(server.url)).text == "ok"
+        request = asyncio.create_task(client.get(other_server.url))
+        await asyncio.sleep(0.01)  # the first origin's idle shard is being closed
+        request.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await request
+        await asyncio.sleep(0.1)
+        assert len(closed) == 1
+        assert transport.shards == 0
