@@ -124,8 +124,13 @@ _REPORTED = (
     " WHERE execution_id = ANY(%s) AND kind IN ('result', 'lost')"
 )
 _NOTIFY = "SELECT pg_notify(%s, value) FROM unnest(%s::text[]) AS value"
-_REPORT_ROWS = JsonRows("executor_events", ("execution_id", "payload", "task_run_id", "attempt"))
-"""The results of a report (`encode` only: the columns are those `_REPORT` reads)."""
+_REPORT_ROWS = JsonRows(
+    "executor_events",
+    ("execution_id", "payload", "task_run_id", "attempt"),
+    ("text", "text", "text", "integer"),
+)
+"""The results of a report, with the job each answers."""
+_STILL_HELD = "(task_run_id, attempt) IN (SELECT task_run_id, attempt FROM released)"
 # A worker's report in one statement, run on its own (no BEGIN or COMMIT to send): release the
 # jobs it still holds, queue the results of those only in the order given, store the metrics
 # they reported (when the worker stores them) and its log lines (numbered once their
@@ -134,14 +139,8 @@ _REPORT_ROWS = JsonRows("executor_events", ("execution_id", "payload", "task_run
 _REPORT = f"""
 WITH log_locks AS ({postgres_logs.LOCKS}), released AS ({_RELEASE}), queued AS (
     INSERT INTO executor_events (execution_id, kind, payload, available_at)
-    SELECT r.execution_id, 'result', r.payload, now()
-    FROM ROWS FROM (
-        json_to_recordset(%s::json)
-            AS (execution_id text, payload text, task_run_id text, attempt integer)
-    ) WITH ORDINALITY AS r(execution_id, payload, task_run_id, attempt, n)
-    WHERE (r.task_run_id, r.attempt) IN (SELECT task_run_id, attempt FROM released)
-    ORDER BY r.n
-), measured AS ({postgres_metrics.insert_of_held("released")}),
+    {_REPORT_ROWS.select("execution_id, 'result', payload, now()", where=_STILL_HELD)}
+), measured AS ({postgres_metrics.insert_where(_STILL_HELD)}),
 lines AS ({postgres_logs.insert_once_locked("log_locks")}), notices AS (
     SELECT pg_notify(n.channel, n.value)
     FROM unnest(%s::text[], %s::text[]) AS n(channel, value)

@@ -18,7 +18,7 @@ __all__ = [
     "encoded_rows",
     "for_execution",
     "for_flow",
-    "insert_of_held",
+    "insert_where",
     "names",
     "tasks",
 ]
@@ -39,30 +39,21 @@ _ROWS = JsonRows(
 _INTO = f"INSERT INTO metrics ({', '.join(_ROWS.names)})"
 INSERT = f"{_INTO} {_ROWS.select()}"
 """Insert metrics; its one parameter is `encoded_rows` of them."""
-_TYPES = "text, text, text, text, text, text, bigint, text, integer"
-_ATTEMPT_ROWS = JsonRows("metrics", (*_ROWS.names, "attempt"))
+_ATTEMPT_ROWS = JsonRows(
+    "metrics",
+    (*_ROWS.names, "attempt"),
+    ("text", "text", "text", "text", "text", "text", "bigint", "text", "integer"),
+)
 
 
-def insert_of_held(held: str) -> str:
-    """Return an INSERT of the metrics of attempts still held, for a statement whose CTE `held`
-    gives (task_run_id, attempt) pairs; its one parameter is `attempt_rows`, whose order it
-    keeps."""
-    columns = ", ".join(_ATTEMPT_ROWS.names)
-    return (
-        f"{_INTO} SELECT {', '.join(f'm.{name}' for name in _ROWS.names)}"
-        f" FROM ROWS FROM (json_to_recordset(%s::json) AS ("
-        + ", ".join(
-            f"{name} {kind}"
-            for name, kind in zip(_ATTEMPT_ROWS.names, _TYPES.split(", "), strict=True)
-        )
-        + f")) WITH ORDINALITY AS m({columns}, n)"
-        f" WHERE (m.task_run_id, m.attempt) IN (SELECT task_run_id, attempt FROM {held})"
-        " ORDER BY m.n"
-    )
+def insert_where(where: str) -> str:
+    """Return an INSERT of the metrics `where` keeps (a condition on their columns and their
+    `attempt`); its one parameter is `attempt_rows`, whose order it keeps."""
+    return f"{_INTO} {_ATTEMPT_ROWS.select(', '.join(_ROWS.names), where=where)}"
 
 
 def attempt_rows(entries: Sequence[tuple[int, MetricEntry]]) -> str:
-    """Return the parameter of `insert_of_held`: each metric with the attempt that reported it."""
+    """Return the parameter of `insert_where`: each metric with the attempt that reported it."""
     return _ATTEMPT_ROWS.encode([(*metric_row(entry), attempt) for attempt, entry in entries])
 
 

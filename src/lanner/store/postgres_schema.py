@@ -116,16 +116,26 @@ class JsonRows:
 
     table: str
     names: tuple[str, ...]
+    types: tuple[str, ...] = ()
+    """The SQL types of `names`, for rows that are not all columns of `table` (a key to match
+    against, say): they are then read by their own types rather than as rows of `table`."""
 
     def select(self, expressions: str | None = None, where: str | None = None) -> str:
         """Return a SELECT of the rows (`expressions` over the columns, those `where` keeps),
         in their order."""
         chosen = expressions or ", ".join(self.names)
         kept = f" WHERE {where}" if where else ""
-        return (
-            f"SELECT {chosen} FROM json_populate_recordset(NULL::{self.table}, %s::json)"
-            f" WITH ORDINALITY AS r{kept} ORDER BY r.ordinality"
-        )
+        if self.types:
+            typed = ", ".join(
+                f"{name} {kind}" for name, kind in zip(self.names, self.types, strict=True)
+            )
+            rows = (
+                f"ROWS FROM (json_to_recordset(%s::json) AS ({typed}))"
+                f" WITH ORDINALITY AS r({', '.join(self.names)}, ordinality)"
+            )
+        else:
+            rows = f"json_populate_recordset(NULL::{self.table}, %s::json) WITH ORDINALITY AS r"
+        return f"SELECT {chosen} FROM {rows}{kept} ORDER BY r.ordinality"
 
     def encode(self, rows: Sequence[Sequence[Any]]) -> str:
         """Return the JSON parameter of `select` for rows in the order of `names`."""
