@@ -97,8 +97,8 @@ class ShardedTransport(httpx.AsyncBaseTransport):
     async def _close_an_idle_shard(self, keep: Origin) -> None:
         """Close a shard of an origin other than `keep` with no request in flight, if any."""
         for origin, shards in self._shards.items():
-            idle = next((shard for shard in shards if shard.busy == 0), None)
-            if origin != keep and idle is not None:
+            idle = None if origin == keep else next((s for s in shards if s.busy == 0), None)
+            if idle is not None:
                 shards.remove(idle)
                 if not shards:
                     del self._shards[origin]
