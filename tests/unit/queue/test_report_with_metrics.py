@@ -32,6 +32,12 @@ def _result(run: str, *metrics: MetricEntry) -> WorkerResult:
     return WorkerResult("ex1", run, State.SUCCESS, now, now, {"n": 1}, metrics)
 
 
+async def _held(queue: PostgresQueue, *runs: str) -> list[JobTicket]:
+    """Queue a job for each task run of ex1 and take them all as worker w1."""
+    await queue.enqueue([JobTicket("ex1", run, 1, 1, None) for run in runs])
+    return await queue.take("w1", len(runs))
+
+
 async def _names(store: PostgresStore) -> list[tuple[str, str, float]]:
     page = await store.get_metrics("ex1", size=50)
     return [(entry.task_run_id, entry.name, entry.value) for entry in page.results]
@@ -47,10 +53,7 @@ async def test_metrics_are_stored_in_order_and_the_results_queued_without_them(
     opened: tuple[PostgresStore, PostgresQueue],
 ) -> None:
     store, queue = opened
-    await queue.enqueue(
-        [JobTicket("ex1", "run1", 1, 1, None), JobTicket("ex1", "run2", 1, 1, None)]
-    )
-    first, second = await queue.take("w1", 2)
+    first, second = await _held(queue, "run1", "run2")
     one = _result("run1", _metric("run1", "b", 1), _metric("run1", "a", 2))
     two = _result("run2", _metric("run2", "c", 3))
 
@@ -69,8 +72,7 @@ async def test_the_metrics_of_a_job_no_longer_held_are_not_stored(
     opened: tuple[PostgresStore, PostgresQueue],
 ) -> None:
     store, queue = opened
-    await queue.enqueue([JobTicket("ex1", "run1", 1, 1, None)])
-    [ticket] = await queue.take("w1", 1)
+    [ticket] = await _held(queue, "run1")
     late = _result("run1", _metric("run1", "late", 1))
 
     assert await queue.finish_all("w2", [(ticket, late)], with_metrics=True) == [False]
@@ -82,8 +84,7 @@ async def test_a_job_reported_twice_has_the_metrics_of_its_first_result_only(
     opened: tuple[PostgresStore, PostgresQueue],
 ) -> None:
     store, queue = opened
-    await queue.enqueue([JobTicket("ex1", "run1", 1, 1, None)])
-    [ticket] = await queue.take("w1", 1)
+    [ticket] = await _held(queue, "run1")
     first = _result("run1", _metric("run1", "first", 1))
     again = _result("run1", _metric("run1", "again", 2))
 
@@ -97,8 +98,7 @@ async def test_without_with_metrics_the_results_keep_their_metrics(
     opened: tuple[PostgresStore, PostgresQueue],
 ) -> None:
     store, queue = opened
-    await queue.enqueue([JobTicket("ex1", "run1", 1, 1, None)])
-    [ticket] = await queue.take("w1", 1)
+    [ticket] = await _held(queue, "run1")
     result = _result("run1", _metric("run1", "kept", 1))
 
     assert await queue.finish_all("w1", [(ticket, result)]) == [True]
