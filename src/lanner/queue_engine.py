@@ -49,7 +49,6 @@ class QueueEngine(Engine):
         self._log_reads: dict[str, asyncio.Lock] = {}
         self._reads: set[asyncio.Task[None]] = set()
         queue.on_change(self._on_change)
-        queue.on_logs(self._on_logs)
 
     @property
     def http(self) -> ClientPool:
@@ -65,6 +64,10 @@ class QueueEngine(Engine):
             await self._http.aclose()
 
     def add_log_listener(self, listener: LogListener) -> None:
+        # Log notices are heard from the first listener on: a process that tells no log line
+        # (a scheduler) needs not hear them.
+        if not self._log_listeners:
+            self.queue.on_logs(self._on_logs)
         self._log_listeners.append(listener)
 
     def add_execution_listener(self, listener: ExecutionListener) -> None:
@@ -170,7 +173,7 @@ class QueueEngine(Engine):
             self._spawn(self._tell_execution(execution_id))
 
     def _on_logs(self, execution_id: str) -> None:
-        if self._log_listeners and self.follows(execution_id):
+        if self.follows(execution_id):
             self._spawn(self._tell_logs(execution_id))
 
     def _spawn(self, work: Any) -> None:

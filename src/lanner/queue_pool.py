@@ -1,21 +1,36 @@
-"""How many connections the PostgreSQL queue of a scaled-out process may open, by its role.
+"""The PostgreSQL queue of a scaled-out process, by its role: its connections and its notices.
 
 An executor decides up to `PARALLEL` executions at once and each decision holds a queue
 connection from start to end (its claim is a transaction), so it needs at least one more for
 what it reads beside them (jobs to queue again, the next due executions): with fewer, every
 decision would wait for a connection that only a decision can give back. The other roles hold
 a connection only for the length of one call.
+
+Each role hears only the notices it waits for or reacts to: every notice wakes every process
+that hears it, and results, jobs and changes are sent many times a second under load.
 """
 
 from __future__ import annotations
 
 from lanner.exceptions import LannerError
+from lanner.queue import Notice
 from lanner.queue_executor import PARALLEL
 from lanner.settings import QUEUE_POOL_VARIABLE, Settings
 
-__all__ = ["DEFAULT_QUEUE_POOL_SIZES", "least_queue_pool_size", "queue_pool_size"]
+__all__ = [
+    "DEFAULT_QUEUE_POOL_SIZES",
+    "HEARD_NOTICES",
+    "least_queue_pool_size",
+    "queue_pool_size",
+]
 
 DEFAULT_QUEUE_POOL_SIZES = {"executor": PARALLEL + 2, "webserver": 4, "worker": 3, "scheduler": 3}
+HEARD_NOTICES = {
+    "executor": (Notice.EVENTS,),  # events to decide
+    "worker": (Notice.JOBS, Notice.CANCEL),  # jobs to take, running jobs to stop
+    "scheduler": (Notice.CHANGE,),  # executions that ended, for Flow triggers
+    "webserver": (Notice.CHANGE, Notice.LOGS),  # what followers watch, ended executions
+}
 
 
 def least_queue_pool_size(role: str) -> int:

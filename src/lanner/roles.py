@@ -9,17 +9,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import psycopg
 
 from lanner.exceptions import LannerError
 from lanner.flow_triggers import FlowTriggers
 from lanner.flowrepo import FlowRepository
-from lanner.queue import PostgresQueue
+from lanner.queue import Notice, PostgresQueue
 from lanner.queue_engine import QueueEngine
 from lanner.queue_executor import QueueExecutor
-from lanner.queue_pool import queue_pool_size
+from lanner.queue_pool import HEARD_NOTICES, queue_pool_size
 from lanner.queue_worker import QueueWorker, run_worker
 from lanner.scheduler import Scheduler
 from lanner.settings import Settings
@@ -55,30 +55,31 @@ def run_role(role: str, settings: Settings, concurrency: int) -> None:
         "scheduler": _scheduler,
     }
     settle()
-    asyncio.run(_main(settings, roles[role], connections))
+    asyncio.run(_main(settings, roles[role], connections, HEARD_NOTICES[role]))
 
 
 async def _main(
     settings: Settings,
     role: Callable[[Settings, Store, PostgresQueue, asyncio.Event], Awaitable[None]],
     connections: int,
+    hears: Sequence[Notice],
 ) -> None:
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for stop in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(stop, stopping.set)
-    async with _opened(settings, connections) as (store, queue):
+    async with _opened(settings, connections, hears) as (store, queue):
         await role(settings, store, queue, stopping)
 
 
 @contextlib.asynccontextmanager
 async def _opened(
-    settings: Settings, connections: int
+    settings: Settings, connections: int, hears: Sequence[Notice]
 ) -> AsyncIterator[tuple[Store, PostgresQueue]]:
     store = await open_configured_store(settings)
     try:
         queue = await PostgresQueue.open(
-            settings.database_url, settings.worker_lease, connections=connections
+            settings.database_url, settings.worker_lease, connections=connections, hears=hears
         )
         try:
             yield store, queue

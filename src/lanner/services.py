@@ -11,7 +11,7 @@ from lanner.flow_triggers import FlowTriggers
 from lanner.flowrepo import FlowRepository
 from lanner.queue import PostgresQueue
 from lanner.queue_engine import QueueEngine
-from lanner.queue_pool import queue_pool_size
+from lanner.queue_pool import HEARD_NOTICES, queue_pool_size
 from lanner.runner import Runner
 from lanner.scheduler import Scheduler
 from lanner.settings import Settings
@@ -67,7 +67,10 @@ class Services:
         connections = queue_pool_size(settings, "webserver")
         store = await open_configured_store(settings)
         queue = await PostgresQueue.open(
-            settings.database_url, settings.worker_lease, connections=connections
+            settings.database_url,
+            settings.worker_lease,
+            connections=connections,
+            hears=HEARD_NOTICES["webserver"],
         )
         storage = open_storage(settings)
         engine = QueueEngine(settings, store, storage, queue)

@@ -12,7 +12,7 @@ from lanner.queue.base import (
     Queue,
 )
 from lanner.queue.memory import MemoryQueue
-from lanner.queue.postgres import PostgresQueue
+from lanner.queue.postgres import Notice, PostgresQueue
 
 __all__ = [
     "ChangeListener",
@@ -22,6 +22,7 @@ __all__ = [
     "JobTicket",
     "Listener",
     "MemoryQueue",
+    "Notice",
     "PostgresQueue",
     "Queue",
 ]

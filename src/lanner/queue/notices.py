@@ -33,6 +33,7 @@ class Notices:
         self._flags = {channel: asyncio.Event() for channel in channels}
         self._listeners: dict[str, list[Listener]] = {channel: [] for channel in channels}
         self._task: asyncio.Task[None] | None = None
+        self._connection: psycopg.AsyncConnection[object] | None = None
 
     @classmethod
     async def open(cls, url: str, channels: Sequence[str]) -> Notices:
@@ -43,6 +44,7 @@ class Notices:
 
     async def _connect(self) -> psycopg.AsyncConnection[object]:
         connection = await psycopg.AsyncConnection.connect(self._url, autocommit=True)
+        self._connection = connection
         for channel in self._channels:
             await connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
         return connection
@@ -75,17 +77,30 @@ class Notices:
                 listener(payload)
 
     def listen(self, channel: str, listener: Listener) -> None:
+        self._heard(channel)
         self._listeners[channel].append(listener)
 
     async def wait(self, channel: str, timeout: float | None) -> None:
         """Wait for a notice on `channel` since the last wait (or the timeout); lower the flag."""
+        self._heard(channel)
         await wait_flag(self._flags[channel], timeout)
+
+    def _heard(self, channel: str) -> None:
+        """Refuse a channel this process does not LISTEN on: its notices would never come."""
+        if channel not in self._flags:
+            heard = ", ".join(self._channels) or "none"
+            raise ValueError(
+                f"notices on '{channel}' are not heard by this process (it hears: {heard})"
+            )
 
     async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        # A reader cancelled before it started never entered its connection's block.
+        if self._connection is not None and not self._connection.closed:
+            await self._connection.close()
 
 
 async def wait_flag(flag: asyncio.Event, timeout: float | None) -> None:

@@ -10,9 +10,10 @@ wake-ups are the ones something is due at: a timer event, or a job lease running
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from enum import StrEnum
 from typing import Any
 
 import psycopg
@@ -38,16 +39,31 @@ from lanner.store import postgres_logs, postgres_metrics
 from lanner.store.postgres import PostgresStore
 from lanner.store.postgres_schema import Db, JsonRows, redact, statement, transaction
 
-__all__ = ["PostgresQueue"]
+__all__ = ["Notice", "PostgresQueue"]
 
 _POOL_SIZE = 4
-_EVENTS, _JOBS, _CANCEL, _CHANGE, _LOGS = (
-    "lanner_events",
-    "lanner_jobs",
-    "lanner_cancel",
-    "lanner_change",
-    "lanner_logs",
-)
+
+
+class Notice(StrEnum):
+    """The notices of the queue, each a channel a process LISTENs on if it needs it.
+
+    Every notice wakes each process that listens to its channel, so a process listens only
+    to what it waits for or reacts to (see `PostgresQueue.open`).
+    """
+
+    EVENTS = "lanner_events"
+    """Events were queued: executors look for due executions."""
+    JOBS = "lanner_jobs"
+    """Jobs were queued: workers take them."""
+    CANCEL = "lanner_cancel"
+    """Jobs are to stop (payload: a task run id): workers running them cancel them."""
+    CHANGE = "lanner_change"
+    """An execution changed (payload: its id and state): for followers and Flow triggers."""
+    LOGS = "lanner_logs"
+    """Log lines were stored (payload: an execution id): for followers."""
+
+
+_EVENTS, _JOBS, _CANCEL, _CHANGE, _LOGS = (notice.value for notice in Notice)
 _EVENT_ROWS = JsonRows("executor_events", ("execution_id", "kind", "payload", "available_at"))
 _INSERT_EVENTS = (
     "INSERT INTO executor_events (execution_id, kind, payload, available_at) "
@@ -200,18 +216,27 @@ class PostgresQueue(Queue):
 
     @classmethod
     async def open(
-        cls, url: str, lease: float = 30.0, *, connections: int = _POOL_SIZE
+        cls,
+        url: str,
+        lease: float = 30.0,
+        *,
+        connections: int = _POOL_SIZE,
+        hears: Collection[Notice] = tuple(Notice),
     ) -> PostgresQueue:
         """Connect to a database whose schema the store has brought up to date.
 
         `connections` bounds the pool: an executor holds one per execution it decides at once.
+        `hears` are the notices the process listens to (all by default); waiting for or
+        listening to another raises ValueError.
         """
         pool = AsyncConnectionPool(
             url, min_size=1, max_size=connections, open=False, name="lanner-queue"
         )
         try:
             await pool.open(wait=True, timeout=30)
-            notices = await Notices.open(url, (_EVENTS, _JOBS, _CANCEL, _CHANGE, _LOGS))
+            notices = await Notices.open(
+                url, [notice.value for notice in Notice if notice in hears]
+            )
         except (TimeoutError, psycopg.Error) as exc:
             await pool.close()
             raise StoreError(f"Unable to open the queue in {redact(url)}: {exc}") from exc
