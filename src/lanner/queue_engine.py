@@ -26,6 +26,9 @@ from lanner.store import Store
 
 __all__ = ["QueueEngine"]
 
+_SWEEP_EVERY = 256
+"""Log notices between two sweeps of the positions nobody follows, at least."""
+
 
 class QueueEngine(Engine):
     """Operations on executions through the store and the queue."""
@@ -40,8 +43,10 @@ class QueueEngine(Engine):
         self._execution_listeners: list[ExecutionListener] = []
         self._waiters: dict[str, list[asyncio.Future[Execution]]] = {}
         # Where the log lines already told end, per followed execution (a `Store.logs_after`
-        # position; followers say which executions they follow with `follows`).
+        # position; followers say which executions they follow with `follows`). Executions no
+        # longer followed are forgotten now and then (see `_forget_unfollowed`).
         self._told: dict[str, int] = {}
+        self._notices_before_sweep = _SWEEP_EVERY
         self.follows: Callable[[str], bool] = lambda _: False
         # Whether every change is read and told, or only those of followed executions (the
         # scheduler's Flow triggers need all; a webserver only what its followers watch).
@@ -175,6 +180,28 @@ class QueueEngine(Engine):
     def _on_logs(self, execution_id: str) -> None:
         if self.follows(execution_id):
             self._spawn(self._tell_logs(execution_id))
+        self._notices_before_sweep -= 1
+        if self._notices_before_sweep <= 0:
+            self._forget_unfollowed()
+
+    def _forget_unfollowed(self) -> None:
+        """Drop the log positions of executions nobody follows and nobody reads now.
+
+        A follower that comes later is told the lines again from the first: it joins them
+        with the lines it read from the store, as it does on any first notice. The sweep
+        runs after as many notices as positions were kept (or `_SWEEP_EVERY`): O(1) a notice.
+        """
+        for execution_id in list(self._log_reads):  # every told execution has its lock
+            lock = self._log_reads.get(execution_id)
+            if not self.follows(execution_id) and (lock is None or not lock.locked()):
+                self._told.pop(execution_id, None)
+                self._log_reads.pop(execution_id, None)
+        self._notices_before_sweep = max(_SWEEP_EVERY, len(self._log_reads))
+
+    @property
+    def log_positions_kept(self) -> int:
+        """How many executions the engine keeps a told-lines position (and its lock) for."""
+        return len(self._log_reads)
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.get_running_loop().create_task(work)

@@ -129,3 +129,32 @@ async def test_each_line_is_read_from_the_store_once(tmp_path: Path) -> None:
 
     assert len(told) == WRITERS * BATCHES * LINES
     assert store.lines_read == len(told)
+
+
+async def test_positions_of_executions_no_longer_followed_are_forgotten(tmp_path: Path) -> None:
+    """A webserver that followed many executions keeps only those still followed."""
+    store, queue = MemoryStore(), MemoryQueue()
+    settings = Settings.load(home=tmp_path, environ={})
+    engine = QueueEngine(settings, store, LocalStorage(tmp_path / "storage"), queue)
+    followed = {f"exec-{n}" for n in range(300)}
+    engine.follows = followed.__contains__
+    told: list[LogEntry] = []
+    engine.add_log_listener(told.append)
+    try:
+        for execution_id in sorted(followed):
+            await store.append_logs([records.log("first", execution_id=execution_id)])
+            await queue.logged([execution_id])
+        await _told_all(told, len(followed))
+        followed.intersection_update({"exec-0"})  # every other follower left
+        await store.append_logs([records.log("second", execution_id="exec-0")])
+        for _ in range(301):  # a sweep comes within as many notices as positions kept
+            await queue.logged(["exec-0"])
+        await _told_all(told, 301)
+
+        assert engine.log_positions_kept == 1
+        assert [entry.message for entry in told if entry.execution_id == "exec-0"] == [
+            "first",
+            "second",
+        ]
+    finally:
+        await engine.aclose()
