@@ -191,9 +191,8 @@ class QueueEngine(Engine):
         with the lines it read from the store, as it does on any first notice. The sweep
         runs after as many notices as positions were kept (or `_SWEEP_EVERY`): O(1) a notice.
         """
-        for execution_id in list(self._log_reads):  # every told execution has its lock
-            lock = self._log_reads.get(execution_id)
-            if not self.follows(execution_id) and (lock is None or not lock.locked()):
+        for execution_id, lock in list(self._log_reads.items()):  # each told one has its lock
+            if not self.follows(execution_id) and not lock.locked():
                 self._told.pop(execution_id, None)
                 self._log_reads.pop(execution_id, None)
         self._notices_before_sweep = max(_SWEEP_EVERY, len(self._log_reads))
