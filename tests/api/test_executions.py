@@ -18,6 +18,7 @@ from lanner.api.app import TENANT_PREFIX
 from lanner.api.execution_watch import settled, wait_until
 from lanner.clock import format_instant, utcnow
 from lanner.executions import Execution
+from lanner.metrics import MetricEntry, MetricType
 from lanner.services import Services
 from lanner.states import State
 from tests.api.conftest import API
@@ -455,6 +456,63 @@ async def test_delete_removes_the_execution_and_its_files_unless_asked(
     folders = services.storage.list_folders("kestra:///company/team/hello/executions")
     assert (execution["id"] in folders) is keep_files
     assert await services.store.get_logs(execution["id"]) == []
+
+
+def _metric_of(execution: dict[str, Any]) -> MetricEntry:
+    return MetricEntry(
+        execution["namespace"],
+        execution["flowId"],
+        execution["id"],
+        "greet",
+        task_run(execution, "greet")["id"],
+        MetricType.COUNTER,
+        "calls",
+        1.0,
+        utcnow(),
+        {},
+    )
+
+
+@pytest.mark.parametrize(("delete_logs", "delete_metrics"), [(False, True), (True, False)])
+async def test_delete_keeps_the_logs_or_metrics_asked_for(
+    client: httpx.AsyncClient, services: Services, delete_logs: bool, delete_metrics: bool
+) -> None:
+    execution = await run(client, "hello")
+    await services.store.append_metrics([_metric_of(execution)])
+    params = {"deleteLogs": str(delete_logs).lower(), "deleteMetrics": str(delete_metrics).lower()}
+
+    response = await client.delete(f"{API}/executions/{execution['id']}", params=params)
+
+    assert response.status_code == 204
+    assert (await client.get(f"{API}/executions/{execution['id']}")).status_code == 404
+    logs = await services.store.get_logs(execution["id"])
+    assert [entry.message for entry in logs] == ([] if delete_logs else ["hello world"])
+    found = await client.get(f"{API}/logs/search", params={"namespace": "company.team"})
+    searched = [line["executionId"] for line in found.json()["results"]]
+    assert (execution["id"] in searched) is not delete_logs
+    assert (await services.store.get_metrics(execution["id"])).total == (not delete_metrics)
+
+
+async def test_delete_by_ids_deletes_ended_executions_or_none(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    first, second = await run(client, "hello"), await run(client, "hello")
+    running = (await create(client, "long")).json()
+    url = f"{API}/executions/by-ids"
+
+    refused = await client.request("DELETE", url, json=[first["id"], running["id"]])
+    assert refused.status_code == 400
+    assert [item["invalidValue"] for item in refused.json()["invalids"]] == [running["id"]]
+    assert (await client.get(f"{API}/executions/{first['id']}")).status_code == 200
+
+    ids = [first["id"], second["id"]]
+    deleted = await client.request("DELETE", url, json=ids, params={"deleteLogs": "false"})
+    assert deleted.status_code == 200
+    assert deleted.json() == {"count": 2}
+    for execution_id in ids:
+        assert (await client.get(f"{API}/executions/{execution_id}")).status_code == 404
+        assert len(await services.store.get_logs(execution_id)) == 1
+    await services.runner.kill(running["id"])
 
 
 async def test_delete_refuses_a_running_execution_and_unknown_ones(

@@ -224,25 +224,57 @@ async def kill_by_query(
     return await _bulk(request, services, ids, "kill", _kill_problem, services.runner.kill)
 
 
+class DeleteOptions(BaseModel):
+    """What goes with the executions a bulk delete deletes (all of it by default)."""
+
+    deleteLogs: bool = Field(True, description="Also delete the executions' log lines")
+    deleteMetrics: bool = Field(True, description="Also delete the executions' metrics")
+    deleteStorage: bool = Field(
+        True, description="Also delete the executions' files in the internal storage"
+    )
+
+
+DeleteQuery = Annotated[DeleteOptions, Query()]
+
+
+def _deleting(services: Services, options: DeleteOptions) -> Action:
+    async def delete(execution_id: str) -> None:
+        await execution_ops.delete(
+            services,
+            execution_id,
+            delete_logs=options.deleteLogs,
+            delete_metrics=options.deleteMetrics,
+            delete_storage=options.deleteStorage,
+        )
+
+    return delete
+
+
+@router.delete(
+    "/executions/by-ids",
+    summary="Delete ended executions by id",
+    response_model=BulkResponseModel,
+    responses=_BULK_ERRORS,
+)
+async def delete_by_ids(
+    request: Request, services: ServicesDep, ids: ExecutionIds, options: DeleteQuery
+) -> JSONResponse:
+    deleting = _deleting(services, options)
+    return await _bulk(request, services, ids, "delete", _delete_problem, deleting)
+
+
 @router.delete(
     "/executions/by-query",
-    summary="Delete the ended executions a search matches, with their logs",
+    summary="Delete the ended executions a search matches",
     response_model=BulkResponseModel,
     responses=_BULK_ERRORS,
 )
 async def delete_by_query(
-    request: Request,
-    services: ServicesDep,
-    query: SearchQuery,
-    deleteStorage: Annotated[
-        bool, Query(description="Also delete the executions' files in the internal storage")
-    ] = True,
+    request: Request, services: ServicesDep, query: SearchQuery, options: DeleteQuery
 ) -> JSONResponse:
-    async def delete(execution_id: str) -> None:
-        await execution_ops.delete(services, execution_id, delete_storage=deleteStorage)
-
     ids = await matching_ids(services.store, query)
-    return await _bulk(request, services, ids, "delete", _delete_problem, delete)
+    deleting = _deleting(services, options)
+    return await _bulk(request, services, ids, "delete", _delete_problem, deleting)
 
 
 def _always_fine(execution: Execution) -> str | None:

@@ -64,14 +64,24 @@ async def kill(services: Services, execution_id: str) -> Execution:
     return await wait_until(services, execution_id, killing_or_done, KILL_ANSWER_SECONDS)
 
 
-async def delete(services: Services, execution_id: str, *, delete_storage: bool) -> None:
-    """Delete an ended execution with its task runs and logs, and its files if asked."""
+async def delete(
+    services: Services,
+    execution_id: str,
+    *,
+    delete_logs: bool = True,
+    delete_metrics: bool = True,
+    delete_storage: bool = True,
+) -> None:
+    """Delete an ended execution with its task runs and, unless asked to keep them, its log
+    lines, metrics and files."""
     execution = await load(services, execution_id)
     if not execution.current.is_terminated():
         raise IllegalStateError(
             f"Execution '{execution_id}' is {execution.current.value}: kill it before deleting it"
         )
-    await services.store.delete_execution(execution_id)
+    await services.store.delete_execution(
+        execution_id, keep_logs=not delete_logs, keep_metrics=not delete_metrics
+    )
     if delete_storage:
         folder = execution_prefix(execution.namespace, execution.flow_id, execution.id)
         await asyncio.to_thread(services.storage.delete, f"{SCHEME}{folder}")

@@ -120,8 +120,13 @@ async def delete_execution(
     deleteMetrics: bool = True,
     deleteStorage: bool = True,
 ) -> Response:
-    # Logs and metrics go with the execution: the store keeps none of an execution it deleted.
-    await ops.delete(services, execution_id, delete_storage=deleteStorage)
+    await ops.delete(
+        services,
+        execution_id,
+        delete_logs=deleteLogs,
+        delete_metrics=deleteMetrics,
+        delete_storage=deleteStorage,
+    )
     return Response(status_code=204)
 
 

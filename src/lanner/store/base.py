@@ -186,8 +186,15 @@ class Store(Protocol):
         """Return the current state of those of these executions that exist (one query)."""
         ...
 
-    async def delete_execution(self, execution_id: str) -> bool:
-        """Delete an execution with its task runs, logs and metrics; say whether it existed."""
+    async def delete_execution(
+        self, execution_id: str, *, keep_logs: bool = False, keep_metrics: bool = False
+    ) -> bool:
+        """Delete an execution with its task runs, logs and metrics; say whether it existed.
+
+        With `keep_logs` or `keep_metrics`, its log lines or metrics stay, found by the
+        searches of its flow (as Kestra's `deleteLogs=false` and `deleteMetrics=false` keep
+        them).
+        """
         ...
 
     async def append_logs(self, entries: Sequence[LogEntry]) -> None:

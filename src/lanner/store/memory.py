@@ -276,12 +276,18 @@ class MemoryStore(Store):
         found = {key: self._executions.get(key) for key in execution_ids}
         return {key: item.state for key, item in found.items() if item is not None}
 
-    async def delete_execution(self, execution_id: str) -> bool:
+    async def delete_execution(
+        self, execution_id: str, *, keep_logs: bool = False, keep_metrics: bool = False
+    ) -> bool:
         existed = self._executions.pop(execution_id, None) is not None
-        await self.delete_logs(execution_id)
-        self._metrics = [
-            text for text in self._metrics if codec.decode_metric(text).execution_id != execution_id
-        ]
+        if not keep_logs:
+            await self.delete_logs(execution_id)
+        if not keep_metrics:
+            self._metrics = [
+                text
+                for text in self._metrics
+                if codec.decode_metric(text).execution_id != execution_id
+            ]
         return existed
 
     # -- logs -------------------------------------------------------------------------------

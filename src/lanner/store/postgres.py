@@ -332,12 +332,16 @@ class PostgresStore(Store):
             rows = await found.fetchall()
         return {execution_id: State(state) for execution_id, state in rows}
 
-    async def delete_execution(self, execution_id: str) -> bool:
+    async def delete_execution(
+        self, execution_id: str, *, keep_logs: bool = False, keep_metrics: bool = False
+    ) -> bool:
         # Task runs and labels follow through their foreign keys; logs have none.
         async with self._transaction(f"delete execution '{execution_id}'") as db:
             deleted = await db.execute("DELETE FROM executions WHERE id = %s", (execution_id,))
-            await db.execute("DELETE FROM logs WHERE execution_id = %s", (execution_id,))
-            await postgres_metrics.delete_for_execution(db, execution_id)
+            if not keep_logs:
+                await db.execute("DELETE FROM logs WHERE execution_id = %s", (execution_id,))
+            if not keep_metrics:
+                await postgres_metrics.delete_for_execution(db, execution_id)
         return deleted.rowcount > 0
 
     # -- logs -------------------------------------------------------------------------------

@@ -253,12 +253,16 @@ class SqliteStore(Store):
             ).fetchall()
         return {execution_id: State(state) for execution_id, state in rows}
 
-    async def delete_execution(self, execution_id: str) -> bool:
+    async def delete_execution(
+        self, execution_id: str, *, keep_logs: bool = False, keep_metrics: bool = False
+    ) -> bool:
         # Task runs and labels follow through their foreign keys; logs have none.
         with self._write(f"delete execution '{execution_id}'") as db:
             deleted = db.execute("DELETE FROM executions WHERE id = ?", (execution_id,))
-            db.execute("DELETE FROM logs WHERE execution_id = ?", (execution_id,))
-            sqlite_metrics.delete_for_execution(db, execution_id)
+            if not keep_logs:
+                db.execute("DELETE FROM logs WHERE execution_id = ?", (execution_id,))
+            if not keep_metrics:
+                sqlite_metrics.delete_for_execution(db, execution_id)
         return deleted.rowcount > 0
 
     # -- logs -------------------------------------------------------------------------------

@@ -322,6 +322,24 @@ async def test_delete_removes_the_execution_its_task_runs_and_logs(store: Store)
     assert again.task_runs == ()
 
 
+async def test_delete_can_keep_the_logs_and_the_metrics(store: Store) -> None:
+    for execution_id in ("logs-kept", "metrics-kept"):
+        await store.save_execution(records.execution(execution_id))
+        await store.append_logs([records.log(execution_id=execution_id)])
+        await store.append_metrics(
+            [MetricEntry("ns", "f", execution_id, "t", "r", MetricType.COUNTER, "n", 1.0, T0, {})]
+        )
+
+    assert await store.delete_execution("logs-kept", keep_logs=True) is True
+    assert await store.delete_execution("metrics-kept", keep_metrics=True) is True
+
+    assert await store.get_execution("logs-kept") is None
+    assert len(await store.get_logs("logs-kept")) == 1
+    assert (await store.get_metrics("logs-kept")).total == 0
+    assert await store.get_logs("metrics-kept") == []
+    assert (await store.get_metrics("metrics-kept")).total == 1
+
+
 async def test_delete_unknown_execution(store: Store) -> None:
     assert await store.delete_execution("missing") is False
 
