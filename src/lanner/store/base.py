@@ -216,6 +216,22 @@ class Store(Protocol):
         """
         ...
 
+    async def get_logs_json(
+        self,
+        execution_id: str,
+        *,
+        min_level: Level | None = None,
+        task_id: str | None = None,
+        task_run_id: str | None = None,
+        attempt: int | None = None,
+    ) -> list[str]:
+        """Return the lines `get_logs` returns, each as the JSON text of `LogEntry.to_json()`.
+
+        Stores keep each line as that text: an API answer made of them needs no decoding and
+        encoding again of every line (an execution may have hundreds of thousands).
+        """
+        ...
+
     async def logs_after(self, execution_id: str, position: int = 0) -> LogTail:
         """Return the log lines of an execution appended after `position`, in append order.
 

@@ -318,6 +318,24 @@ class MemoryStore(Store):
             and (attempt is None or log.entry.attempt_number == attempt)
         ]
 
+    async def get_logs_json(
+        self,
+        execution_id: str,
+        *,
+        min_level: Level | None = None,
+        task_id: str | None = None,
+        task_run_id: str | None = None,
+        attempt: int | None = None,
+    ) -> list[str]:
+        entries = await self.get_logs(
+            execution_id,
+            min_level=min_level,
+            task_id=task_id,
+            task_run_id=task_run_id,
+            attempt=attempt,
+        )
+        return [codec.encode_log(entry) for entry in entries]
+
     async def logs_after(self, execution_id: str, position: int = 0) -> LogTail:
         # Lines stay in counter order (appended in it, deleted without reordering): the new
         # ones are found by bisection, not by walking every line ever kept.

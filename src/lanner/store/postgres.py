@@ -39,6 +39,7 @@ from lanner.store.sql import (
     Where,
     execution_row,
     flow_record,
+    log_filters,
     log_tail,
     logs_after_query,
     task_run_rows,
@@ -361,17 +362,30 @@ class PostgresStore(Store):
         task_run_id: str | None = None,
         attempt: int | None = None,
     ) -> list[LogEntry]:
-        where = Where("%s")
-        where.equals("execution_id", execution_id)
-        where.min_level(min_level)
-        where.equals("task_id", task_id)
-        where.equals("task_run_id", task_run_id)
-        where.equals("attempt_number", attempt)
+        texts = await self.get_logs_json(
+            execution_id,
+            min_level=min_level,
+            task_id=task_id,
+            task_run_id=task_run_id,
+            attempt=attempt,
+        )
+        return [codec.decode_log(text) for text in texts]
+
+    async def get_logs_json(
+        self,
+        execution_id: str,
+        *,
+        min_level: Level | None = None,
+        task_id: str | None = None,
+        task_run_id: str | None = None,
+        attempt: int | None = None,
+    ) -> list[str]:
+        where = log_filters(Where("%s"), execution_id, min_level, task_id, task_run_id, attempt)
         async with self._transaction(f"read the logs of execution '{execution_id}'") as db:
             found = await db.execute(
                 f"SELECT value FROM logs{where.clause} ORDER BY seq", where.params
             )
-            return [codec.decode_log(value) for (value,) in await found.fetchall()]
+            return [value for (value,) in await found.fetchall()]
 
     async def logs_after(self, execution_id: str, position: int = 0) -> LogTail:
         async with self._transaction(f"read the logs of execution '{execution_id}'") as db:

@@ -24,6 +24,7 @@ __all__ = [
     "Where",
     "execution_row",
     "flow_record",
+    "log_filters",
     "log_row",
     "log_tail",
     "logs_after_query",
@@ -114,6 +115,23 @@ class Where:
     def min_level(self, level: Level | None) -> None:
         if level is not None:
             self.add(f"level >= {self.mark}", int(level))
+
+
+def log_filters(
+    where: Where,
+    execution_id: str,
+    min_level: Level | None,
+    task_id: str | None,
+    task_run_id: str | None,
+    attempt: int | None,
+) -> Where:
+    """Add the filters of `Store.get_logs` to `where`; return it."""
+    where.equals("execution_id", execution_id)
+    where.min_level(min_level)
+    where.equals("task_id", task_id)
+    where.equals("task_run_id", task_run_id)
+    where.equals("attempt_number", attempt)
+    return where
 
 
 def flow_record(row: Sequence[Any]) -> FlowRecord:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -107,6 +108,23 @@ async def test_get_logs_filters(store: Store, filters: dict[str, object], expect
     found = await store.get_logs("exec-1", **filters)  # type: ignore[arg-type]
 
     assert "".join(entry.message for entry in found) == expected
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [(filters, expected) for _, filters, expected in FILTERS],
+    ids=[name for name, _, _ in FILTERS],
+)
+async def test_logs_as_json_are_the_lines_get_logs_finds(
+    store: Store, filters: dict[str, object], expected: str
+) -> None:
+    await store.append_logs(FILTERED)
+
+    texts = await store.get_logs_json("exec-1", **filters)  # type: ignore[arg-type]
+
+    assert [json.loads(text) for text in texts] == [
+        entry.to_json() for entry in FILTERED if entry.message in expected
+    ]
 
 
 async def test_delete_logs(store: Store) -> None:
