@@ -87,6 +87,13 @@ async def existing(store: Store, execution_id: str) -> Execution:
     return stored
 
 
+def not_running(execution: Execution) -> IllegalStateError:
+    """The error of pausing an execution that is not RUNNING (Kestra answers 409 too)."""
+    return IllegalStateError(
+        f"Cannot pause execution '{execution.id}': it is {execution.current.value}, not RUNNING"
+    )
+
+
 async def flow_of(store: Store, execution: Execution, revision: int | None) -> Flow:
     """Return the flow an execution runs (or another revision of it)."""
     wanted = revision if revision is not None else execution.flow_revision

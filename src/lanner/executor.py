@@ -145,10 +145,23 @@ class Executor:
                 f"Execution '{execution.id}' is {execution.current.value}, not PAUSED"
             )
         step = _Step(self, flow, execution, now or utcnow())
-        for run in step.index.unfinished():
-            if run.current is State.PAUSED:
-                step.resume(run, outputs)
+        paused = [run for run in step.index.unfinished() if run.current is State.PAUSED]
+        for run in paused:
+            step.resume(run, outputs)
+        if not paused:  # paused by `pause`: it goes on from where it stopped
+            step.set_execution_state(State.RUNNING)
         step.run()
+        return step.decision()
+
+    def pause(self, flow: Flow, execution: Execution, now: datetime | None = None) -> Decision:
+        """Pause a running execution: the task runs already running end, nothing else starts
+        (no task run, retry, loop iteration or flowable's end) until it is resumed or killed.
+
+        An execution that is not RUNNING (it ended, or paused itself meanwhile) is left as it is.
+        """
+        step = _Step(self, flow, execution, now or utcnow())
+        if execution.current is State.RUNNING:
+            step.set_execution_state(State.PAUSED)
         return step.decision()
 
     def kill(self, flow: Flow, execution: Execution, now: datetime | None = None) -> Decision:
@@ -230,7 +243,7 @@ class _Step(StepState):
     # -- the step ---------------------------------------------------------------------------
 
     def run(self, running: int = 0) -> None:
-        if self.execution.current.is_terminated():
+        if self.execution.current.is_terminated() or self._held():
             return
         scheduled = self.execution.schedule_date
         if self.execution.current is State.CREATED and scheduled and scheduled > self.now:
@@ -244,6 +257,13 @@ class _Step(StepState):
             if not self._round():
                 break
         self._finish()
+
+    def _held(self) -> bool:
+        """Say whether the execution was paused by `Executor.pause`: PAUSED with no task run
+        paused (a Pause task pauses its own task run, and the branches beside it go on)."""
+        if self.execution.current is not State.PAUSED:
+            return False
+        return not any(run.current is State.PAUSED for run in self.index.unfinished())
 
     def _start_execution(self, running: int) -> bool:
         """Move a created or queued execution to RUNNING if the flow's concurrency allows it."""

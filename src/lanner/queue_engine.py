@@ -14,7 +14,13 @@ from typing import Any
 from lanner import operations
 from lanner.clock import utcnow
 from lanner.engine import Engine, ExecutionListener, LogListener
-from lanner.engine_support import existing, flow_of, new_execution, paused_resume_values
+from lanner.engine_support import (
+    existing,
+    flow_of,
+    new_execution,
+    not_running,
+    paused_resume_values,
+)
 from lanner.executions import Execution, Label
 from lanner.flows import Flow
 from lanner.httpclient import ClientPool
@@ -122,6 +128,12 @@ class QueueEngine(Engine):
 
     async def kill(self, execution_id: str) -> None:
         await self.queue.send([ExecutorEvent(EventKind.KILL, execution_id)])
+
+    async def pause(self, execution_id: str) -> None:
+        execution = await existing(self.store, execution_id)
+        if execution.current is not State.RUNNING:
+            raise not_running(execution)
+        await self.queue.send([ExecutorEvent(EventKind.PAUSE, execution_id)])
 
     async def restart(self, execution_id: str, revision: int | None = None) -> Execution:
         execution = await existing(self.store, execution_id)

@@ -165,6 +165,8 @@ class QueueExecutor:
             return self.executor.kill(flow, execution, now)
         if event.kind is EventKind.RESUME and execution.current is State.PAUSED:
             return self.executor.resume(flow, execution, event.outputs, now)
+        if event.kind is EventKind.PAUSE:
+            return self.executor.pause(flow, execution, now)
         if event.kind is EventKind.LOST and event.ticket is not None:
             if execution.current is State.KILLING:
                 killed = WorkerResult(

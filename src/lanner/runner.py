@@ -20,7 +20,12 @@ from lanner.child_runner import ChildExecutions, children_of, parent_of
 from lanner.children import ChildEvent
 from lanner.clock import utcnow
 from lanner.context import error_logs_function
-from lanner.engine_support import new_execution, paused_resume_values, retry_lost_attempt
+from lanner.engine_support import (
+    new_execution,
+    not_running,
+    paused_resume_values,
+    retry_lost_attempt,
+)
 from lanner.exceptions import IllegalStateError, NotFoundError
 from lanner.executions import Execution, Label, Level, LogEntry
 from lanner.executor import Executor
@@ -53,7 +58,8 @@ _ACTIVE_STATES = (
 
 @dataclass
 class _Event:
-    kind: str  # "advance", "result", "kill", "resume", "stop" (the loop ends after its batch)
+    # "advance", "result", "kill", "pause", "resume", "stop" (the loop ends after its batch)
+    kind: str
     execution_id: str
     result: WorkerResult | None = None
     outputs: Mapping[str, Any] | None = None
@@ -210,6 +216,14 @@ class Runner:
         """Ask for an execution to be killed."""
         await self._events.put(_Event("kill", execution_id))
 
+    async def pause(self, execution_id: str) -> None:
+        """Ask for a running execution to be paused; IllegalStateError when it is not running."""
+        live = self._live.get(execution_id)
+        if live is None or live.execution.current is not State.RUNNING:
+            execution = await self._existing(execution_id)  # NotFoundError when it does not exist
+            raise not_running(execution)
+        await self._events.put(_Event("pause", execution_id))
+
     # -- operations on existing executions (see lanner.operations) ----------------------------
 
     async def restart(self, execution_id: str, revision: int | None = None) -> Execution:
@@ -344,6 +358,8 @@ class Runner:
             return self.executor.kill(live.flow, live.execution, now)
         if event.kind == "resume" and live.execution.current is State.PAUSED:
             return self.executor.resume(live.flow, live.execution, event.outputs, now)
+        if event.kind == "pause":
+            return self.executor.pause(live.flow, live.execution, now)
         return self.executor.advance(live.flow, live.execution, now, running=running)
 
     def _same_flow(self, live: _Live) -> list[_Live]:

@@ -38,6 +38,18 @@ tasks:
 """
 
 
+STEPS = """id: steps
+namespace: dist
+tasks:
+  - id: first
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: PT1S
+  - id: second
+    type: io.kestra.plugin.core.debug.Return
+    format: second
+"""
+
+
 def _until(c: Cluster, execution_id: str, state: str, timeout: float = 30) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
@@ -96,10 +108,29 @@ def _resume(c: Cluster) -> None:
     assert again.json()["message"] == f"Illegal state: Execution '{started['id']}' is not PAUSED"
 
 
-def test_webserver_creates_kills_and_resumes_through_the_queue(tmp_path: Path) -> None:
+def _pause(c: Cluster) -> None:
+    started = httpx.post(f"{c.api}/executions/dist/steps", timeout=10).json()
+    _until(c, started["id"], "RUNNING")
+    paused = httpx.post(f"{c.api}/executions/{started['id']}/pause", timeout=10)
+    assert paused.status_code == 200, paused.text
+    assert paused.json()["state"]["current"] == "PAUSED"
+    time.sleep(1.5)  # the Sleep ends on its worker; the next task does not start
+    held = _until(c, started["id"], "PAUSED")
+    assert [run["taskId"] for run in held["taskRunList"]] == ["first"]
+    assert held["taskRunList"][0]["state"]["current"] == "SUCCESS"
+    resumed = httpx.post(f"{c.api}/executions/{started['id']}/resume", timeout=10)
+    assert resumed.status_code == 204, resumed.text
+    done = _until(c, started["id"], "SUCCESS")
+    assert _outputs(done, "second") == {"value": "second"}
+    again = httpx.post(f"{c.api}/executions/{started['id']}/pause", timeout=10)
+    assert again.status_code == 409, again.text
+
+
+def test_webserver_creates_kills_pauses_and_resumes_through_the_queue(tmp_path: Path) -> None:
     with cluster(tmp_path) as c:
-        c.start_small(GREET, NAP, ASK, concurrency=4)
+        c.start_small(GREET, NAP, ASK, STEPS, concurrency=4)
         _create_and_wait(c)
         _kill(c)
         _resume(c)
+        _pause(c)
         assert c.stop() == {}

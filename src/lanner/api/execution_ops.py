@@ -17,8 +17,8 @@ from lanner.flowrepo import StoredFlow
 from lanner.services import Services
 from lanner.storage import SCHEME, execution_prefix
 
-# How long a kill request waits to answer with the execution in KILLING (or ended).
 KILL_ANSWER_SECONDS = 2.0
+"""How long a kill or a pause waits for the engine before answering with the execution."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,12 @@ async def kill(services: Services, execution_id: str) -> Execution:
         raise IllegalStateError("Execution is already finished, can't kill it")
     await services.runner.kill(execution_id)
     return await wait_until(services, execution_id, killing_or_done, KILL_ANSWER_SECONDS)
+
+
+async def pause(services: Services, execution_id: str) -> Execution:
+    """Ask for a running execution to be paused; return it once PAUSED (or ended meanwhile)."""
+    await services.runner.pause(execution_id)
+    return await wait_until(services, execution_id, settled, KILL_ANSWER_SECONDS)
 
 
 async def delete(

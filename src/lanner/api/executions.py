@@ -1,4 +1,4 @@
-"""Executions: create (with inputs), read, search, follow live, kill, label, delete.
+"""Executions: create (with inputs), read, search, follow live, kill, pause, label, delete.
 
 Files of an execution (`execution_files`), expression evaluation (`eval`) and the cURL command
 of a task run (`execution_curl`) have their own modules; their routes are included here.
@@ -178,6 +178,22 @@ async def kill_execution(
     services: ServicesDep, execution_id: ExecutionId, isOnKillCascade: bool = True
 ) -> JSONResponse:
     return execution_response(await ops.kill(services, execution_id), status_code=202)
+
+
+@router.post(
+    f"{EXECUTION}/pause",
+    summary="Pause a running execution: what runs ends, nothing else starts until resumed",
+    response_model=ExecutionModel,
+    responses=CONFLICT,
+)
+@router.post(
+    f"{EXECUTION}/actions/pause",
+    summary="Pause a running execution: what runs ends, nothing else starts until resumed",
+    response_model=ExecutionModel,
+    responses=CONFLICT,
+)
+async def pause_execution(services: ServicesDep, execution_id: ExecutionId) -> JSONResponse:
+    return execution_response(await ops.pause(services, execution_id))
 
 
 @router.post(

@@ -46,6 +46,8 @@ class EventKind(StrEnum):
     RESULT = "result"
     KILL = "kill"
     RESUME = "resume"
+    PAUSE = "pause"
+    """Pause a running execution (see `Executor.pause`)."""
     TIMER = "timer"
     """An ADVANCE due at `available_at` (retry backoff, Sleep-free waits, pause timeouts)."""
     LOST = "lost"
