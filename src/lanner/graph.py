@@ -9,6 +9,12 @@ to the flow's start.
 Node uids are the dotted path of task ids from `root` (`root.parent.child`), as in Kestra; the
 markers get a suffix that is stable for a given flow, so redrawing a graph keeps its uids.
 
+Drawn for an execution (`lanner.execution_graph`), each task is drawn once per task run the
+execution made of it under the task run of its flowable (a loop's children once per iteration),
+or once without a run if it has none; a drawn run adds `taskRun` and `values` (the loop values
+of the run and its parents) to its node, suffixes its uid with those values (`root.each.t_a`),
+and puts its own value on the edge into it.
+
 Edges carry a relation: `relationType` (SEQUENTIAL, PARALLEL, CHOICE, DYNAMIC, ERROR, FINALLY,
 AFTER_EXECUTION) and, on the branches of a choice, the branch `value` (`then`, `else`, a
 Switch case). The rules follow Kestra's: the first edge into a list of tasks has the relation
@@ -22,8 +28,9 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
+from lanner.executions import TaskRun
 from lanner.flowjson import plain
 from lanner.flows import Flow
 from lanner.tasks.base import FlowableTask, Task
@@ -40,7 +47,7 @@ from lanner.tasks.flow import (
 )
 from lanner.triggers import Trigger
 
-__all__ = ["RelationType", "flow_graph"]
+__all__ = ["RelationType", "TaskRunLookup", "flow_graph"]
 
 _KIND = "io.kestra.core.models.hierarchies."
 GRAPH_TASK = _KIND + "GraphTask"
@@ -66,9 +73,31 @@ class RelationType(StrEnum):
 _BRANCHES = frozenset({RelationType.ERROR, RelationType.FINALLY, RelationType.AFTER_EXECUTION})
 
 
-def flow_graph(flow: Flow) -> dict[str, Any]:
-    """Return the topology of a flow: `{nodes, edges, clusters}`."""
-    builder = _Builder()
+class TaskRunLookup(Protocol):
+    """The task runs of an execution, as a graph drawn for it needs them."""
+
+    def runs_of(self, task_id: str, parent: TaskRun | None) -> Sequence[TaskRun | None]:
+        """The runs of a task under a parent run (None: top level); `[None]` if it has none."""
+        ...
+
+    def values_of(self, run: TaskRun) -> list[str]:
+        """The loop values of a run and of its parents, outermost first."""
+        ...
+
+
+class _NoRuns:
+    """A flow drawn on its own: every task once, without a run."""
+
+    def runs_of(self, task_id: str, parent: TaskRun | None) -> Sequence[TaskRun | None]:
+        return (None,)
+
+    def values_of(self, run: TaskRun) -> list[str]:
+        return []
+
+
+def flow_graph(flow: Flow, runs: TaskRunLookup | None = None) -> dict[str, Any]:
+    """Return the topology of a flow: `{nodes, edges, clusters}`, with `runs` drawn if given."""
+    builder = _Builder(runs or _NoRuns())
     top = builder.open_cluster(
         "root",
         None,
@@ -99,6 +128,8 @@ class _Cluster:
     end: str = ""
     finally_: str | None = None
     after: str | None = None
+    run: TaskRun | None = None
+    """The task run of the flowable, whose children runs are drawn inside."""
     members: list[str] = field(default_factory=list)
 
     @property
@@ -129,7 +160,8 @@ class _Placed:
 class _Builder:
     """Accumulates the nodes, edges and clusters of one graph."""
 
-    def __init__(self) -> None:
+    def __init__(self, runs: TaskRunLookup) -> None:
+        self.runs = runs
         self.nodes: list[dict[str, Any]] = []
         self.edges: list[dict[str, Any]] = []
         self.clusters: list[dict[str, Any]] = []
@@ -146,8 +178,10 @@ class _Builder:
         return body
 
     def marker(self, cluster: _Cluster, kind: str, name: str, branch: RelationType | None) -> str:
-        # The suffix keeps a marker apart from a task that has the same id (`root`, `end`).
-        digest = hashlib.blake2s(f"{cluster.prefix}/{name}".encode(), digest_size=6).hexdigest()
+        # The suffix keeps a marker apart from a task that has the same id (`root`, `end`), and
+        # the markers of a flowable drawn once per loop iteration apart from each other.
+        seed = f"{cluster.prefix}/{name}" + (f"/{cluster.run.id}" if cluster.run else "")
+        digest = hashlib.blake2s(seed.encode(), digest_size=6).hexdigest()
         uid = f"{cluster.prefix}.{name}-{digest}"
         body: dict[str, Any] = {"uid": uid, "type": kind}
         if branch is not None:
@@ -164,12 +198,13 @@ class _Builder:
         has_finally: bool,
         has_after: bool = False,
         branch: RelationType | None = None,
+        run: TaskRun | None = None,
     ) -> _Cluster:
         if parent is None:
             cluster = _Cluster(prefix, relation, [], listed=False)
         else:
             around = [*parent.parents, parent.uid] if parent.listed else []
-            cluster = _Cluster(prefix, relation, around, branch=branch)
+            cluster = _Cluster(prefix, relation, around, branch=branch, run=run)
         cluster.root = self.marker(cluster, CLUSTER_ROOT, "root", branch)
         if has_finally:
             cluster.finally_ = self.marker(cluster, CLUSTER_FINALLY, "finally", branch)
@@ -239,13 +274,17 @@ class _Builder:
         previous = self._start(cluster, relation)
         exit_uid = cluster.exit(relation)
         fans_out = relation in (RelationType.PARALLEL, RelationType.CHOICE)
+        drawn = 0
         for index, task in enumerate(tasks):
-            placed = self.place(cluster, task, relation)
-            self.edge(previous, placed.entry, self._relation(cluster, relation, index), value)
-            if relation is not RelationType.PARALLEL:
-                previous = placed.exit
-            if fans_out or index == len(tasks) - 1:
-                self.edge(placed.exit, exit_uid)
+            for run in self.runs.runs_of(task.id, cluster.run):
+                placed = self.place(cluster, task, relation, run)
+                kind = self._relation(cluster, relation, drawn)
+                self.edge(previous, placed.entry, kind, run.value if run else value)
+                if relation is not RelationType.PARALLEL:
+                    previous = placed.exit
+                if fans_out or index == len(tasks) - 1:
+                    self.edge(placed.exit, exit_uid)
+                drawn += 1
 
     def _start(self, cluster: _Cluster, relation: RelationType) -> str:
         if relation is RelationType.ERROR:
@@ -285,24 +324,36 @@ class _Builder:
 
     # -- one task -----------------------------------------------------------------------------
 
-    def place(self, cluster: _Cluster, task: Task, relation: RelationType) -> _Placed:
+    def place(
+        self, cluster: _Cluster, task: Task, relation: RelationType, run: TaskRun | None = None
+    ) -> _Placed:
         branch = relation if relation in _BRANCHES else None
         if isinstance(task, FlowableTask):
-            return self.flowable(cluster, task, branch)
-        uid = f"{cluster.prefix}.{task.id}"
-        self.node(cluster, _task_node(uid, task, relation, branch))
-        return _Placed(uid, uid)
+            return self.flowable(cluster, task, branch, run)
+        body = self._task_node(f"{cluster.prefix}.{task.id}", task, relation, branch, run)
+        self.node(cluster, body)
+        return _Placed(body["uid"], body["uid"])
 
     def flowable(
-        self, parent: _Cluster, task: FlowableTask, branch: RelationType | None
+        self,
+        parent: _Cluster,
+        task: FlowableTask,
+        branch: RelationType | None,
+        run: TaskRun | None = None,
     ) -> _Placed:
         drawing = _drawing_of(task)
         prefix = f"{parent.prefix}.{task.id}"
         cluster = self.open_cluster(
-            prefix, drawing.relation, parent, has_finally=bool(task.finally_), branch=branch
+            prefix,
+            drawing.relation,
+            parent,
+            has_finally=bool(task.finally_),
+            branch=branch,
+            run=run,
         )
-        cluster.task_node = self.node(cluster, _task_node(prefix, task, drawing.relation, branch))
-        self.edge(cluster.root, prefix)
+        body = self._task_node(prefix, task, drawing.relation, branch, run)
+        cluster.task_node = self.node(cluster, body)
+        self.edge(cluster.root, body["uid"])
         drawing.draw(self, cluster, task)
         self.alternatives(cluster, task.errors, task.finally_)
         self.close_cluster(cluster, parent)
@@ -311,7 +362,7 @@ class _Builder:
     def dag(self, cluster: _Cluster, dag: Dag) -> None:
         """Draw a Dag: each task after those it depends on, the others from the Dag's node."""
         depended = {dep for node in dag.tasks for dep in node.depends_on or ()}
-        placed: dict[str, _Placed] = {}
+        placed: dict[str, list[_Placed]] = {}
         pending = list(dag.tasks)
         while pending:
             ready = [n for n in pending if all(dep in placed for dep in n.depends_on or ())]
@@ -319,14 +370,35 @@ class _Builder:
                 # Unknown or cyclic dependencies (refused when the flow is validated).
                 ready = pending
             for node in ready:
-                drawn = self.place(cluster, node.task, RelationType.SEQUENTIAL)
-                sources = [placed[dep].exit for dep in node.depends_on or () if dep in placed]
-                for source in sources or [cluster.entry()]:
-                    self.edge(source, drawn.entry, RelationType.PARALLEL)
-                if node.task.id not in depended:
-                    self.edge(drawn.exit, cluster.exit(RelationType.SEQUENTIAL))
-                placed[node.task.id] = drawn
+                sources = [
+                    before.exit for dep in node.depends_on or () for before in placed.get(dep, ())
+                ]
+                placed[node.task.id] = []
+                for run in self.runs.runs_of(node.task.id, cluster.run):
+                    drawn = self.place(cluster, node.task, RelationType.SEQUENTIAL, run)
+                    for source in sources or [cluster.entry()]:
+                        value = run.value if run else None
+                        self.edge(source, drawn.entry, RelationType.PARALLEL, value)
+                    if node.task.id not in depended:
+                        self.edge(drawn.exit, cluster.exit(RelationType.SEQUENTIAL))
+                    placed[node.task.id].append(drawn)
             pending = [n for n in pending if n not in ready]
+
+    def _task_node(
+        self,
+        uid: str,
+        task: Task,
+        relation: RelationType | None,
+        branch: RelationType | None,
+        run: TaskRun | None,
+    ) -> dict[str, Any]:
+        body = _task_node(uid, task, relation, branch)
+        if run is not None:
+            values = self.runs.values_of(run)
+            body["uid"] = "_".join([uid, *values])
+            body["taskRun"] = run.to_json()
+            body["values"] = values
+        return body
 
 
 def _task_node(

@@ -1,7 +1,8 @@
 """Executions: create (with inputs), read, search, follow live, kill, pause, label, delete.
 
-Files of an execution (`execution_files`), expression evaluation (`eval`) and the cURL command
-of a task run (`execution_curl`) have their own modules; their routes are included here.
+Files of an execution (`execution_files`), expression evaluation (`eval`), the cURL command
+of a task run (`execution_curl`) and the execution's graph (`execution_graph`) have their own
+modules; their routes are included here.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from lanner.api import eval as eval_routes
-from lanner.api import execution_curl, execution_files
+from lanner.api import execution_curl, execution_files, execution_graph
 from lanner.api import execution_ops as ops
 from lanner.api.deps import ServicesDep
 from lanner.api.execution_filters import INT_MAX, LABELS, Count, SearchQuery
@@ -218,6 +219,7 @@ async def set_labels(
 router.include_router(eval_routes.router)
 router.include_router(execution_files.router)
 router.include_router(execution_curl.router)
+router.include_router(execution_graph.router)
 
 
 # Any two segments but `{executionId}/<action verb>` (see execution_paths): those are actions.

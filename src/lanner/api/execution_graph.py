@@ -1,0 +1,51 @@
+"""The topology of an execution: its flow revision drawn with its task runs.
+
+`GET /executions/{executionId}/graph`, as Kestra serves it: the graph of the flow revision
+the execution ran (even a revision since replaced or deleted), each task drawn once per run
+(see `lanner.execution_graph`), and tasks cut down to what the execution view shows.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from lanner.api.deps import ServicesDep
+from lanner.api.execution_paths import EXECUTION, ExecutionId
+from lanner.api.execution_watch import load
+from lanner.api.flow_models import FlowGraphModel
+from lanner.api.models import ErrorModel
+from lanner.execution_graph import execution_graph
+
+# Included in the executions router, which gives the tag.
+router = APIRouter()
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorModel, "description": "Unknown execution, or its flow revision is gone"},
+    422: {"model": ErrorModel, "description": "Invalid request"},
+}
+
+Subflows = Annotated[
+    list[str] | None,
+    Query(
+        description="Uids of Subflow task nodes to expand; accepted, not expanded by lanner",
+    ),
+]
+
+
+@router.get(
+    f"{EXECUTION}/graph",
+    summary="Generate a graph for an execution",
+    response_model=FlowGraphModel,
+    response_model_exclude_unset=True,
+    responses=_ERRORS,
+)
+async def graph_of_execution(
+    services: ServicesDep, execution_id: ExecutionId, subflows: Subflows = None
+) -> dict[str, Any]:
+    execution = await load(services, execution_id)
+    stored = await services.flows.get(
+        execution.namespace, execution.flow_id, execution.flow_revision, allow_deleted=True
+    )
+    return execution_graph(stored.flow, execution)
