@@ -1,7 +1,8 @@
 """Executions: create (with inputs), read, search, follow live, kill, label, delete.
 
-Files of an execution (`execution_files`), expression evaluation (`eval`) and the cURL command
-of a task run (`execution_curl`) have their own modules; their routes are included here.
+Files of an execution (`execution_files`), expression evaluation (`eval`), the cURL command
+of a task run (`execution_curl`) and the checks of a form's inputs (`execution_validate`) have
+their own modules; their routes are included here.
 """
 
 from __future__ import annotations
@@ -15,11 +16,17 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from lanner.api import eval as eval_routes
-from lanner.api import execution_curl, execution_files
+from lanner.api import execution_curl, execution_files, execution_validate
 from lanner.api import execution_ops as ops
 from lanner.api.deps import ServicesDep
 from lanner.api.execution_filters import INT_MAX, LABELS, Count, SearchQuery
-from lanner.api.execution_forms import base_url, execution_url, parse_labels, read_inputs
+from lanner.api.execution_forms import (
+    INPUTS_BODY,
+    base_url,
+    execution_url,
+    parse_labels,
+    read_inputs,
+)
 from lanner.api.execution_paths import EXECUTION, ExecutionId, FlowId, Namespace
 from lanner.api.execution_search import ExecutionQuery, search
 from lanner.api.execution_watch import follow, load
@@ -37,20 +44,6 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 CONFLICT: dict[int | str, dict[str, Any]] = {
     **NOT_FOUND,
     409: {"model": ErrorModel, "description": "Not allowed in the current state"},
-}
-_CREATE_BODY = {
-    "requestBody": {
-        "required": False,
-        "description": "The inputs: one part per input, a file part per FILE input",
-        "content": {
-            "multipart/form-data": {
-                "schema": {"type": "object", "additionalProperties": {"type": "string"}}
-            },
-            "application/x-www-form-urlencoded": {
-                "schema": {"type": "object", "additionalProperties": {"type": "string"}}
-            },
-        },
-    }
 }
 
 
@@ -197,6 +190,7 @@ async def set_labels(
 router.include_router(eval_routes.router)
 router.include_router(execution_files.router)
 router.include_router(execution_curl.router)
+router.include_router(execution_validate.router)
 
 
 # Any two segments but `{executionId}/<action verb>` (see execution_paths): those are actions.
@@ -205,7 +199,7 @@ router.include_router(execution_curl.router)
     summary="Create a new execution of a flow",
     response_model=ExecutionModel,
     responses=CONFLICT,
-    openapi_extra=_CREATE_BODY,
+    openapi_extra=INPUTS_BODY,
 )
 async def create_execution(
     request: Request,
