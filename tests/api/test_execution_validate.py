@@ -181,6 +181,8 @@ async def test_resume_inputs_are_checked_and_the_execution_stays_paused(
     }
     assert copies["value"] == "abc"
     assert copies["errors"][0]["message"].startswith("copies: Invalid input for `copies`")
+    # A resume is carried out in the background: give one the time to show.
+    await asyncio.sleep(0.3)
     stored = await services.store.get_execution(execution_id)
     assert stored is not None
     assert stored.current is State.PAUSED
