@@ -12,11 +12,18 @@ from lanner.executions import Attempt, Execution, Label, TaskRun
 from lanner.expressions import render_typed
 from lanner.flow_parser import parse_flow
 from lanner.flows import Flow
-from lanner.inputs import InputDeclaration, parse_input, resolve_inputs
+from lanner.inputs import (
+    InputCheck,
+    InputDeclaration,
+    Upload,
+    check_inputs,
+    parse_input,
+    resolve_inputs,
+)
 from lanner.jsonvalues import jsonable
 from lanner.limits import check_submission
 from lanner.states import State
-from lanner.storage import Storage, execution_prefix, run_storage
+from lanner.storage import Storage, execution_prefix, file_uri, run_storage
 from lanner.store import Store
 from lanner.tasks.pause import Pause
 
@@ -24,6 +31,9 @@ __all__ = [
     "existing",
     "flow_of",
     "new_execution",
+    "new_execution_checks",
+    "paused_resume_checks",
+    "paused_resume_declarations",
     "paused_resume_values",
     "retry_lost_attempt",
 ]
@@ -71,6 +81,28 @@ async def new_execution(
     return execution
 
 
+def new_execution_checks(
+    flow: Flow, execution_id: str, inputs: Mapping[str, Any]
+) -> list[InputCheck]:
+    """Report on each flow input as creating execution `execution_id` with `inputs` would.
+
+    Nothing is stored: an uploaded file stands for the `kestra://` URI it would be stored at,
+    as Kestra validates a form without uploading its files.
+    """
+    folder = execution_prefix(flow.namespace, flow.id, execution_id)
+    submitted = {
+        input_id: file_uri(f"{folder}/inputs/{input_id}", value.filename)
+        if isinstance(value, Upload)
+        else value
+        for input_id, value in inputs.items()
+    }
+    return check_inputs(
+        flow.inputs or [],
+        submitted,
+        render_typed=lambda template, variables: render_typed(template, variables),
+    )
+
+
 def _input_file_store(storage: Storage, execution: Execution) -> Callable[[str, str, bytes], str]:
     def store_file(input_id: str, filename: str, data: bytes) -> str:
         folder = execution_prefix(execution.namespace, execution.flow_id, execution.id)
@@ -107,12 +139,10 @@ async def flow_of(store: Store, execution: Execution, revision: int | None) -> F
     return parse_flow(record.source)
 
 
-def paused_resume_values(
-    flow: Flow, execution: Execution, inputs: Mapping[str, Any]
-) -> dict[str, Any] | None:
-    """Check the values given on resume against the paused tasks' `onResume` inputs.
+def paused_resume_declarations(flow: Flow, execution: Execution) -> list[InputDeclaration]:
+    """Return the `onResume` inputs of the execution's paused Pause tasks, in task run order.
 
-    IllegalStateError when the execution is not PAUSED; InputError for a bad value.
+    IllegalStateError when the execution is not PAUSED.
     """
     if execution.current is not State.PAUSED:
         raise IllegalStateError(f"Execution '{execution.id}' is not PAUSED")
@@ -121,6 +151,31 @@ def paused_resume_values(
         task = flow.find_task(run.task_id)
         if run.current is State.PAUSED and isinstance(task, Pause) and task.on_resume:
             declarations.extend(parse_input(item) for item in task.on_resume)
+    return declarations
+
+
+def paused_resume_checks(
+    flow: Flow, execution: Execution, inputs: Mapping[str, Any]
+) -> list[InputCheck]:
+    """Report on each `onResume` input as resuming with `inputs` would resolve it.
+
+    IllegalStateError when the execution is not PAUSED.
+    """
+    return check_inputs(
+        paused_resume_declarations(flow, execution),
+        inputs,
+        render_typed=lambda template, variables: render_typed(template, variables),
+    )
+
+
+def paused_resume_values(
+    flow: Flow, execution: Execution, inputs: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """Check the values given on resume against the paused tasks' `onResume` inputs.
+
+    IllegalStateError when the execution is not PAUSED; InputError for a bad value.
+    """
+    declarations = paused_resume_declarations(flow, execution)
     if not declarations:
         return None
     resolved = resolve_inputs(

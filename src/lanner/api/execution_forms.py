@@ -24,6 +24,21 @@ CORRELATION_ID = "system.correlationId"
 SYSTEM_PREFIX = "system."
 # The part name Kestra's older clients use for every file, each keyed by its file name.
 FILES_PART = "files"
+# The OpenAPI request body of the routes that read inputs (`read_inputs`).
+INPUTS_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": False,
+        "description": "The inputs: one part per input, a file part per FILE input",
+        "content": {
+            "multipart/form-data": {
+                "schema": {"type": "object", "additionalProperties": {"type": "string"}}
+            },
+            "application/x-www-form-urlencoded": {
+                "schema": {"type": "object", "additionalProperties": {"type": "string"}}
+            },
+        },
+    }
+}
 
 
 def parse_labels(values: Iterable[str]) -> list[Label]:

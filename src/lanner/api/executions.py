@@ -1,8 +1,8 @@
 """Executions: create (with inputs), read, search, follow live, kill, pause, label, delete.
 
 Files of an execution (`execution_files`), expression evaluation (`eval`), the cURL command
-of a task run (`execution_curl`) and the execution's graph (`execution_graph`) have their own
-modules; their routes are included here.
+of a task run (`execution_curl`), the execution's graph (`execution_graph`) and the checks of a
+form's inputs (`execution_validate`) have their own modules; their routes are included here.
 """
 
 from __future__ import annotations
@@ -16,11 +16,17 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from lanner.api import eval as eval_routes
-from lanner.api import execution_curl, execution_files, execution_graph
+from lanner.api import execution_curl, execution_files, execution_graph, execution_validate
 from lanner.api import execution_ops as ops
 from lanner.api.deps import ServicesDep
 from lanner.api.execution_filters import INT_MAX, LABELS, Count, SearchQuery
-from lanner.api.execution_forms import base_url, execution_url, parse_labels, read_inputs
+from lanner.api.execution_forms import (
+    INPUTS_BODY,
+    base_url,
+    execution_url,
+    parse_labels,
+    read_inputs,
+)
 from lanner.api.execution_paths import EXECUTION, ExecutionId, FlowId, Namespace
 from lanner.api.execution_search import ExecutionQuery, search
 from lanner.api.execution_watch import follow, load
@@ -38,20 +44,6 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 CONFLICT: dict[int | str, dict[str, Any]] = {
     **NOT_FOUND,
     409: {"model": ErrorModel, "description": "Not allowed in the current state"},
-}
-_CREATE_BODY = {
-    "requestBody": {
-        "required": False,
-        "description": "The inputs: one part per input, a file part per FILE input",
-        "content": {
-            "multipart/form-data": {
-                "schema": {"type": "object", "additionalProperties": {"type": "string"}}
-            },
-            "application/x-www-form-urlencoded": {
-                "schema": {"type": "object", "additionalProperties": {"type": "string"}}
-            },
-        },
-    }
 }
 
 
@@ -220,6 +212,7 @@ router.include_router(eval_routes.router)
 router.include_router(execution_files.router)
 router.include_router(execution_curl.router)
 router.include_router(execution_graph.router)
+router.include_router(execution_validate.router)
 
 
 # Any two segments but `{executionId}/<action verb>` (see execution_paths): those are actions.
@@ -228,7 +221,7 @@ router.include_router(execution_graph.router)
     summary="Create a new execution of a flow",
     response_model=ExecutionModel,
     responses=CONFLICT,
-    openapi_extra=_CREATE_BODY,
+    openapi_extra=INPUTS_BODY,
 )
 async def create_execution(
     request: Request,

@@ -2,7 +2,8 @@
 
 declarations   one frozen pydantic record per input type, `parse_input`, flow-level checks
 coercion       a submitted string or native value -> the Python value of the declared type
-resolve        the order of work for one execution: defaults, dependsOn, required, nesting
+resolve        the order of work for one execution: defaults, dependsOn, required, nesting;
+               `check_inputs` reports on each input of a form instead of raising
 """
 
 from __future__ import annotations
@@ -34,7 +35,14 @@ from lanner.inputs.declarations import (
     parse_input,
     secret_input_ids,
 )
-from lanner.inputs.resolve import RenderTyped, StoreFile, resolve_inputs, undeclared_inputs
+from lanner.inputs.resolve import (
+    InputCheck,
+    RenderTyped,
+    StoreFile,
+    check_inputs,
+    resolve_inputs,
+    undeclared_inputs,
+)
 
 __all__ = [
     "INPUT_TYPES",
@@ -50,6 +58,7 @@ __all__ = [
     "EnumInput",
     "FileInput",
     "FloatInput",
+    "InputCheck",
     "InputDeclaration",
     "IntInput",
     "JsonInput",
@@ -64,6 +73,7 @@ __all__ = [
     "UriInput",
     "YamlInput",
     "check_declarations",
+    "check_inputs",
     "coerce_value",
     "parse_input",
     "resolve_inputs",

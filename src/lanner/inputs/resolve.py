@@ -4,7 +4,8 @@ The steps are Kestra's: take the submitted value, else the `defaults`; resolve `
 inputs first and drop an input whose dependency is dropped or whose condition is not `true`;
 render the SELECT/MULTISELECT `expression`; refuse a missing required value; coerce and
 validate; nest dotted ids. Every problem is collected before `InputError` is raised, so a user
-fixes a form in one go.
+fixes a form in one go. `check_inputs` runs the same steps and reports on each input instead of
+raising, for the routes that validate a form without starting anything.
 """
 
 from __future__ import annotations
@@ -22,7 +23,14 @@ from lanner.inputs.declarations import (
     SelectInput,
 )
 
-__all__ = ["RenderTyped", "StoreFile", "resolve_inputs", "undeclared_inputs"]
+__all__ = [
+    "InputCheck",
+    "RenderTyped",
+    "StoreFile",
+    "check_inputs",
+    "resolve_inputs",
+    "undeclared_inputs",
+]
 
 RenderTyped = Callable[[str, Mapping[str, Any]], Any]
 """Render a template against variables and return the typed result (`{{ 1 + 1 }}` -> 2)."""
@@ -53,6 +61,37 @@ def resolve_inputs(
     return resolver.run()
 
 
+@dataclass(frozen=True)
+class InputCheck:
+    """What resolution made of one declared input, for a form checked without running.
+
+    `declaration` is the input as resolved (a SELECT's rendered `values`); `enabled` is false
+    when `dependsOn` drops the input; `value` is the typed value, or the submitted one when
+    the input has problems or is dropped; `problems` is empty when the value is accepted.
+    """
+
+    declaration: InputDeclaration
+    value: Any
+    enabled: bool
+    problems: tuple[str, ...]
+
+
+def check_inputs(
+    decls: Sequence[InputDeclaration],
+    submitted: Mapping[str, Any],
+    *,
+    render_typed: RenderTyped,
+) -> list[InputCheck]:
+    """Resolve `decls` as `resolve_inputs` does and report on each one, in declaration order.
+
+    Nothing is raised for a bad value: its problem is in its `InputCheck`. Nothing is stored
+    either: a FILE value must already be a `kestra://` URI.
+    """
+    resolver = _Resolver(decls, submitted, render_typed, None)
+    resolver.resolve_all()
+    return resolver.checks()
+
+
 def undeclared_inputs(decls: Sequence[InputDeclaration], submitted: Mapping[str, Any]) -> list[str]:
     """Return the submitted ids that no declaration has, which resolution ignores."""
     declared = {decl.id for decl in decls}
@@ -67,16 +106,26 @@ class _Outcome:
     value: Any = None
     problem: str | None = None
 
+    @property
+    def usable(self) -> bool:
+        """Whether the input has a value that other inputs and the execution may use."""
+        return self.enabled and self.problem is None
+
 
 _DROPPED = _Outcome(enabled=False)
 
 
 class _Rejected(Exception):
-    """Stops the resolution of one input with the problem to report."""
+    """Stops the resolution of one input with the problem to report.
 
-    def __init__(self, problem: str) -> None:
+    `enabled` is false when the `dependsOn` condition itself cannot be rendered: the input is
+    then reported as left out, with that problem.
+    """
+
+    def __init__(self, problem: str, *, enabled: bool = True) -> None:
         super().__init__(problem)
         self.problem = problem
+        self.enabled = enabled
 
 
 class _Resolver:
@@ -94,12 +143,12 @@ class _Resolver:
         self._render_typed = render_typed
         self._store_file = store_file
         self._outcomes: dict[str, _Outcome] = {}
+        # The declarations as resolved: with the choices a SELECT/MULTISELECT `expression` gave.
+        self._rendered: dict[str, InputDeclaration] = {}
         self._resolving: set[str] = set()
 
     def run(self) -> dict[str, Any]:
-        for decl in self._decls.values():
-            self._resolve(decl)
-        outcomes = [self._outcomes[input_id] for input_id in self._decls]
+        outcomes = self.resolve_all()
         problems = [outcome.problem for outcome in outcomes if outcome.problem is not None]
         if problems:
             raise InputError(problems)
@@ -108,6 +157,23 @@ class _Resolver:
             for input_id, outcome in zip(self._decls, outcomes, strict=True)
             if outcome.enabled
         )
+
+    def resolve_all(self) -> list[_Outcome]:
+        """Resolve every declaration; return their outcomes in declaration order."""
+        for decl in self._decls.values():
+            self._resolve(decl)
+        return [self._outcomes[input_id] for input_id in self._decls]
+
+    def checks(self) -> list[InputCheck]:
+        """Report on every declaration, once `resolve_all` has run."""
+        reports = []
+        for input_id, decl in self._decls.items():
+            outcome = self._outcomes[input_id]
+            value = outcome.value if outcome.usable else self._submitted.get(input_id)
+            problems = () if outcome.problem is None else (outcome.problem,)
+            declaration = self._rendered.get(input_id, decl)
+            reports.append(InputCheck(declaration, value, outcome.enabled, problems))
+        return reports
 
     def _resolve(self, decl: InputDeclaration) -> _Outcome | None:
         """Resolve `decl` once; None while it is being resolved (a cycle, reported elsewhere)."""
@@ -119,7 +185,7 @@ class _Resolver:
         try:
             outcome = self._evaluate(decl)
         except _Rejected as rejected:
-            outcome = _Outcome(enabled=False, problem=rejected.problem)
+            outcome = _Outcome(enabled=rejected.enabled, problem=rejected.problem)
         self._resolving.discard(decl.id)
         self._outcomes[decl.id] = outcome
         return outcome
@@ -128,6 +194,7 @@ class _Resolver:
         if not self._dependencies_enabled(decl) or not self._condition_holds(decl):
             return _DROPPED
         decl = self._with_rendered_choices(decl)
+        self._rendered[decl.id] = decl
         value = self._raw_value(decl)
         if value is None:
             if decl.required:
@@ -143,7 +210,7 @@ class _Resolver:
             if dependency is None or dependency_id == decl.id:
                 continue
             outcome = self._resolve(dependency)
-            if outcome is not None and not outcome.enabled:
+            if outcome is not None and not outcome.usable:
                 return False
         return True
 
@@ -154,7 +221,7 @@ class _Resolver:
         try:
             return self._render(condition) is True
         except ExpressionError as exc:
-            raise _Rejected(f"{decl.id}: Invalid condition: {exc}") from exc
+            raise _Rejected(f"{decl.id}: Invalid condition: {exc}", enabled=False) from exc
 
     def _with_rendered_choices(self, decl: InputDeclaration) -> InputDeclaration:
         """Return `decl` with the values its `expression` renders to, when it has one."""
@@ -211,7 +278,7 @@ class _Resolver:
         resolved = (
             (input_id, outcome.value)
             for input_id, outcome in self._outcomes.items()
-            if outcome.enabled
+            if outcome.usable
         )
         return self._render_typed(template, {"inputs": _nest(resolved)})
 
