@@ -260,6 +260,40 @@ def test_resume_asks_for_the_on_resume_inputs(ui: UI, lanner: LannerServer) -> N
     assert any(line["message"] == "approved=true (looks good)" for line in logs)
 
 
+STEPS = f"""\
+id: steps
+namespace: e2e.pause
+tasks:
+  - id: first
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: PT2S
+  - id: second
+    type: {LOG}
+    message: second ran
+"""
+
+
+def test_pause_holds_a_running_execution_until_resume(ui: UI, lanner: LannerServer) -> None:
+    save_flow(lanner, STEPS)
+    execution_id = execute(lanner, "e2e.pause", "steps")
+    wait_state(lanner, execution_id, "RUNNING")
+    ui.open(f"/executions/e2e.pause/steps/{execution_id}/overview")
+    page = ui.page
+    page.get_by_role("toolbar", name="Execution actions").get_by_role(
+        "button", name="Pause"
+    ).click()
+    expect(page.locator(".execution-title .badge")).to_have_text("PAUSED")
+    page.wait_for_timeout(2500)  # the Sleep ends; the Log does not start
+    stored = lanner.api.get(f"/executions/{execution_id}").json()
+    assert stored["state"]["current"] == "PAUSED"
+    assert [run["taskId"] for run in stored["taskRunList"]] == ["first"]
+    page.locator("[data-action=resume]").click()
+    page.get_by_role("dialog", name="Resume the execution").locator(
+        "[data-action=resume-submit]"
+    ).click()
+    expect(page.locator(".execution-title .badge")).to_have_text("SUCCESS", timeout=20_000)
+
+
 def test_namespace_files_from_the_editor(ui: UI, lanner: LannerServer) -> None:
     save_flow(lanner, BRANCHES)
     ui.open("/flows/edit/e2e.graph/branches/edit")
