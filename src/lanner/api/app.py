@@ -41,10 +41,11 @@ def resource_routers() -> Sequence[APIRouter]:
     from lanner.api import system
 
     routers: list[APIRouter] = [system.router]
-    # execution_actions before executions: its bulk routes (`POST /executions/restart/by-ids`)
-    # must win over `POST /executions/{namespace}/{flowId}`, as literal segments do in Kestra.
+    # execution_bulk before executions: its routes (`POST /executions/restart/by-ids`) must win
+    # over `POST /executions/{namespace}/{flowId}`, as literal segments do in Kestra.
     for module_name in (
         "flows",
+        "execution_bulk",
         "execution_actions",
         "executions",
         "logs",

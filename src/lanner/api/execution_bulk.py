@@ -1,0 +1,414 @@
+"""Bulk operations on executions: restart, replay, kill, pause, resume, labels, status, delete.
+
+Each takes a JSON list of execution ids (`…/<verb>/by-ids`) or the filters of a search
+(`…/<verb>/by-query`, every page of it), as Kestra does. Every execution is checked first:
+when one cannot be acted on (unknown, still running for a delete, already ended for a kill,
+not RUNNING for a pause...), the answer is a 400 `invalid bulk <verb>` whose `invalids` say
+which and why, and nothing is done. Otherwise each is acted on and the answer is `{"count": n}`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from lanner import operations
+from lanner.api import execution_ops
+from lanner.api.deps import ServicesDep
+from lanner.api.errors import error_body
+from lanner.api.execution_filters import SearchQuery
+from lanner.api.execution_forms import refuse_system_labels
+from lanner.api.execution_search import matching_ids
+from lanner.api.execution_watch import load
+from lanner.api.models import ErrorModel
+from lanner.engine_support import paused_resume_values
+from lanner.exceptions import InputError
+from lanner.executions import Execution, Label
+from lanner.services import Services
+from lanner.states import State
+
+router = APIRouter(tags=["Executions"])
+
+_BULK_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorModel, "description": "Some ids are invalid (nothing was done)"},
+    422: {"model": ErrorModel, "description": "Invalid request"},
+}
+
+ExecutionIds = Annotated[list[str], Body(description="The execution ids")]
+
+Problem = Callable[[Execution], Awaitable[str | None]]
+"""Why an execution cannot be acted on, or None when it can."""
+Action = Callable[[str], Awaitable[object]]
+
+
+class BulkResponseModel(BaseModel):
+    """How many executions a bulk operation acted on."""
+
+    count: int
+
+
+class LabelModel(BaseModel):
+    key: str
+    value: str
+
+
+class LabelsByIdsRequest(BaseModel):
+    """Kestra's body of `POST /executions/labels/by-ids`."""
+
+    executionsId: list[str] = Field(description="The execution ids")
+    executionLabels: list[LabelModel] = Field(description="The labels to set on each")
+
+
+class DeleteOptions(BaseModel):
+    """What goes with the executions a bulk delete deletes (all of it by default)."""
+
+    deleteLogs: bool = Field(True, description="Also delete the executions' log lines")
+    deleteMetrics: bool = Field(True, description="Also delete the executions' metrics")
+    deleteStorage: bool = Field(
+        True, description="Also delete the executions' files in the internal storage"
+    )
+
+
+DeleteQuery = Annotated[DeleteOptions, Query()]
+NewStatus = Annotated[
+    State, Query(description="The terminal state to give each execution (SUCCESS, FAILED...)")
+]
+
+
+# -- restart, replay, kill, pause, resume ------------------------------------------------------
+
+
+@router.post(
+    "/executions/restart/by-ids",
+    summary="Restart a list of executions",
+    response_model=BulkResponseModel,
+    responses=_BULK_ERRORS,
+)
+async def restart_by_ids(
+    request: Request, services: ServicesDep, ids: ExecutionIds
+) -> JSONResponse:
+    return await _bulk(request, services, ids, "restart", _restart_problem, services.runner.restart)
+
+
+@router.post(
+    "/executions/restart/by-query",
+    summary="Restart the executions a search matches",
+    response_model=BulkResponseModel,
+    responses=_BULK_ERRORS,
+)
+async def restart_by_query(
+    request: Request, services: ServicesDep, query: SearchQuery
+) -> JSONResponse:
+    ids = await matching_ids(services.store, query)
+    return await _bulk(request, services, ids, "restart", _restart_problem, services.runner.restart)
+
+
+@router.post(
+    "/executions/replay/by-ids",
+    summary="Replay a list of executions from the start",
+    response_model=BulkResponseModel,
+    responses=_BULK_ERRORS,
+)
+async def replay_by_ids(request: Request, services: ServicesDep, ids: ExecutionIds) -> JSONResponse:
+    return await _bulk(request, services, ids, "replay", _always_fine, services.runner.replay)
+
+
+@router.post(
+    "/executions/replay/by-query",
+    summary="Replay the executions a search matches, from the start",
+    response_model=BulkResponseModel,
+    responses=_BULK_ERRORS,
+)
+async def replay_by_query(
+    request: Request, services: ServicesDep, query: SearchQuery
+) -> JSONResponse:
+    ids = await matching_ids(services.store, query)
+    return await _bulk(request, services, ids, "replay", _always_fine, services.runner.replay)
+
+
+@router.post(
+    "/executions/kill/by-ids",
+    summary="Kill a list of executions",
+    response_model=BulkResponseModel,
+    responses=_BULK_ERRORS,
+)
+async def kill_by_ids(request: Request, services: ServicesDep, ids: ExecutionIds) -> JSONResponse:
+    return await _bulk(request, services, ids, "kill", _kill_problem, services.runner.kill)
+
+
+# Kestra's clients send the bulk kill as DELETE; its UI and lanner's as POST.
+@router.post(
+    "/executions/kill/by-query",
+    summary="Kill the executions a search matches",
+    response_model=BulkResponseModel,
+    responses=_BULK_ERRORS,
+)
+@router.delete(
+    "/executions/kill/by-query",
+    summary="Kill the executions a search matches",
+    response_model=BulkResponseModel,
+    responses=_BULK_ERRORS,
+)
+async def kill_by_query(
+    request: Request, services: ServicesDep, query: SearchQuery
+) -> JSONResponse:
+    ids = await matching_ids(services.store, query)
+    return await _bulk(request, services, ids, "kill", _kill_problem, services.runner.kill)
+
+
+@router.post(
+    "/executions/pause/by-ids",
+    summary="Pause a list of running executions",
+    response_model=BulkResponseModel,
+    responses=_BULK_ERRORS,
+)
+async def pause_by_ids(request: Request, services: ServicesDep, ids: ExecutionIds) -> JSONResponse:
+    return await _bulk(request, services, ids, "pause", _pause_problem, services.runner.pause)
+
+
+@router.post(
+    "/executions/pause/by-query",
+    summary="Pause the running executions a search matches",
+    response_model=BulkResponseModel,
+    responses=_BULK_ERRORS,
+)
+async def pause_by_query(
+    request: Request, services: ServicesDep, query: SearchQuery
+) -> JSONResponse:
+    ids = await matching_ids(services.store, query)
+    return await _bulk(request, services, ids, "pause", _pause_problem, services.runner.pause)
+
+
+@router.post(
+    "/executions/resume/by-ids",
+    summary="Resume a list of paused executions (their onResume inputs take their defaults)",
+    response_model=BulkResponseModel,
+    responses=_BULK_ERRORS,
+)
+async def resume_by_ids(request: Request, services: ServicesDep, ids: ExecutionIds) -> JSONResponse:
+    return await _bulk(
+        request, services, ids, "resume", _resume_problem(services), services.runner.resume
+    )
+
+
+@router.post(
+    "/executions/resume/by-query",
+    summary="Resume the paused executions a search matches",
+    response_model=BulkResponseModel,
+    responses=_BULK_ERRORS,
+)
+async def resume_by_query(
+    request: Request, services: ServicesDep, query: SearchQuery
+) -> JSONResponse:
+    ids = await matching_ids(services.store, query)
+    return await _bulk(
+        request, services, ids, "resume", _resume_problem(services), services.runner.resume
+    )
+
+
+# -- labels and status -------------------------------------------------------------------------
+
+
+@router.post(
+    "/executions/labels/by-ids",
+    summary="Add labels to a list of ended executions (a label given replaces its key's)",
+    response_model=BulkResponseModel,
+    responses=_BULK_ERRORS,
+)
+async def labels_by_ids(
+    request: Request, services: ServicesDep, body: LabelsByIdsRequest
+) -> JSONResponse:
+    labelling = _labelling(services, body.executionLabels)
+    return await _bulk(request, services, body.executionsId, "labels", _ended_problem, labelling)
+
+
+@router.post(
+    "/executions/labels/by-query",
+    summary="Add labels to the ended executions a search matches",
+    response_model=BulkResponseModel,
+    responses=_BULK_ERRORS,
+)
+async def labels_by_query(
+    request: Request,
+    services: ServicesDep,
+    query: SearchQuery,
+    labels: Annotated[list[LabelModel], Body(description="The labels to set on each")],
+) -> JSONResponse:
+    ids = await matching_ids(services.store, query)
+    return await _bulk(
+        request, services, ids, "labels", _ended_problem, _labelling(services, labels)
+    )
+
+
+@router.post(
+    "/executions/change-status/by-ids",
+    summary="Set the state of a list of ended executions",
+    response_model=BulkResponseModel,
+    responses=_BULK_ERRORS,
+)
+async def change_status_by_ids(
+    request: Request, services: ServicesDep, ids: ExecutionIds, newStatus: NewStatus
+) -> JSONResponse:
+    changing = _changing(services, newStatus)
+    return await _bulk(request, services, ids, "change-status", _ended_problem, changing)
+
+
+@router.post(
+    "/executions/change-status/by-query",
+    summary="Set the state of the ended executions a search matches",
+    response_model=BulkResponseModel,
+    responses=_BULK_ERRORS,
+)
+async def change_status_by_query(
+    request: Request, services: ServicesDep, query: SearchQuery, newStatus: NewStatus
+) -> JSONResponse:
+    ids = await matching_ids(services.store, query)
+    changing = _changing(services, newStatus)
+    return await _bulk(request, services, ids, "change-status", _ended_problem, changing)
+
+
+# -- delete ------------------------------------------------------------------------------------
+
+
+@router.delete(
+    "/executions/by-ids",
+    summary="Delete ended executions by id",
+    response_model=BulkResponseModel,
+    responses=_BULK_ERRORS,
+)
+async def delete_by_ids(
+    request: Request, services: ServicesDep, ids: ExecutionIds, options: DeleteQuery
+) -> JSONResponse:
+    deleting = _deleting(services, options)
+    return await _bulk(request, services, ids, "delete", _delete_problem, deleting)
+
+
+@router.delete(
+    "/executions/by-query",
+    summary="Delete the ended executions a search matches",
+    response_model=BulkResponseModel,
+    responses=_BULK_ERRORS,
+)
+async def delete_by_query(
+    request: Request, services: ServicesDep, query: SearchQuery, options: DeleteQuery
+) -> JSONResponse:
+    ids = await matching_ids(services.store, query)
+    deleting = _deleting(services, options)
+    return await _bulk(request, services, ids, "delete", _delete_problem, deleting)
+
+
+# -- what each verb checks and does -------------------------------------------------------------
+
+
+async def _always_fine(execution: Execution) -> str | None:
+    return None
+
+
+async def _kill_problem(execution: Execution) -> str | None:
+    if execution.current.is_terminated():
+        return f"Execution '{execution.id}' is already finished, can't kill it"
+    return None
+
+
+async def _pause_problem(execution: Execution) -> str | None:
+    if execution.current is not State.RUNNING:
+        return f"Execution '{execution.id}' is {execution.current.value}, not RUNNING"
+    return None
+
+
+def _resume_problem(services: Services) -> Problem:
+    async def problem(execution: Execution) -> str | None:
+        if execution.current is not State.PAUSED:
+            return f"Execution '{execution.id}' is {execution.current.value}, not PAUSED"
+        # Resumed without values: a required `onResume` input with no default refuses it.
+        stored = await services.flows.get(
+            execution.namespace, execution.flow_id, execution.flow_revision, allow_deleted=True
+        )
+        try:
+            paused_resume_values(stored.flow, execution, {})
+        except InputError as exc:
+            return str(exc)
+        return None
+
+    return problem
+
+
+async def _restart_problem(execution: Execution) -> str | None:
+    return operations.restart_problem(execution)
+
+
+async def _ended_problem(execution: Execution) -> str | None:
+    if not execution.current.is_terminated():
+        return f"Execution '{execution.id}' is {execution.current.value}: it has not ended"
+    return None
+
+
+async def _delete_problem(execution: Execution) -> str | None:
+    current = execution.current
+    if not current.is_terminated():
+        return f"Execution '{execution.id}' is {current.value}: kill it before deleting it"
+    return None
+
+
+def _labelling(services: Services, labels: Sequence[LabelModel]) -> Action:
+    """Add `labels` to an execution (LannerError at once for a `system.*` one)."""
+    refuse_system_labels([Label(item.key, item.value) for item in labels])
+
+    async def label(execution_id: str) -> None:
+        execution = await load(services, execution_id)
+        added = {item.key: item.value for item in labels}
+        kept = [label for label in execution.labels if label.key not in added]
+        merged = [*kept, *(Label(key, value) for key, value in added.items())]
+        await execution_ops.set_labels(services, execution_id, merged)
+
+    return label
+
+
+def _changing(services: Services, state: State) -> Action:
+    async def change(execution_id: str) -> None:
+        await services.runner.change_status(execution_id, state)
+
+    return change
+
+
+def _deleting(services: Services, options: DeleteOptions) -> Action:
+    async def delete(execution_id: str) -> None:
+        await execution_ops.delete(
+            services,
+            execution_id,
+            delete_logs=options.deleteLogs,
+            delete_metrics=options.deleteMetrics,
+            delete_storage=options.deleteStorage,
+        )
+
+    return delete
+
+
+async def _bulk(
+    request: Request,
+    services: Services,
+    ids: Sequence[str],
+    verb: str,
+    problem: Problem,
+    act: Action,
+) -> JSONResponse:
+    """Check every id, then act on them all, or on none when one is invalid (Kestra's rule)."""
+    wanted = list(dict.fromkeys(ids))  # an id listed twice is acted on once
+    invalids = []
+    for execution_id in wanted:
+        execution = await services.store.get_execution(execution_id)
+        reason = "execution not found" if execution is None else await problem(execution)
+        if reason is not None:
+            invalids.append({"message": reason, "invalidValue": execution_id})
+    if invalids:
+        errors = [{"message": item["message"], "path": item["invalidValue"]} for item in invalids]
+        body = error_body(request, f"invalid bulk {verb}", errors)
+        body["invalids"] = invalids
+        return JSONResponse(body, status_code=400)
+    for execution_id in wanted:
+        await act(execution_id)
+    return JSONResponse({"count": len(wanted)})
