@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from lanner.exceptions import IllegalStateError, NotFoundError
+from lanner.exceptions import IllegalStateError, LannerError, NotFoundError
 from lanner.executions import Attempt, Execution, Label, TaskRun
 from lanner.expressions import render_typed
 from lanner.flow_parser import parse_flow
@@ -28,10 +28,14 @@ from lanner.store import Store
 from lanner.tasks.pause import Pause
 
 __all__ = [
+    "UNQUEUE_STATES",
+    "check_force_run",
+    "check_unqueue",
     "existing",
     "flow_of",
     "new_execution",
     "new_execution_checks",
+    "not_running",
     "paused_resume_checks",
     "paused_resume_declarations",
     "paused_resume_values",
@@ -124,6 +128,30 @@ def not_running(execution: Execution) -> IllegalStateError:
     return IllegalStateError(
         f"Cannot pause execution '{execution.id}': it is {execution.current.value}, not RUNNING"
     )
+
+
+UNQUEUE_STATES = (State.RUNNING, State.CANCELLED, State.FAILED)
+"""What an unqueued execution may become: started, or ended without running."""
+
+
+def check_unqueue(execution: Execution, state: State) -> None:
+    """Raise unless a QUEUED execution is unqueued to one of `UNQUEUE_STATES` (as Kestra)."""
+    if state not in UNQUEUE_STATES:
+        valid = ", ".join(target.value for target in UNQUEUE_STATES)
+        raise LannerError(f"Invalid target state: {state.value}. Valid states are: {valid}")
+    if execution.current is not State.QUEUED:
+        raise IllegalStateError(
+            f"Only QUEUED execution can be unqueued: '{execution.id}' is {execution.current.value}"
+        )
+
+
+def check_force_run(execution: Execution) -> None:
+    """Raise when an execution ended: only one still going can be forced to run."""
+    if execution.current.is_terminated():
+        raise IllegalStateError(
+            f"Only non terminated executions can be forced run: '{execution.id}' is"
+            f" {execution.current.value}"
+        )
 
 
 async def flow_of(store: Store, execution: Execution, revision: int | None) -> Flow:

@@ -164,6 +164,25 @@ class Executor:
             step.set_execution_state(State.PAUSED)
         return step.decision()
 
+    def start_now(self, flow: Flow, execution: Execution, now: datetime | None = None) -> Decision:
+        """Start a CREATED or QUEUED execution now, whatever its schedule date or its flow's
+        concurrency (Kestra's force-run and unqueue); any other one just moves on."""
+        step = _Step(self, flow, execution, now or utcnow())
+        if execution.current in (State.CREATED, State.QUEUED):
+            step.set_execution_state(State.RUNNING)
+        step.run()
+        return step.decision()
+
+    def end_queued(
+        self, flow: Flow, execution: Execution, state: State, now: datetime | None = None
+    ) -> Decision:
+        """End a QUEUED execution in `state` without running it (Kestra's unqueue to CANCELLED
+        or FAILED); an execution no longer queued is left as it is."""
+        step = _Step(self, flow, execution, now or utcnow())
+        if execution.current is State.QUEUED:
+            step.set_execution_state(state)
+        return step.decision()
+
     def kill(self, flow: Flow, execution: Execution, now: datetime | None = None) -> Decision:
         """Start killing an execution: nothing new starts, running task runs are stopped."""
         step = _Step(self, flow, execution, now or utcnow())

@@ -15,6 +15,8 @@ from lanner import operations
 from lanner.clock import utcnow
 from lanner.engine import Engine, ExecutionListener, LogListener
 from lanner.engine_support import (
+    check_force_run,
+    check_unqueue,
     existing,
     flow_of,
     new_execution,
@@ -134,6 +136,18 @@ class QueueEngine(Engine):
         if execution.current is not State.RUNNING:
             raise not_running(execution)
         await self.queue.send([ExecutorEvent(EventKind.PAUSE, execution_id)])
+
+    async def unqueue(self, execution_id: str, state: State = State.RUNNING) -> None:
+        check_unqueue(await existing(self.store, execution_id), state)
+        await self.queue.send([ExecutorEvent(EventKind.UNQUEUE, execution_id, state=state)])
+
+    async def force_run(self, execution_id: str) -> None:
+        execution = await existing(self.store, execution_id)
+        check_force_run(execution)
+        if execution.current is State.PAUSED:
+            await self.resume(execution_id, {})
+            return
+        await self.queue.send([ExecutorEvent(EventKind.FORCE_RUN, execution_id)])
 
     async def restart(self, execution_id: str, revision: int | None = None) -> Execution:
         execution = await existing(self.store, execution_id)

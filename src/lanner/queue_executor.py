@@ -167,6 +167,11 @@ class QueueExecutor:
             return self.executor.resume(flow, execution, event.outputs, now)
         if event.kind is EventKind.PAUSE:
             return self.executor.pause(flow, execution, now)
+        starting = event.kind is EventKind.UNQUEUE and event.state is State.RUNNING
+        if event.kind is EventKind.FORCE_RUN or starting:
+            return self.executor.start_now(flow, execution, now)
+        if event.kind is EventKind.UNQUEUE and event.state is not None:
+            return self.executor.end_queued(flow, execution, event.state, now)
         if event.kind is EventKind.LOST and event.ticket is not None:
             if execution.current is State.KILLING:
                 killed = WorkerResult(

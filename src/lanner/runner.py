@@ -21,6 +21,8 @@ from lanner.children import ChildEvent
 from lanner.clock import utcnow
 from lanner.context import error_logs_function
 from lanner.engine_support import (
+    check_force_run,
+    check_unqueue,
     new_execution,
     not_running,
     paused_resume_values,
@@ -58,12 +60,14 @@ _ACTIVE_STATES = (
 
 @dataclass
 class _Event:
-    # "advance", "result", "kill", "pause", "resume", "stop" (the loop ends after its batch)
+    # "advance", "result", "kill", "pause", "resume", "unqueue", "force-run", "stop" (the loop
+    # ends after its batch)
     kind: str
     execution_id: str
     result: WorkerResult | None = None
     outputs: Mapping[str, Any] | None = None
     child: ChildEvent | None = None
+    state: State | None = None  # what an "unqueue" makes of the execution
 
 
 @dataclass
@@ -224,6 +228,20 @@ class Runner:
             raise not_running(execution)
         await self._events.put(_Event("pause", execution_id))
 
+    async def unqueue(self, execution_id: str, state: State = State.RUNNING) -> None:
+        """Start a QUEUED execution now (RUNNING), or end it without running it."""
+        check_unqueue(await self._existing(execution_id), state)
+        await self._events.put(_Event("unqueue", execution_id, state=state))
+
+    async def force_run(self, execution_id: str) -> None:
+        """Run an execution now: created or queued, it starts; paused, it is resumed."""
+        execution = await self._existing(execution_id)
+        check_force_run(execution)
+        if execution.current is State.PAUSED:
+            await self.resume(execution_id, {})
+            return
+        await self._events.put(_Event("force-run", execution_id))
+
     # -- operations on existing executions (see lanner.operations) ----------------------------
 
     async def restart(self, execution_id: str, revision: int | None = None) -> Execution:
@@ -360,6 +378,10 @@ class Runner:
             return self.executor.resume(live.flow, live.execution, event.outputs, now)
         if event.kind == "pause":
             return self.executor.pause(live.flow, live.execution, now)
+        if event.kind == "force-run" or (event.kind == "unqueue" and event.state is State.RUNNING):
+            return self.executor.start_now(live.flow, live.execution, now)
+        if event.kind == "unqueue" and event.state is not None:
+            return self.executor.end_queued(live.flow, live.execution, event.state, now)
         return self.executor.advance(live.flow, live.execution, now, running=running)
 
     def _same_flow(self, live: _Live) -> list[_Live]:

@@ -50,6 +50,18 @@ tasks:
 """
 
 
+QUEUEING = """id: queueing
+namespace: dist
+concurrency:
+  limit: 1
+  behavior: QUEUE
+tasks:
+  - id: nap
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: PT5S
+"""
+
+
 def _until(c: Cluster, execution_id: str, state: str, timeout: float = 30) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
@@ -126,11 +138,32 @@ def _pause(c: Cluster) -> None:
     assert again.status_code == 409, again.text
 
 
+def _unqueue_and_force_run(c: Cluster) -> None:
+    first = httpx.post(f"{c.api}/executions/dist/queueing", timeout=10).json()
+    _until(c, first["id"], "RUNNING")
+    second = httpx.post(f"{c.api}/executions/dist/queueing", timeout=10).json()
+    _until(c, second["id"], "QUEUED")
+    unqueued = httpx.post(f"{c.api}/executions/{second['id']}/unqueue", timeout=10)
+    assert unqueued.status_code == 200, unqueued.text
+    assert unqueued.json()["state"]["current"] == "RUNNING"
+    still = httpx.get(f"{c.api}/executions/{first['id']}", timeout=10).json()
+    assert still["state"]["current"] == "RUNNING"  # started beside it, not after it
+    later = httpx.post(
+        f"{c.api}/executions/dist/steps", params={"scheduleDate": "2099-01-01T00:00:00Z"}
+    ).json()
+    _until(c, later["id"], "CREATED")
+    forced = httpx.post(f"{c.api}/executions/{later['id']}/force-run", timeout=10)
+    assert forced.status_code == 200, forced.text
+    for execution in (first, second, later):
+        _until(c, execution["id"], "SUCCESS")
+
+
 def test_webserver_creates_kills_pauses_and_resumes_through_the_queue(tmp_path: Path) -> None:
     with cluster(tmp_path) as c:
-        c.start_small(GREET, NAP, ASK, STEPS, concurrency=4)
+        c.start_small(GREET, NAP, ASK, STEPS, QUEUEING, concurrency=4)
         _create_and_wait(c)
         _kill(c)
         _resume(c)
         _pause(c)
+        _unqueue_and_force_run(c)
         assert c.stop() == {}

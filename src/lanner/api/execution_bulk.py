@@ -1,4 +1,5 @@
-"""Bulk operations on executions: restart, replay, kill, pause, resume, labels, status, delete.
+"""Bulk operations on executions: restart, replay, kill, pause, resume, unqueue, force-run,
+labels, status and delete.
 
 Each takes a JSON list of execution ids (`…/<verb>/by-ids`) or the filters of a search
 (`…/<verb>/by-query`, every page of it), as Kestra does. Every execution is checked first:
@@ -25,8 +26,8 @@ from lanner.api.execution_forms import refuse_system_labels
 from lanner.api.execution_search import matching_ids
 from lanner.api.execution_watch import load
 from lanner.api.models import ErrorModel
-from lanner.engine_support import paused_resume_values
-from lanner.exceptions import InputError
+from lanner.engine_support import check_force_run, check_unqueue, paused_resume_values
+from lanner.exceptions import InputError, LannerError
 from lanner.executions import Execution, Label
 from lanner.services import Services
 from lanner.states import State
@@ -74,6 +75,9 @@ class DeleteOptions(BaseModel):
 
 
 DeleteQuery = Annotated[DeleteOptions, Query()]
+UnqueueState = Annotated[
+    State, Query(description="RUNNING (start now, the default), CANCELLED or FAILED")
+]
 NewStatus = Annotated[
     State, Query(description="The terminal state to give each execution (SUCCESS, FAILED...)")
 ]
@@ -210,6 +214,63 @@ async def resume_by_query(
     )
 
 
+@router.post(
+    "/executions/unqueue/by-ids",
+    summary="Start a list of queued executions now, or end them (state=CANCELLED or FAILED)",
+    response_model=BulkResponseModel,
+    responses=_BULK_ERRORS,
+)
+async def unqueue_by_ids(
+    request: Request, services: ServicesDep, ids: ExecutionIds, state: UnqueueState = State.RUNNING
+) -> JSONResponse:
+    unqueueing = _unqueueing(services, state)
+    return await _bulk(request, services, ids, "unqueue", _unqueue_problem(state), unqueueing)
+
+
+@router.post(
+    "/executions/unqueue/by-query",
+    summary="Start the queued executions a search matches now, or end them",
+    response_model=BulkResponseModel,
+    responses=_BULK_ERRORS,
+)
+async def unqueue_by_query(
+    request: Request,
+    services: ServicesDep,
+    query: SearchQuery,
+    newState: UnqueueState = State.RUNNING,  # `state` is the search's filter here
+) -> JSONResponse:
+    ids = await matching_ids(services.store, query)
+    unqueueing = _unqueueing(services, newState)
+    return await _bulk(request, services, ids, "unqueue", _unqueue_problem(newState), unqueueing)
+
+
+@router.post(
+    "/executions/force-run/by-ids",
+    summary="Run a list of executions now (created or queued: started; paused: resumed)",
+    response_model=BulkResponseModel,
+    responses=_BULK_ERRORS,
+)
+async def force_run_by_ids(
+    request: Request, services: ServicesDep, ids: ExecutionIds
+) -> JSONResponse:
+    run = services.runner.force_run
+    return await _bulk(request, services, ids, "force-run", _force_run_problem, run)
+
+
+@router.post(
+    "/executions/force-run/by-query",
+    summary="Run the executions a search matches now",
+    response_model=BulkResponseModel,
+    responses=_BULK_ERRORS,
+)
+async def force_run_by_query(
+    request: Request, services: ServicesDep, query: SearchQuery
+) -> JSONResponse:
+    ids = await matching_ids(services.store, query)
+    run = services.runner.force_run
+    return await _bulk(request, services, ids, "force-run", _force_run_problem, run)
+
+
 # -- labels and status -------------------------------------------------------------------------
 
 
@@ -339,6 +400,32 @@ def _resume_problem(services: Services) -> Problem:
 
 async def _restart_problem(execution: Execution) -> str | None:
     return operations.restart_problem(execution)
+
+
+def _unqueue_problem(state: State) -> Problem:
+    async def problem(execution: Execution) -> str | None:
+        try:
+            check_unqueue(execution, state)
+        except LannerError as exc:
+            return str(exc)
+        return None
+
+    return problem
+
+
+async def _force_run_problem(execution: Execution) -> str | None:
+    try:
+        check_force_run(execution)
+    except LannerError as exc:
+        return str(exc)
+    return None
+
+
+def _unqueueing(services: Services, state: State) -> Action:
+    async def unqueue(execution_id: str) -> None:
+        await services.runner.unqueue(execution_id, state)
+
+    return unqueue
 
 
 async def _ended_problem(execution: Execution) -> str | None:

@@ -15,6 +15,7 @@ from lanner.executions import Execution, Label
 from lanner.flowjson import flow_json
 from lanner.flowrepo import StoredFlow
 from lanner.services import Services
+from lanner.states import State
 from lanner.storage import SCHEME, execution_prefix
 
 KILL_ANSWER_SECONDS = 2.0
@@ -68,6 +69,27 @@ async def pause(services: Services, execution_id: str) -> Execution:
     """Ask for a running execution to be paused; return it once PAUSED (or ended meanwhile)."""
     await services.runner.pause(execution_id)
     return await wait_until(services, execution_id, settled, KILL_ANSWER_SECONDS)
+
+
+def _started_or_done(execution: Execution) -> bool:
+    return execution.current not in (State.CREATED, State.QUEUED)
+
+
+async def unqueue(services: Services, execution_id: str, state: State) -> Execution:
+    """Start a QUEUED execution now, or end it in `state`; return it once it left QUEUED."""
+    await services.runner.unqueue(execution_id, state)
+    return await wait_until(services, execution_id, _started_or_done, KILL_ANSWER_SECONDS)
+
+
+async def force_run(services: Services, execution_id: str) -> Execution:
+    """Run an execution now (started, unqueued or resumed); return it once it has moved."""
+    before = await load(services, execution_id)
+    await services.runner.force_run(execution_id)
+    if before.current is State.PAUSED:
+        return await wait_until(
+            services, execution_id, lambda e: e.current is not State.PAUSED, KILL_ANSWER_SECONDS
+        )
+    return await wait_until(services, execution_id, _started_or_done, KILL_ANSWER_SECONDS)
 
 
 async def delete(

@@ -33,6 +33,7 @@ from lanner.api.execution_watch import follow, load
 from lanner.api.flow_models import FlowModel
 from lanner.api.models import ErrorModel, ExecutionModel, LabelModel, PageModel
 from lanner.executions import Execution, Label
+from lanner.states import State
 from lanner.store import Page
 
 router = APIRouter(tags=["Executions"])
@@ -187,6 +188,44 @@ async def kill_execution(
 )
 async def pause_execution(services: ServicesDep, execution_id: ExecutionId) -> JSONResponse:
     return execution_response(await ops.pause(services, execution_id))
+
+
+@router.post(
+    f"{EXECUTION}/unqueue",
+    summary="Start a queued execution now, or end it (state=CANCELLED or FAILED)",
+    response_model=ExecutionModel,
+    responses={**CONFLICT, 422: {"model": ErrorModel, "description": "Invalid target state"}},
+)
+@router.post(
+    f"{EXECUTION}/actions/unqueue",
+    summary="Start a queued execution now, or end it (state=CANCELLED or FAILED)",
+    response_model=ExecutionModel,
+    responses={**CONFLICT, 422: {"model": ErrorModel, "description": "Invalid target state"}},
+)
+async def unqueue_execution(
+    services: ServicesDep,
+    execution_id: ExecutionId,
+    state: Annotated[
+        State, Query(description="RUNNING (the default), CANCELLED or FAILED")
+    ] = State.RUNNING,
+) -> JSONResponse:
+    return execution_response(await ops.unqueue(services, execution_id, state))
+
+
+@router.post(
+    f"{EXECUTION}/force-run",
+    summary="Run an execution now: created or queued, it starts; paused, it is resumed",
+    response_model=ExecutionModel,
+    responses=CONFLICT,
+)
+@router.post(
+    f"{EXECUTION}/actions/force-run",
+    summary="Run an execution now: created or queued, it starts; paused, it is resumed",
+    response_model=ExecutionModel,
+    responses=CONFLICT,
+)
+async def force_run_execution(services: ServicesDep, execution_id: ExecutionId) -> JSONResponse:
+    return execution_response(await ops.force_run(services, execution_id))
 
 
 @router.post(

@@ -48,6 +48,10 @@ class EventKind(StrEnum):
     RESUME = "resume"
     PAUSE = "pause"
     """Pause a running execution (see `Executor.pause`)."""
+    UNQUEUE = "unqueue"
+    """Start a QUEUED execution now, or end it without running (`state` says which)."""
+    FORCE_RUN = "force-run"
+    """Start a CREATED or QUEUED execution now (see `Executor.start_now`)."""
     TIMER = "timer"
     """An ADVANCE due at `available_at` (retry backoff, Sleep-free waits, pause timeouts)."""
     LOST = "lost"
@@ -86,6 +90,8 @@ class ExecutorEvent:
     """When a TIMER is due; a new TIMER replaces the execution's pending ones."""
     child: ChildEvent | None = None
     """What happened to a child, for a CHILD event."""
+    state: State | None = None
+    """What an UNQUEUE makes of the execution: RUNNING, CANCELLED or FAILED."""
 
     @property
     def reported_task_run(self) -> str | None:

@@ -29,6 +29,8 @@ def encode_event(event: ExecutorEvent) -> str:
         data["ticket"] = ticket_json(event.ticket)
     if event.child is not None:
         data["child"] = _child_json(event.child)
+    if event.state is not None:
+        data["state"] = event.state.value
     try:
         return _ENCODER.encode(data)
     except (TypeError, ValueError) as exc:
@@ -41,6 +43,7 @@ def decode_event(kind: str, execution_id: str, payload: str) -> ExecutorEvent:
     result = data.get("result")
     ticket = data.get("ticket")
     child = data.get("child")
+    state = data.get("state")
     return ExecutorEvent(
         EventKind(kind),
         execution_id,
@@ -48,6 +51,7 @@ def decode_event(kind: str, execution_id: str, payload: str) -> ExecutorEvent:
         outputs=data.get("outputs"),
         ticket=ticket_of(ticket) if ticket is not None else None,
         child=_child_of(child) if child is not None else None,
+        state=State(state) if state is not None else None,
     )
 
 

@@ -22,3 +22,9 @@ def test_a_child_event_comes_back_whole() -> None:
     for child in (ended, refused):
         event = ExecutorEvent(EventKind.CHILD, "parent1", child=child)
         assert decode_event("child", "parent1", encode_event(event)) == event
+
+
+def test_an_unqueue_keeps_its_target_state() -> None:
+    for state in (State.RUNNING, State.CANCELLED):
+        event = ExecutorEvent(EventKind.UNQUEUE, "queued1", state=state)
+        assert decode_event("unqueue", "queued1", encode_event(event)) == event
