@@ -1,5 +1,5 @@
 """The flow and execution features in the browser: the API's topology, dependencies, triggers,
-resuming with onResume inputs, namespace files in the editor, and bulk actions on a query."""
+resuming with onResume inputs, namespace files in the editor, and the bulk actions bar."""
 
 from __future__ import annotations
 
@@ -348,3 +348,117 @@ def test_bulk_delete_acts_on_every_page_of_the_query(ui: UI, lanner: LannerServe
     expect(page.get_by_text("No execution matches.")).to_be_visible()
     left = lanner.api.get("/executions/search", params={"namespace": "e2e.bulk"}).json()
     assert left["total"] == 0
+
+
+def bulk_bar(page: Page) -> Locator:
+    return page.get_by_role("toolbar", name="Bulk actions")
+
+
+def toast(page: Page, text: str) -> Locator:
+    return page.get_by_role("status").filter(has_text=text)
+
+
+def saying_hi(namespace: str, flow_id: str) -> str:
+    tasks = f"tasks:\n  - id: say\n    type: {LOG}\n    message: hi\n"
+    return f"id: {flow_id}\nnamespace: {namespace}\n{tasks}"
+
+
+SLOW_STEPS = f"""\
+id: slow_steps
+namespace: e2e.bulk_pause
+tasks:
+  - id: first
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: PT5S
+  - id: second
+    type: {LOG}
+    message: second ran
+"""
+
+
+def test_bulk_pause_then_resume_of_selected_running_executions(
+    ui: UI, lanner: LannerServer
+) -> None:
+    save_flow(lanner, SLOW_STEPS)
+    ids = [execute(lanner, "e2e.bulk_pause", "slow_steps") for _ in range(2)]
+    for execution_id in ids:
+        wait_state(lanner, execution_id, "RUNNING")
+    ui.open("/executions?namespace=e2e.bulk_pause")
+    page = ui.page
+    table = page.get_by_role("table", name="Executions")
+    for execution_id in ids:
+        table.get_by_role("checkbox", name=f"Select {execution_id}").check()
+    bulk_bar(page).get_by_role("button", name="Pause").click()
+    expect(toast(page, "Pause: 2 executions")).to_be_visible()
+    for execution_id in ids:
+        wait_state(lanner, execution_id, "PAUSED")
+    expect(table.locator(".badge[data-state=PAUSED]")).to_have_count(2)
+    ui.shot("bulk-paused")
+    page.get_by_role("checkbox", name="Select all on this page").check()
+    bulk_bar(page).get_by_role("button", name="Resume").click()
+    expect(toast(page, "Resume: 2 executions")).to_be_visible()
+    for execution_id in ids:
+        done = wait_state(lanner, execution_id, "SUCCESS")
+        assert [run["taskId"] for run in done["taskRunList"]] == ["first", "second"]
+    expect(table.locator(".badge[data-state=SUCCESS]")).to_have_count(2)
+
+
+def test_bulk_change_status_of_selected_ended_executions(ui: UI, lanner: LannerServer) -> None:
+    save_flow(lanner, saying_hi("e2e.bulk_status", "done"))
+    ids = [execute(lanner, "e2e.bulk_status", "done", wait=True) for _ in range(2)]
+    ui.expect_console_error("400")
+    ui.open("/executions?namespace=e2e.bulk_status")
+    page = ui.page
+    table = page.get_by_role("table", name="Executions")
+    expect(table.locator(".badge[data-state=SUCCESS]")).to_have_count(2)
+    page.get_by_role("checkbox", name="Select all on this page").check()
+    # An ended execution cannot be paused: the error names each execution and why.
+    bulk_bar(page).get_by_role("button", name="Pause").click()
+    refused = page.get_by_role("alert").filter(has_text="invalid bulk pause")
+    for execution_id in ids:
+        expect(refused).to_contain_text(f"Execution '{execution_id}' is SUCCESS, not RUNNING")
+    ui.shot("bulk-refused")
+    bulk_bar(page).get_by_role("button", name="Change status").click()
+    dialog = page.get_by_role("dialog", name="Change the status of 2 executions")
+    dialog.get_by_label("New state").select_option("FAILED")
+    dialog.get_by_role("button", name="Change", exact=True).click()
+    expect(toast(page, "Status changed to FAILED: 2 executions")).to_be_visible()
+    expect(table.locator(".badge[data-state=FAILED]")).to_have_count(2)
+    for execution_id in ids:
+        stored = lanner.api.get(f"/executions/{execution_id}").json()
+        assert stored["state"]["current"] == "FAILED"
+
+
+def test_bulk_labels_on_every_execution_the_query_matches(ui: UI, lanner: LannerServer) -> None:
+    save_flow(lanner, saying_hi("e2e.bulk_labels", "tagged"))
+    save_flow(lanner, saying_hi("e2e.unfiltered", "untagged"))
+    params: dict[str, str | bool] = {"wait": True, "labels": "team:data"}
+    for _ in range(3):
+        lanner.api.post("/executions/e2e.bulk_labels/tagged", params=params).raise_for_status()
+    outside = execute(lanner, "e2e.unfiltered", "untagged", wait=True)
+    ui.expect_console_error("422")
+    ui.open("/executions?namespace=e2e.bulk_labels&size=2")
+    page = ui.page
+    rows = page.get_by_role("table", name="Executions").locator("tbody tr")
+    expect(rows).to_have_count(2)
+    select_whole_query(page, 3)
+    bulk_bar(page).get_by_role("button", name="Set labels").click()
+    dialog = page.get_by_role("dialog", name="Add labels to all 3 executions matching the filters")
+    dialog.get_by_label("Label 1 key").fill("system.env")
+    dialog.get_by_label("Label 1 value").fill("prod")
+    dialog.get_by_role("button", name="Add labels", exact=True).click()
+    # Refused: the dialog stays open with the labels typed.
+    expect(page.get_by_role("alert")).to_contain_text("System labels")
+    dialog.get_by_label("Label 1 key").fill("env")
+    ui.shot("bulk-labels")
+    dialog.get_by_role("button", name="Add labels", exact=True).click()
+    expect(toast(page, "Labels added: 3 executions")).to_be_visible()
+    expect(dialog).to_be_hidden()
+    expect(rows.locator(".label-chip", has_text="env:prod")).to_have_count(2)
+    found = lanner.api.get("/executions/search", params={"namespace": "e2e.bulk_labels"}).json()
+    assert found["total"] == 3
+    for execution in found["results"]:
+        labels = {(label["key"], label["value"]) for label in execution["labels"]}
+        assert {("team", "data"), ("env", "prod")} <= labels
+    untouched = lanner.api.get(f"/executions/{outside}").json()
+    assert all(label["key"] != "env" for label in untouched.get("labels") or [])

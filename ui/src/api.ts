@@ -7,6 +7,7 @@ import type {
   FlowDependencies,
   FlowGraph,
   KvEntry,
+  Label,
   CurlCommand,
   LogEntry,
   MetricAggregations,
@@ -28,12 +29,31 @@ export class ApiError extends Error {
     this.name = "ApiError";
   }
 
-  /** The detail texts of Kestra's error body (`_embedded.errors[].message`). */
+  /** The detail texts of Kestra's error body: a bulk action's `invalids` (which execution and
+   * why), else `_embedded.errors[].message`. */
   get details(): string[] {
-    const body = this.body as { _embedded?: { errors?: { message?: string }[] } } | null;
+    const body = this.body as ErrorBody | null;
+    if (body?.invalids?.length) return invalidTexts(body.invalids);
     const errors = body?._embedded?.errors ?? [];
     return errors.map((error) => error.message ?? "").filter((text) => text && text !== this.message);
   }
+}
+
+interface ErrorBody {
+  _embedded?: { errors?: { message?: string }[] };
+  invalids?: { message?: string; invalidValue?: unknown }[];
+}
+
+/** How many refused executions a toast names; the rest are counted. */
+const MAX_INVALIDS_SHOWN = 10;
+
+function invalidTexts(invalids: NonNullable<ErrorBody["invalids"]>): string[] {
+  const texts = invalids.slice(0, MAX_INVALIDS_SHOWN).map(({ message = "", invalidValue }) => {
+    const value = String(invalidValue ?? "");
+    return message.includes(value) ? message : `${value}: ${message}`;
+  });
+  const more = invalids.length - MAX_INVALIDS_SHOWN;
+  return more > 0 ? [...texts, `… and ${more} more`] : texts;
 }
 
 type Query = Record<string, string | number | boolean | null | undefined | (string | number)[]>;
@@ -177,6 +197,20 @@ export interface MetricQuery {
   endDate?: string;
 }
 
+export type BulkVerb = "restart" | "replay" | "kill" | "pause" | "resume" | "delete";
+
+/** The executions a bulk action goes to: listed ids (`…/by-ids`), or every execution a search
+ * matches, over all its pages (`…/by-query`, `filters` as for `searchExecutions`). */
+export type BulkTarget = { ids: string[] } | { filters: ExecutionSearch };
+
+export interface BulkCount {
+  count: number;
+}
+
+function queryOf(target: { filters: ExecutionSearch }): Query {
+  return { ...target.filters, page: undefined, size: undefined, sort: undefined };
+}
+
 export const api = {
   configs: () => request<Record<string, unknown>>("GET", "/api/v1/configs"),
 
@@ -231,28 +265,36 @@ export const api = {
     request<Execution>("POST", `/executions/${enc(id)}/change-status`, { query: { status } }),
   changeTaskRunState: (id: string, taskRunId: string, state: string) =>
     request<Execution>("POST", `/executions/${enc(id)}/state`, { json: { taskRunId, state } }),
-  setLabels: (id: string, labels: { key: string; value: string }[]) =>
+  setLabels: (id: string, labels: Label[]) =>
     request<Execution>("POST", `/executions/${enc(id)}/labels`, { json: labels }),
-  bulk: async (verb: "kill" | "restart" | "delete" | "replay" | "pause" | "resume", ids: string[]) => {
-    if (verb === "delete") {
-      await Promise.all(ids.map((id) => request<void>("DELETE", `/executions/${enc(id)}`)));
-      return;
+  /** Act on many executions at once; the answer says on how many. */
+  bulk: async (verb: BulkVerb, target: BulkTarget) => {
+    if ("ids" in target) {
+      if (verb === "delete") return request<BulkCount>("DELETE", "/executions/by-ids", { json: target.ids });
+      try {
+        return await request<BulkCount>("POST", `/executions/${verb}/by-ids`, { json: target.ids });
+      } catch (error) {
+        // Kestra takes the bulk kill as DELETE; lanner as POST.
+        if (verb === "kill" && error instanceof ApiError && error.status === 405) {
+          return request<BulkCount>("DELETE", "/executions/kill/by-ids", { json: target.ids });
+        }
+        throw error;
+      }
     }
-    try {
-      await request<unknown>("POST", `/executions/${verb}/by-ids`, { json: ids });
-    } catch (error) {
-      // Kestra takes the bulk kill as DELETE; lanner as POST.
-      if (verb === "kill" && error instanceof ApiError && error.status === 405) {
-        await request<unknown>("DELETE", `/executions/kill/by-ids`, { json: ids });
-      } else throw error;
-    }
+    const query = queryOf(target);
+    if (verb === "delete") return request<BulkCount>("DELETE", "/executions/by-query", { query });
+    return request<BulkCount>("POST", `/executions/${verb}/by-query`, { query });
   },
-  /** Act on every execution a search matches (`filters` as for `searchExecutions`). */
-  bulkByQuery: (verb: "kill" | "restart" | "delete", filters: ExecutionSearch) => {
-    const query = { ...filters, page: undefined, size: undefined, sort: undefined };
-    if (verb === "delete") return request<{ count: number }>("DELETE", "/executions/by-query", { query });
-    return request<{ count: number }>("POST", `/executions/${verb}/by-query`, { query });
-  },
+  /** Give many ended executions a terminal state (SUCCESS, FAILED...). */
+  bulkChangeStatus: (target: BulkTarget, newStatus: string) =>
+    "ids" in target
+      ? request<BulkCount>("POST", "/executions/change-status/by-ids", { json: target.ids, query: { newStatus } })
+      : request<BulkCount>("POST", "/executions/change-status/by-query", { query: { ...queryOf(target), newStatus } }),
+  /** Add labels to many ended executions: a label replaces the one of its key, the others stay. */
+  bulkAddLabels: (target: BulkTarget, labels: Label[]) =>
+    "ids" in target
+      ? request<BulkCount>("POST", "/executions/labels/by-ids", { json: { executionsId: target.ids, executionLabels: labels } })
+      : request<BulkCount>("POST", "/executions/labels/by-query", { json: labels, query: queryOf(target) }),
   eval: (id: string, taskRunId: string, expression: string) =>
     request<EvalResult>("POST", `/executions/${enc(id)}/eval/${enc(taskRunId)}`, {
       body: expression,

@@ -18,7 +18,7 @@ import { ExecutionMetrics } from "./Metrics";
 import { Outputs } from "./Outputs";
 import { ResumeModal } from "./ResumeModal";
 import { ExecutionOverview } from "./Overview";
-import { StatusModal, TASK_RUN_STATES } from "./StatusModal";
+import { EXECUTION_STATES, StatusModal, TASK_RUN_STATES } from "./StatusModal";
 import { statesByTask } from "./taskruns";
 
 const TABS = [
@@ -158,7 +158,7 @@ function ExecutionActions({ execution, onDone }: { execution: Execution; onDone:
       {changing && (
         <StatusModal
           title="Change the execution's status"
-          states={["SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED"]}
+          states={EXECUTION_STATES}
           current={state}
           onClose={() => setChanging(false)}
           onSubmit={(status) => run(`Status changed to ${status}`, () => api.changeStatus(execution.id, status))}

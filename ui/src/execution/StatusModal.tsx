@@ -1,4 +1,4 @@
-/** The dialog that changes an execution's or a task run's state. */
+/** The dialog that changes the state of an execution, of many, or of a task run. */
 import { useState } from "preact/hooks";
 import { Modal } from "../components/Modal";
 import { ALL_STATES } from "../states";
@@ -6,7 +6,8 @@ import { ALL_STATES } from "../states";
 export function StatusModal({ title, states, current, onClose, onSubmit }: {
   title: string;
   states: string[];
-  current: string;
+  /** The state now, when there is one to show (not for many executions at once). */
+  current?: string;
   onClose: () => void;
   onSubmit: (state: string) => Promise<void> | void;
 }) {
@@ -21,7 +22,7 @@ export function StatusModal({ title, states, current, onClose, onSubmit }: {
         }}
       >
         <label class="field">
-          <span>New state (now {current})</span>
+          <span>New state{current && ` (now ${current})`}</span>
           <select value={value} onChange={(event) => setValue((event.target as HTMLSelectElement).value)}>
             {states.map((state) => (
               <option value={state}>{state}</option>
@@ -40,5 +41,8 @@ export function StatusModal({ title, states, current, onClose, onSubmit }: {
     </Modal>
   );
 }
+
+/** The states an ended execution can be given. */
+export const EXECUTION_STATES = ["SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED"];
 
 export const TASK_RUN_STATES = ALL_STATES.filter((state) => ["SUCCESS", "WARNING", "FAILED"].includes(state));

@@ -3,9 +3,10 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api } from "../api";
 import { Field } from "../components/common";
 import { buildForm, errorsByInput, FormError, initialValue, InputFields, inputIdOf, type Value } from "../components/InputField";
+import { filledLabels, LabelsEditor } from "../components/LabelsEditor";
 import { Modal } from "../components/Modal";
 import { href, navigate } from "../router";
-import type { Flow, FlowInput } from "../types";
+import type { Flow, FlowInput, Label } from "../types";
 
 export function ExecuteModal({ flow, onClose }: { flow: Flow; onClose: () => void }) {
   const inputs = flow.inputs ?? [];
@@ -13,7 +14,7 @@ export function ExecuteModal({ flow, onClose }: { flow: Flow; onClose: () => voi
   const [values, setValues] = useState<Record<string, Value>>(() =>
     Object.fromEntries(inputs.map((input) => [inputIdOf(input), initialValue(input)])),
   );
-  const [labels, setLabels] = useState<{ key: string; value: string }[]>([]);
+  const [labels, setLabels] = useState<Label[]>([]);
   const [scheduleDate, setScheduleDate] = useState("");
   const [error, setError] = useState<unknown>(null);
   const [submitting, setSubmitting] = useState(false);
@@ -62,7 +63,7 @@ export function ExecuteModal({ flow, onClose }: { flow: Flow; onClose: () => voi
     setError(null);
     try {
       const form = buildForm(inputs, values, visible);
-      const labelTexts = labels.filter((label) => label.key.trim()).map((label) => `${label.key.trim()}:${label.value}`);
+      const labelTexts = filledLabels(labels).map((label) => `${label.key}:${label.value}`);
       const execution = await api.execute(
         flow.namespace,
         flow.id,
@@ -91,31 +92,7 @@ export function ExecuteModal({ flow, onClose }: { flow: Flow; onClose: () => voi
         />
         <details class="advanced">
           <summary>Labels and schedule</summary>
-          <fieldset>
-            <legend>Labels</legend>
-            {labels.map((label, index) => (
-              <div class="label-row">
-                <input
-                  aria-label={`Label ${index + 1} key`}
-                  placeholder="key"
-                  value={label.key}
-                  onInput={(event) => setLabels(labels.map((old, i) => (i === index ? { ...old, key: (event.target as HTMLInputElement).value } : old)))}
-                />
-                <input
-                  aria-label={`Label ${index + 1} value`}
-                  placeholder="value"
-                  value={label.value}
-                  onInput={(event) => setLabels(labels.map((old, i) => (i === index ? { ...old, value: (event.target as HTMLInputElement).value } : old)))}
-                />
-                <button type="button" class="button small" aria-label={`Remove label ${index + 1}`} onClick={() => setLabels(labels.filter((_, i) => i !== index))}>
-                  −
-                </button>
-              </div>
-            ))}
-            <button type="button" class="button small" onClick={() => setLabels([...labels, { key: "", value: "" }])}>
-              + Add label
-            </button>
-          </fieldset>
+          <LabelsEditor labels={labels} onChange={setLabels} />
           <Field label="Schedule date" id="schedule-date" hint="Leave empty to start now">
             <input id="schedule-date" type="datetime-local" step={1} value={scheduleDate} onInput={(event) => setScheduleDate((event.target as HTMLInputElement).value)} />
           </Field>

@@ -2,14 +2,13 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import { Empty, ErrorBox, Labels, Spinner, StateBadge } from "../components/common";
-import { ConfirmModal } from "../components/Modal";
-import { notify, notifyError } from "../components/notify";
 import { Pager } from "../components/Pager";
 import { durationOf, formatDate, humanDuration, labelsOf, shortId, shortType } from "../format";
 import { useInterval, useLoad } from "../hooks";
 import { href, setQuery } from "../router";
 import { ALL_STATES, isTerminated } from "../states";
 import type { Execution } from "../types";
+import { ExecutionsBulkBar } from "./ExecutionsBulkBar";
 
 const RANGES = [
   { value: "", label: "Any time" },
@@ -23,10 +22,6 @@ export function executionHref(execution: Execution, tab = "overview"): string {
   return href(`/executions/${encodeURIComponent(execution.namespace)}/${encodeURIComponent(execution.flowId)}/${execution.id}/${tab}`);
 }
 
-type Bulk = "restart" | "kill" | "delete" | "replay";
-
-const VERBS: Record<Bulk, string> = { restart: "Restart", kill: "Kill", delete: "Delete", replay: "Replay" };
-
 export function ExecutionsList({ query, fixed }: { query: URLSearchParams; fixed?: { namespace: string; flowId: string } }) {
   const namespace = fixed?.namespace ?? query.get("namespace") ?? "";
   const flowId = fixed?.flowId ?? query.get("flowId") ?? "";
@@ -39,7 +34,6 @@ export function ExecutionsList({ query, fixed }: { query: URLSearchParams; fixed
   const size = Number(query.get("size") ?? 25);
   const [auto, setAuto] = useState(localStorage.getItem("lanner.autoRefresh") !== "false");
   const [selected, setSelected] = useState<Set<string>>(new Set());
-  const [confirm, setConfirm] = useState<Bulk | null>(null);
   const [text, setText] = useState(q);
   const [labelText, setLabelText] = useState(labels.join(", "));
 
@@ -65,23 +59,9 @@ export function ExecutionsList({ query, fixed }: { query: URLSearchParams; fixed
     setSelected(next);
   };
   const total = executions.data?.total ?? 0;
-  const count = wholeQuery ? total : selected.size;
-  const plural = (n: number) => `${n} execution${n === 1 ? "" : "s"}`;
-  const runBulk = async (verb: Bulk) => {
-    try {
-      if (wholeQuery && verb !== "replay") {
-        const done = await api.bulkByQuery(verb, filters);
-        notify("success", `${verb[0].toUpperCase() + verb.slice(1)}: ${plural(done?.count ?? total)}`);
-      } else {
-        await api.bulk(verb, [...selected]);
-        notify("success", `${verb[0].toUpperCase() + verb.slice(1)}: ${plural(selected.size)}`);
-      }
-      setSelected(new Set());
-      setWholeQuery(false);
-      executions.reload();
-    } catch (error) {
-      notifyError(error);
-    }
+  const clearSelection = () => {
+    setSelected(new Set());
+    setWholeQuery(false);
   };
 
   return (
@@ -168,42 +148,19 @@ export function ExecutionsList({ query, fixed }: { query: URLSearchParams; fixed
         </label>
       </form>
       {selected.size > 0 && (
-        <div class="bulk-bar" role="toolbar" aria-label="Bulk actions">
-          <span data-testid="bulk-count">{wholeQuery ? `All ${plural(total)} matching the filters selected` : `${selected.size} selected`}</span>
-          {allSelected && total > rows.length && (
-            <button type="button" class="link-button" onClick={() => setWholeQuery(!wholeQuery)}>
-              {wholeQuery ? "Select only this page" : `Select all ${total} matching`}
-            </button>
-          )}
-          <button type="button" class="button small" onClick={() => (wholeQuery ? setConfirm("restart") : runBulk("restart"))}>
-            Restart
-          </button>
-          <button
-            type="button"
-            class="button small"
-            disabled={wholeQuery}
-            title={wholeQuery ? "Replay works on selected rows only" : undefined}
-            onClick={() => runBulk("replay")}
-          >
-            Replay
-          </button>
-          <button type="button" class="button small" onClick={() => setConfirm("kill")}>
-            Kill
-          </button>
-          <button type="button" class="button small danger" onClick={() => setConfirm("delete")}>
-            Delete
-          </button>
-          <button
-            type="button"
-            class="button small"
-            onClick={() => {
-              setSelected(new Set());
-              setWholeQuery(false);
-            }}
-          >
-            Clear selection
-          </button>
-        </div>
+        <ExecutionsBulkBar
+          selected={[...selected]}
+          wholeQuery={wholeQuery}
+          total={total}
+          filters={filters}
+          canSelectWholeQuery={allSelected && total > rows.length}
+          onWholeQuery={setWholeQuery}
+          onClear={clearSelection}
+          onDone={() => {
+            clearSelection();
+            executions.reload();
+          }}
+        />
       )}
       <ErrorBox error={executions.error} />
       {executions.loading && !executions.data && <Spinner />}
@@ -283,16 +240,6 @@ export function ExecutionsList({ query, fixed }: { query: URLSearchParams; fixed
           total={executions.data.total}
           onPage={(next) => setQuery({ page: String(next) })}
           onSize={(next) => setQuery({ size: String(next), page: undefined })}
-        />
-      )}
-      {confirm && (
-        <ConfirmModal
-          title={`${VERBS[confirm]} executions`}
-          message={`${VERBS[confirm]} ${wholeQuery ? `all ${plural(count)} matching the filters` : plural(count)}?`}
-          confirmLabel={VERBS[confirm]}
-          danger
-          onClose={() => setConfirm(null)}
-          onConfirm={() => runBulk(confirm)}
         />
       )}
     </section>
