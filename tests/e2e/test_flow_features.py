@@ -403,6 +403,26 @@ def test_bulk_pause_then_resume_of_selected_running_executions(
     expect(table.locator(".badge[data-state=SUCCESS]")).to_have_count(2)
 
 
+def test_bulk_force_run_starts_scheduled_executions_now(ui: UI, lanner: LannerServer) -> None:
+    save_flow(lanner, saying_hi("e2e.bulk_force", "later"))
+    ids = []
+    for _ in range(2):
+        response = lanner.api.post(
+            "/executions/e2e.bulk_force/later", params={"scheduleDate": "2099-01-01T00:00:00Z"}
+        )
+        response.raise_for_status()
+        ids.append(response.json()["id"])
+    ui.open("/executions?namespace=e2e.bulk_force")
+    page = ui.page
+    table = page.get_by_role("table", name="Executions")
+    expect(table.locator(".badge[data-state=CREATED]")).to_have_count(2)
+    page.get_by_role("checkbox", name="Select all on this page").check()
+    bulk_bar(page).get_by_role("button", name="Force run").click()
+    expect(toast(page, "Force run: 2 executions")).to_be_visible()
+    for execution_id in ids:
+        wait_state(lanner, execution_id, "SUCCESS")
+
+
 def test_bulk_change_status_of_selected_ended_executions(ui: UI, lanner: LannerServer) -> None:
     save_flow(lanner, saying_hi("e2e.bulk_status", "done"))
     ids = [execute(lanner, "e2e.bulk_status", "done", wait=True) for _ in range(2)]

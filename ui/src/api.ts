@@ -197,7 +197,7 @@ export interface MetricQuery {
   endDate?: string;
 }
 
-export type BulkVerb = "restart" | "replay" | "kill" | "pause" | "resume" | "delete";
+export type BulkVerb = "restart" | "replay" | "kill" | "pause" | "resume" | "force-run" | "delete";
 
 /** The executions a bulk action goes to: listed ids (`…/by-ids`), or every execution a search
  * matches, over all its pages (`…/by-query`, `filters` as for `searchExecutions`). */

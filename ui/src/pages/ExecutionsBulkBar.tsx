@@ -11,6 +11,7 @@ const VERBS: Record<BulkVerb, string> = {
   replay: "Replay",
   pause: "Pause",
   resume: "Resume",
+  "force-run": "Force run",
   kill: "Kill",
   delete: "Delete",
 };
@@ -62,7 +63,7 @@ export function ExecutionsBulkBar({ selected, wholeQuery, total, filters, canSel
           {wholeQuery ? "Select only this page" : `Select all ${total} matching`}
         </button>
       )}
-      {(["restart", "replay", "pause", "resume", "kill"] as const).map((verb) => (
+      {(["restart", "replay", "pause", "resume", "force-run", "kill"] as const).map((verb) => (
         <button type="button" class="button small" onClick={() => ask(verb)}>
           {VERBS[verb]}
         </button>
