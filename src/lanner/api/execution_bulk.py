@@ -11,6 +11,7 @@ which and why, and nothing is done. Otherwise each is acted on and the answer is
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
@@ -83,135 +84,80 @@ NewStatus = Annotated[
 ]
 
 
-# -- restart, replay, kill, pause, resume ------------------------------------------------------
+# -- restart, replay, kill, pause, resume, force-run: nothing to give but the executions --------
 
 
-@router.post(
-    "/executions/restart/by-ids",
-    summary="Restart a list of executions",
-    response_model=BulkResponseModel,
-    responses=_BULK_ERRORS,
+@dataclass(frozen=True)
+class _Verb:
+    """A bulk operation that takes nothing but the executions, by ids and by query."""
+
+    name: str
+    summary: str
+    """What it does, said of "executions": "Restart {}" gives each route's summary."""
+    problem: Callable[[Services], Problem]
+    action: Callable[[Services], Action]
+    query_methods: tuple[str, ...] = ("POST",)
+
+
+_VERBS = (
+    _Verb("restart", "Restart {}", lambda _: _restart_problem, lambda s: s.runner.restart),
+    _Verb("replay", "Replay {}, from the start", lambda _: _always_fine, lambda s: s.runner.replay),
+    # Kestra's clients send the bulk kill by query as DELETE; its UI and lanner's as POST.
+    _Verb("kill", "Kill {}", lambda _: _kill_problem, lambda s: s.runner.kill, ("POST", "DELETE")),
+    _Verb("pause", "Pause {} (running ones)", lambda _: _pause_problem, lambda s: s.runner.pause),
+    _Verb(
+        "resume",
+        "Resume {} (paused ones; their onResume inputs take their defaults)",
+        lambda s: _resume_problem(s),
+        lambda s: s.runner.resume,
+    ),
+    _Verb(
+        "force-run",
+        "Run {} now (created or queued: started; paused: resumed)",
+        lambda _: _force_run_problem,
+        lambda s: s.runner.force_run,
+    ),
 )
-async def restart_by_ids(
-    request: Request, services: ServicesDep, ids: ExecutionIds
-) -> JSONResponse:
-    return await _bulk(request, services, ids, "restart", _restart_problem, services.runner.restart)
 
 
-@router.post(
-    "/executions/restart/by-query",
-    summary="Restart the executions a search matches",
-    response_model=BulkResponseModel,
-    responses=_BULK_ERRORS,
-)
-async def restart_by_query(
-    request: Request, services: ServicesDep, query: SearchQuery
-) -> JSONResponse:
-    ids = await matching_ids(services.store, query)
-    return await _bulk(request, services, ids, "restart", _restart_problem, services.runner.restart)
+def _declare(verb: _Verb) -> None:
+    """Add the `…/<verb>/by-ids` and `…/<verb>/by-query` routes of a verb to the router."""
 
+    async def by_ids(request: Request, services: ServicesDep, ids: ExecutionIds) -> JSONResponse:
+        act = verb.action(services)
+        return await _bulk(request, services, ids, verb.name, verb.problem(services), act)
 
-@router.post(
-    "/executions/replay/by-ids",
-    summary="Replay a list of executions from the start",
-    response_model=BulkResponseModel,
-    responses=_BULK_ERRORS,
-)
-async def replay_by_ids(request: Request, services: ServicesDep, ids: ExecutionIds) -> JSONResponse:
-    return await _bulk(request, services, ids, "replay", _always_fine, services.runner.replay)
+    async def by_query(request: Request, services: ServicesDep, query: SearchQuery) -> JSONResponse:
+        ids = await matching_ids(services.store, query)
+        act = verb.action(services)
+        return await _bulk(request, services, ids, verb.name, verb.problem(services), act)
 
-
-@router.post(
-    "/executions/replay/by-query",
-    summary="Replay the executions a search matches, from the start",
-    response_model=BulkResponseModel,
-    responses=_BULK_ERRORS,
-)
-async def replay_by_query(
-    request: Request, services: ServicesDep, query: SearchQuery
-) -> JSONResponse:
-    ids = await matching_ids(services.store, query)
-    return await _bulk(request, services, ids, "replay", _always_fine, services.runner.replay)
-
-
-@router.post(
-    "/executions/kill/by-ids",
-    summary="Kill a list of executions",
-    response_model=BulkResponseModel,
-    responses=_BULK_ERRORS,
-)
-async def kill_by_ids(request: Request, services: ServicesDep, ids: ExecutionIds) -> JSONResponse:
-    return await _bulk(request, services, ids, "kill", _kill_problem, services.runner.kill)
-
-
-# Kestra's clients send the bulk kill as DELETE; its UI and lanner's as POST.
-@router.post(
-    "/executions/kill/by-query",
-    summary="Kill the executions a search matches",
-    response_model=BulkResponseModel,
-    responses=_BULK_ERRORS,
-)
-@router.delete(
-    "/executions/kill/by-query",
-    summary="Kill the executions a search matches",
-    response_model=BulkResponseModel,
-    responses=_BULK_ERRORS,
-)
-async def kill_by_query(
-    request: Request, services: ServicesDep, query: SearchQuery
-) -> JSONResponse:
-    ids = await matching_ids(services.store, query)
-    return await _bulk(request, services, ids, "kill", _kill_problem, services.runner.kill)
-
-
-@router.post(
-    "/executions/pause/by-ids",
-    summary="Pause a list of running executions",
-    response_model=BulkResponseModel,
-    responses=_BULK_ERRORS,
-)
-async def pause_by_ids(request: Request, services: ServicesDep, ids: ExecutionIds) -> JSONResponse:
-    return await _bulk(request, services, ids, "pause", _pause_problem, services.runner.pause)
-
-
-@router.post(
-    "/executions/pause/by-query",
-    summary="Pause the running executions a search matches",
-    response_model=BulkResponseModel,
-    responses=_BULK_ERRORS,
-)
-async def pause_by_query(
-    request: Request, services: ServicesDep, query: SearchQuery
-) -> JSONResponse:
-    ids = await matching_ids(services.store, query)
-    return await _bulk(request, services, ids, "pause", _pause_problem, services.runner.pause)
-
-
-@router.post(
-    "/executions/resume/by-ids",
-    summary="Resume a list of paused executions (their onResume inputs take their defaults)",
-    response_model=BulkResponseModel,
-    responses=_BULK_ERRORS,
-)
-async def resume_by_ids(request: Request, services: ServicesDep, ids: ExecutionIds) -> JSONResponse:
-    return await _bulk(
-        request, services, ids, "resume", _resume_problem(services), services.runner.resume
+    name = verb.name.replace("-", "_")
+    by_ids.__name__, by_query.__name__ = f"{name}_by_ids", f"{name}_by_query"
+    router.add_api_route(
+        f"/executions/{verb.name}/by-ids",
+        by_ids,
+        methods=["POST"],
+        summary=verb.summary.format("a list of executions"),
+        response_model=BulkResponseModel,
+        responses=_BULK_ERRORS,
     )
+    for method in verb.query_methods:  # one route per method: each has its operation id
+        router.add_api_route(
+            f"/executions/{verb.name}/by-query",
+            by_query,
+            methods=[method],
+            summary=verb.summary.format("the executions a search matches"),
+            response_model=BulkResponseModel,
+            responses=_BULK_ERRORS,
+        )
 
 
-@router.post(
-    "/executions/resume/by-query",
-    summary="Resume the paused executions a search matches",
-    response_model=BulkResponseModel,
-    responses=_BULK_ERRORS,
-)
-async def resume_by_query(
-    request: Request, services: ServicesDep, query: SearchQuery
-) -> JSONResponse:
-    ids = await matching_ids(services.store, query)
-    return await _bulk(
-        request, services, ids, "resume", _resume_problem(services), services.runner.resume
-    )
+for _verb in _VERBS:
+    _declare(_verb)
+
+
+# -- unqueue: started, or ended without running ------------------------------------------------
 
 
 @router.post(
@@ -242,33 +188,6 @@ async def unqueue_by_query(
     ids = await matching_ids(services.store, query)
     unqueueing = _unqueueing(services, newState)
     return await _bulk(request, services, ids, "unqueue", _unqueue_problem(newState), unqueueing)
-
-
-@router.post(
-    "/executions/force-run/by-ids",
-    summary="Run a list of executions now (created or queued: started; paused: resumed)",
-    response_model=BulkResponseModel,
-    responses=_BULK_ERRORS,
-)
-async def force_run_by_ids(
-    request: Request, services: ServicesDep, ids: ExecutionIds
-) -> JSONResponse:
-    run = services.runner.force_run
-    return await _bulk(request, services, ids, "force-run", _force_run_problem, run)
-
-
-@router.post(
-    "/executions/force-run/by-query",
-    summary="Run the executions a search matches now",
-    response_model=BulkResponseModel,
-    responses=_BULK_ERRORS,
-)
-async def force_run_by_query(
-    request: Request, services: ServicesDep, query: SearchQuery
-) -> JSONResponse:
-    ids = await matching_ids(services.store, query)
-    run = services.runner.force_run
-    return await _bulk(request, services, ids, "force-run", _force_run_problem, run)
 
 
 # -- labels and status -------------------------------------------------------------------------
