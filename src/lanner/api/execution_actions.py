@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from lanner.api.deps import ServicesDep
 from lanner.api.execution_forms import read_inputs
-from lanner.api.execution_paths import EXECUTION, ExecutionId
+from lanner.api.execution_paths import ExecutionId, action_route
 from lanner.api.models import ErrorModel, ExecutionModel
 from lanner.exceptions import NotFoundError
 from lanner.executions import Execution
@@ -48,14 +48,9 @@ def _execution(execution: Execution) -> JSONResponse:
 # -- one execution ---------------------------------------------------------------------------
 
 
-@router.post(
-    f"{EXECUTION}/restart",
-    summary="Restart an execution from its failed task runs",
-    response_model=ExecutionModel,
-    responses=_ERRORS,
-)
-@router.post(
-    f"{EXECUTION}/actions/restart",
+@action_route(
+    router,
+    "restart",
     summary="Restart an execution from its failed task runs",
     response_model=ExecutionModel,
     responses=_ERRORS,
@@ -66,14 +61,9 @@ async def restart_execution(
     return _execution(await services.runner.restart(execution_id, revision))
 
 
-@router.post(
-    f"{EXECUTION}/replay",
-    summary="Create a new execution from an old one, starting from a task run",
-    response_model=ExecutionModel,
-    responses=_ERRORS,
-)
-@router.post(
-    f"{EXECUTION}/actions/replay",
+@action_route(
+    router,
+    "replay",
     summary="Create a new execution from an old one, starting from a task run",
     response_model=ExecutionModel,
     responses=_ERRORS,
@@ -90,14 +80,9 @@ async def replay_execution(
     return _execution(await services.runner.replay(execution_id, task_run_id, revision))
 
 
-@router.post(
-    f"{EXECUTION}/state",
-    summary="Change the state of a task run, then resume the execution",
-    response_model=ExecutionModel,
-    responses=_ERRORS,
-)
-@router.post(
-    f"{EXECUTION}/actions/state",
+@action_route(
+    router,
+    "state",
     summary="Change the state of a task run, then resume the execution",
     response_model=ExecutionModel,
     responses=_ERRORS,
@@ -109,14 +94,9 @@ async def change_task_run_state(
     return _execution(await runner.change_task_run_state(execution_id, body.taskRunId, body.state))
 
 
-@router.post(
-    f"{EXECUTION}/change-status",
-    summary="Change the state of an ended execution",
-    response_model=ExecutionModel,
-    responses=_ERRORS,
-)
-@router.post(
-    f"{EXECUTION}/actions/change-status",
+@action_route(
+    router,
+    "change-status",
     summary="Change the state of an ended execution",
     response_model=ExecutionModel,
     responses=_ERRORS,
@@ -132,14 +112,9 @@ async def change_execution_status(
 # -- resume ----------------------------------------------------------------------------------
 
 
-@router.post(
-    f"{EXECUTION}/resume",
-    summary="Resume a paused execution (multipart values answer its onResume inputs)",
-    status_code=204,
-    responses=_ERRORS,
-)
-@router.post(
-    f"{EXECUTION}/actions/resume",
+@action_route(
+    router,
+    "resume",
     summary="Resume a paused execution (multipart values answer its onResume inputs)",
     status_code=204,
     responses=_ERRORS,

@@ -8,10 +8,13 @@ one of the action verbs, and an execution id never one of the literal collection
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Path
+from fastapi import APIRouter, Path
 from starlette.convertors import Convertor, register_url_convertor
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 # Second segments of `POST|DELETE /executions/{executionId}/<verb>`.
 ACTION_VERBS = (
@@ -63,3 +66,18 @@ FlowId = Annotated[str, Path(alias="flowId", description="The flow id")]
 
 EXECUTION = "/executions/{executionId:execution_id}"
 """The path of one execution; routes under it append their own segments."""
+
+
+def action_route(
+    router: APIRouter, verb: str, *, methods: Sequence[str] = ("POST",), **route: Any
+) -> Callable[[Endpoint], Endpoint]:
+    """Declare `…/executions/{id}/<verb>` and Kestra 2.0's `…/{id}/actions/<verb>` on one
+    endpoint, once per method (`route` as for `APIRouter.add_api_route`)."""
+
+    def declare(endpoint: Endpoint) -> Endpoint:
+        for path in (f"{EXECUTION}/{verb}", f"{EXECUTION}/actions/{verb}"):
+            for method in methods:  # one route per method: each has its own operation id
+                router.add_api_route(path, endpoint, methods=[method], **route)
+        return endpoint
+
+    return declare

@@ -27,7 +27,7 @@ from lanner.api.execution_forms import (
     parse_labels,
     read_inputs,
 )
-from lanner.api.execution_paths import EXECUTION, ExecutionId, FlowId, Namespace
+from lanner.api.execution_paths import EXECUTION, ExecutionId, FlowId, Namespace, action_route
 from lanner.api.execution_search import ExecutionQuery, search
 from lanner.api.execution_watch import follow, load
 from lanner.api.flow_models import FlowModel
@@ -174,14 +174,9 @@ async def kill_execution(
     return execution_response(await ops.kill(services, execution_id), status_code=202)
 
 
-@router.post(
-    f"{EXECUTION}/pause",
-    summary="Pause a running execution: what runs ends, nothing else starts until resumed",
-    response_model=ExecutionModel,
-    responses=CONFLICT,
-)
-@router.post(
-    f"{EXECUTION}/actions/pause",
+@action_route(
+    router,
+    "pause",
     summary="Pause a running execution: what runs ends, nothing else starts until resumed",
     response_model=ExecutionModel,
     responses=CONFLICT,
@@ -190,14 +185,9 @@ async def pause_execution(services: ServicesDep, execution_id: ExecutionId) -> J
     return execution_response(await ops.pause(services, execution_id))
 
 
-@router.post(
-    f"{EXECUTION}/unqueue",
-    summary="Start a queued execution now, or end it (state=CANCELLED or FAILED)",
-    response_model=ExecutionModel,
-    responses={**CONFLICT, 422: {"model": ErrorModel, "description": "Invalid target state"}},
-)
-@router.post(
-    f"{EXECUTION}/actions/unqueue",
+@action_route(
+    router,
+    "unqueue",
     summary="Start a queued execution now, or end it (state=CANCELLED or FAILED)",
     response_model=ExecutionModel,
     responses={**CONFLICT, 422: {"model": ErrorModel, "description": "Invalid target state"}},
@@ -212,14 +202,9 @@ async def unqueue_execution(
     return execution_response(await ops.unqueue(services, execution_id, state))
 
 
-@router.post(
-    f"{EXECUTION}/force-run",
-    summary="Run an execution now: created or queued, it starts; paused, it is resumed",
-    response_model=ExecutionModel,
-    responses=CONFLICT,
-)
-@router.post(
-    f"{EXECUTION}/actions/force-run",
+@action_route(
+    router,
+    "force-run",
     summary="Run an execution now: created or queued, it starts; paused, it is resumed",
     response_model=ExecutionModel,
     responses=CONFLICT,
@@ -228,14 +213,9 @@ async def force_run_execution(services: ServicesDep, execution_id: ExecutionId) 
     return execution_response(await ops.force_run(services, execution_id))
 
 
-@router.post(
-    f"{EXECUTION}/labels",
-    summary="Set the labels of an ended execution",
-    response_model=ExecutionModel,
-    responses=CONFLICT,
-)
-@router.post(
-    f"{EXECUTION}/actions/labels",
+@action_route(
+    router,
+    "labels",
     summary="Set the labels of an ended execution",
     response_model=ExecutionModel,
     responses=CONFLICT,
