@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 
+from lanner.executions import Execution
 from lanner.services import Services
+from lanner.states import State
 
 HELLO = """
 id: hello
@@ -135,3 +138,13 @@ def task_run(execution: dict[str, Any], task_id: str, value: str | None = None) 
             found: dict[str, Any] = run_json
             return found
     raise AssertionError(f"no task run {task_id} {value} in {execution['taskRunList']}")
+
+
+async def reach_state(services: Services, execution_id: str, state: State) -> Execution:
+    """Return the stored execution once it is in `state`; fail after about 5 seconds."""
+    for _ in range(500):
+        stored = await services.store.get_execution(execution_id)
+        if stored is not None and stored.current is state:
+            return stored
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{execution_id} never reached {state.value}")

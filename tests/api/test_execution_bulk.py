@@ -10,6 +10,7 @@ from lanner.executions import Execution, Label
 from lanner.services import Services
 from lanner.states import State
 from tests.api.conftest import API
+from tests.api.executions_support import reach_state
 from tests.api.test_execution_actions import SLOW, STEPS, run, start
 
 ASK = """
@@ -39,23 +40,13 @@ tasks:
 """
 
 
-async def _state(services: Services, execution_id: str, state: State) -> Execution:
-    for _ in range(500):
-        stored = await services.store.get_execution(execution_id)
-        assert stored is not None
-        if stored.current is state:
-            return stored
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{execution_id} never reached {state.value}")
-
-
 async def test_pause_by_ids_pauses_running_executions_or_none(
     client: httpx.AsyncClient, services: Services
 ) -> None:
     first, second = await start(services, SLOW), await start(services, SLOW)
     ended = await run(services, STEPS)
-    await _state(services, first.id, State.RUNNING)
-    await _state(services, second.id, State.RUNNING)
+    await reach_state(services, first.id, State.RUNNING)
+    await reach_state(services, second.id, State.RUNNING)
     url = f"{API}/executions/pause/by-ids"
 
     refused = await client.post(url, json=[first.id, ended.id])
@@ -67,7 +58,7 @@ async def test_pause_by_ids_pauses_running_executions_or_none(
     paused = await client.post(url, json=[first.id, second.id])
     assert paused.json() == {"count": 2}
     for execution in (first, second):
-        await _state(services, execution.id, State.PAUSED)
+        await reach_state(services, execution.id, State.PAUSED)
         await services.runner.kill(execution.id)
 
 
@@ -75,12 +66,12 @@ async def test_resume_by_query_resumes_paused_matches_with_their_defaults(
     client: httpx.AsyncClient, services: Services
 ) -> None:
     asked = await start(services, ASK)
-    await _state(services, asked.id, State.PAUSED)
+    await reach_state(services, asked.id, State.PAUSED)
 
     resumed = await client.post(f"{API}/executions/resume/by-query", params={"flowId": "ask"})
 
     assert resumed.json() == {"count": 1}
-    done = await _state(services, asked.id, State.SUCCESS)
+    done = await reach_state(services, asked.id, State.SUCCESS)
     assert next(r for r in done.task_runs if r.task_id == "say").outputs == {"value": "7"}
 
 
@@ -88,8 +79,8 @@ async def test_resume_by_ids_refuses_a_pause_whose_input_needs_a_value(
     client: httpx.AsyncClient, services: Services
 ) -> None:
     asked, waiting = await start(services, ASK), await start(services, MUST_ANSWER)
-    await _state(services, asked.id, State.PAUSED)
-    await _state(services, waiting.id, State.PAUSED)
+    await reach_state(services, asked.id, State.PAUSED)
+    await reach_state(services, waiting.id, State.PAUSED)
 
     refused = await client.post(f"{API}/executions/resume/by-ids", json=[asked.id, waiting.id])
 
@@ -167,8 +158,8 @@ async def test_change_status_by_ids_and_by_query(
 
     assert by_ids.json() == {"count": 1}
     assert by_query.json() == {"count": 1}
-    assert (await _state(services, first.id, State.FAILED)).id == first.id
-    assert (await _state(services, second.id, State.WARNING)).id == second.id
+    assert (await reach_state(services, first.id, State.FAILED)).id == first.id
+    assert (await reach_state(services, second.id, State.WARNING)).id == second.id
 
 
 async def test_replay_by_query_starts_a_new_execution_per_match(

@@ -5,9 +5,20 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from lanner.api import execution_ops
 from lanner.services import Services
+from lanner.states import State
 from tests.api.conftest import API
+from tests.api.executions_support import reach_state
 from tests.api.test_execution_actions import FLAKY, SLOW, STEPS, run, start
+
+PAUSED = """
+id: paused
+namespace: company.team
+tasks:
+  - id: wait
+    type: io.kestra.plugin.core.flow.Pause
+"""
 
 
 async def surviving(services: Services, *ids: str) -> set[str]:
@@ -60,6 +71,62 @@ async def test_delete_by_query_refuses_everything_when_one_match_still_runs(
     ]
     assert await surviving(services, done.id, running.id) == {done.id, running.id}
     await client.post(f"{API}/executions/kill/by-ids", json=[running.id])
+
+
+async def test_delete_by_query_including_unended_kills_them_then_deletes_them(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    done, running = await run(services, STEPS), await start(services, SLOW)
+    await reach_state(services, running.id, State.RUNNING)
+
+    response = await client.delete(
+        f"{API}/executions/by-query",
+        params={"namespace": "company.team", "includeNonTerminated": "true"},
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {"count": 2}
+    assert await surviving(services, done.id, running.id) == set()
+
+
+async def test_delete_by_ids_including_unended_deletes_a_paused_execution(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    paused = await start(services, PAUSED)
+    await reach_state(services, paused.id, State.PAUSED)
+
+    response = await client.request(
+        "DELETE",
+        f"{API}/executions/by-ids",
+        json=[paused.id],
+        params={"includeNonTerminated": "true"},
+    )
+
+    assert response.status_code == 200, response.text
+    assert await surviving(services, paused.id) == set()
+
+
+async def test_a_killed_execution_that_does_not_end_in_time_is_not_deleted(
+    client: httpx.AsyncClient, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(execution_ops, "KILLED_BEFORE_DELETE_SECONDS", 0.0)
+    running = await start(services, SLOW)
+    await reach_state(services, running.id, State.RUNNING)
+
+    response = await client.request(
+        "DELETE",
+        f"{API}/executions/by-ids",
+        json=[running.id],
+        params={"includeNonTerminated": "true"},
+    )
+
+    assert response.status_code == 409, response.text
+    assert response.json()["message"].endswith(
+        f"Execution '{running.id}' is still RUNNING 0 s after it was killed: it was not deleted"
+    )
+    assert await surviving(services, running.id) == {running.id}
+    final = await services.runner.wait(running.id, timeout=30)
+    assert final.current.value == "KILLED"
 
 
 @pytest.mark.parametrize("method", ["POST", "DELETE"])

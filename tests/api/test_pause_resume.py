@@ -9,6 +9,7 @@ import httpx
 from lanner.services import Services
 from lanner.states import State
 from tests.api.conftest import API
+from tests.api.executions_support import reach_state
 
 FLOW = """id: approval
 namespace: company.team
@@ -32,15 +33,6 @@ tasks:
 """
 
 
-async def _until(services: Services, execution_id: str, state: State) -> None:
-    for _ in range(500):
-        stored = await services.store.get_execution(execution_id)
-        if stored is not None and stored.current is state:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"execution never reached {state.value}")
-
-
 async def test_resume_with_on_resume_inputs(client: httpx.AsyncClient, services: Services) -> None:
     (
         await client.post(
@@ -48,7 +40,7 @@ async def test_resume_with_on_resume_inputs(client: httpx.AsyncClient, services:
         )
     ).raise_for_status()
     created = (await client.post(f"{API}/executions/company.team/approval")).json()
-    await _until(services, created["id"], State.PAUSED)
+    await reach_state(services, created["id"], State.PAUSED)
 
     bad = await client.post(
         f"{API}/executions/{created['id']}/resume", data={"approved": "true", "copies": "abc"}
@@ -63,7 +55,7 @@ async def test_resume_with_on_resume_inputs(client: httpx.AsyncClient, services:
         f"{API}/executions/{created['id']}/actions/resume", data={"approved": "true"}
     )
     assert resumed.status_code == 204
-    await _until(services, created["id"], State.SUCCESS)
+    await reach_state(services, created["id"], State.SUCCESS)
     logs = (await client.get(f"{API}/logs/{created['id']}")).json()
     assert [entry["message"] for entry in logs] == ["approved=true (none given)"]
 
@@ -81,7 +73,7 @@ async def test_resume_of_an_execution_that_is_not_paused_is_409(
         )
     ).raise_for_status()
     created = (await client.post(f"{API}/executions/company.team/quick")).json()
-    await _until(services, created["id"], State.SUCCESS)
+    await reach_state(services, created["id"], State.SUCCESS)
     response = await client.post(f"{API}/executions/{created['id']}/resume")
     assert response.status_code == 409
     assert response.json()["message"] == f"Illegal state: Execution '{created['id']}' is not PAUSED"
@@ -141,7 +133,7 @@ async def test_a_paused_execution_starts_nothing_until_resumed(
     resumed = await client.post(f"{API}/executions/{execution_id}/actions/resume")
 
     assert resumed.status_code == 204
-    await _until(services, execution_id, State.SUCCESS)
+    await reach_state(services, execution_id, State.SUCCESS)
     logs = (await client.get(f"{API}/logs/{execution_id}")).json()
     assert [entry["message"] for entry in logs] == ["second ran"]
 
@@ -155,7 +147,7 @@ async def test_a_paused_execution_can_be_killed(
     killed = await client.delete(f"{API}/executions/{execution_id}/kill")
 
     assert killed.status_code == 202
-    await _until(services, execution_id, State.KILLED)
+    await reach_state(services, execution_id, State.KILLED)
     assert "second" not in await _task_states(services, execution_id)
 
 
@@ -163,7 +155,7 @@ async def test_only_a_running_execution_can_be_paused(
     client: httpx.AsyncClient, services: Services
 ) -> None:
     execution_id = await _started_steps(client, services)
-    await _until(services, execution_id, State.SUCCESS)
+    await reach_state(services, execution_id, State.SUCCESS)
 
     ended = await client.post(f"{API}/executions/{execution_id}/pause")
 

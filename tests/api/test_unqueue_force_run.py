@@ -10,6 +10,7 @@ from lanner.executions import Execution
 from lanner.services import Services
 from lanner.states import State
 from tests.api.conftest import API
+from tests.api.executions_support import reach_state
 from tests.api.test_execution_actions import STEPS, run, start
 
 ONE_AT_A_TIME = """
@@ -34,21 +35,11 @@ tasks:
 """
 
 
-async def _state(services: Services, execution_id: str, state: State) -> Execution:
-    for _ in range(500):
-        stored = await services.store.get_execution(execution_id)
-        assert stored is not None
-        if stored.current is state:
-            return stored
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{execution_id} never reached {state.value}")
-
-
 async def _queued_behind_one(services: Services) -> tuple[Execution, Execution]:
     first = await start(services, ONE_AT_A_TIME)
-    await _state(services, first.id, State.RUNNING)
+    await reach_state(services, first.id, State.RUNNING)
     second = await start(services, ONE_AT_A_TIME)
-    await _state(services, second.id, State.QUEUED)
+    await reach_state(services, second.id, State.QUEUED)
     return first, second
 
 
@@ -61,7 +52,7 @@ async def test_unqueue_starts_a_queued_execution_beyond_the_limit(
 
     assert unqueued.status_code == 200
     assert unqueued.json()["state"]["current"] == "RUNNING"
-    await _state(services, second.id, State.RUNNING)
+    await reach_state(services, second.id, State.RUNNING)
     again = await client.post(f"{API}/executions/{second.id}/actions/unqueue")
     assert again.status_code == 409
     assert "Only QUEUED execution can be unqueued" in again.json()["message"]
@@ -85,7 +76,7 @@ async def test_unqueue_can_end_a_queued_execution_without_running_it(
         " Valid states are: RUNNING, CANCELLED, FAILED"
     )
     assert cancelled.status_code == 200
-    done = await _state(services, second.id, State.CANCELLED)
+    done = await reach_state(services, second.id, State.CANCELLED)
     assert done.task_runs == ()
     await services.runner.kill(first.id)
 
@@ -99,13 +90,13 @@ async def test_force_run_starts_queued_and_scheduled_executions(
         stored.flow, stored.revision, schedule_date=queued.state.start_date.replace(year=2099)
     )
     await asyncio.sleep(0.1)
-    assert (await _state(services, later.id, State.CREATED)).task_runs == ()
+    assert (await reach_state(services, later.id, State.CREATED)).task_runs == ()
 
     forced = await client.post(f"{API}/executions/force-run/by-ids", json=[queued.id, later.id])
 
     assert forced.json() == {"count": 2}
     for execution in (queued, later):
-        await _state(services, execution.id, State.RUNNING)
+        await reach_state(services, execution.id, State.RUNNING)
         await services.runner.kill(execution.id)
     await services.runner.kill(first.id)
 
@@ -114,7 +105,7 @@ async def test_force_run_resumes_a_paused_execution_and_refuses_an_ended_one(
     client: httpx.AsyncClient, services: Services
 ) -> None:
     napping = await start(services, NAP)
-    await _state(services, napping.id, State.RUNNING)
+    await reach_state(services, napping.id, State.RUNNING)
     assert (await client.post(f"{API}/executions/{napping.id}/pause")).status_code == 200
     ended = await run(services, STEPS)
 
@@ -144,6 +135,6 @@ async def test_unqueue_by_query_starts_every_queued_match(
     assert refused.status_code == 400  # the running one is not queued: nothing is done
     assert [item["invalidValue"] for item in refused.json()["invalids"]] == [first.id]
     assert unqueued.json() == {"count": 1}
-    await _state(services, second.id, State.RUNNING)
+    await reach_state(services, second.id, State.RUNNING)
     for execution in (first, second):
         await services.runner.kill(execution.id)

@@ -403,6 +403,36 @@ def test_bulk_pause_then_resume_of_selected_running_executions(
     expect(table.locator(".badge[data-state=SUCCESS]")).to_have_count(2)
 
 
+def test_bulk_delete_of_a_running_execution_kills_it_when_asked(
+    ui: UI, lanner: LannerServer
+) -> None:
+    save_flow(lanner, saying_hi("e2e.bulk_delete", "quick"))
+    save_flow(lanner, SLOW_STEPS.replace("e2e.bulk_pause", "e2e.bulk_delete"))
+    done_id = execute(lanner, "e2e.bulk_delete", "quick", wait=True)
+    running_id = execute(lanner, "e2e.bulk_delete", "slow_steps")
+    wait_state(lanner, running_id, "RUNNING")
+    ui.expect_console_error("400")
+    ui.open("/executions?namespace=e2e.bulk_delete")
+    page = ui.page
+    page.get_by_role("checkbox", name="Select all on this page").check()
+    # Without the option, a running execution refuses the whole delete.
+    bulk_bar(page).get_by_role("button", name="Delete").click()
+    dialog = page.get_by_role("dialog", name="Delete executions")
+    expect(dialog).to_contain_text("Delete 2 executions?")
+    dialog.get_by_role("button", name="Delete", exact=True).click()
+    refused = page.get_by_role("alert").filter(has_text="invalid bulk delete")
+    expect(refused).to_contain_text(f"Execution '{running_id}' is RUNNING")
+    assert lanner.api.get(f"/executions/{done_id}").status_code == 200
+    bulk_bar(page).get_by_role("button", name="Delete").click()
+    dialog.get_by_role("checkbox", name="Also delete executions that have not ended").check()
+    ui.shot("bulk-delete-unended")
+    dialog.get_by_role("button", name="Delete", exact=True).click()
+    expect(toast(page, "Deleted: 2 executions")).to_be_visible()
+    expect(page.get_by_text("No execution matches.")).to_be_visible()
+    for execution_id in (done_id, running_id):
+        assert lanner.api.get(f"/executions/{execution_id}").status_code == 404
+
+
 def test_bulk_force_run_starts_scheduled_executions_now(ui: UI, lanner: LannerServer) -> None:
     save_flow(lanner, saying_hi("e2e.bulk_force", "later"))
     ids = []

@@ -158,6 +158,23 @@ def _unqueue_and_force_run(c: Cluster) -> None:
         _until(c, execution["id"], "SUCCESS")
 
 
+def _delete_a_running_one(c: Cluster) -> None:
+    started = httpx.post(f"{c.api}/executions/dist/nap", timeout=10).json()
+    _until(c, started["id"], "RUNNING")
+    time.sleep(0.5)  # the Sleep task is on the worker
+    deleted = httpx.request(
+        "DELETE",
+        f"{c.api}/executions/by-ids",
+        json=[started["id"]],
+        params={"includeNonTerminated": "true"},
+        timeout=40,
+    )
+    assert deleted.status_code == 200, deleted.text
+    assert deleted.json() == {"count": 1}
+    gone = httpx.get(f"{c.api}/executions/{started['id']}", timeout=10)
+    assert gone.status_code == 404, gone.text
+
+
 def test_webserver_creates_kills_pauses_and_resumes_through_the_queue(tmp_path: Path) -> None:
     with cluster(tmp_path) as c:
         c.start_small(GREET, NAP, ASK, STEPS, QUEUEING, concurrency=4)
@@ -166,4 +183,5 @@ def test_webserver_creates_kills_pauses_and_resumes_through_the_queue(tmp_path: 
         _resume(c)
         _pause(c)
         _unqueue_and_force_run(c)
+        _delete_a_running_one(c)
         assert c.stop() == {}

@@ -197,7 +197,16 @@ export interface MetricQuery {
   endDate?: string;
 }
 
-export type BulkVerb = "restart" | "replay" | "kill" | "pause" | "resume" | "force-run" | "delete";
+export type BulkVerb = "restart" | "replay" | "kill" | "pause" | "resume" | "force-run";
+
+/** Kestra's parameters of a bulk delete: whether unended executions go too (killed first), and
+ * what goes with each execution. */
+export interface DeleteOptions {
+  includeNonTerminated: boolean;
+  deleteLogs: boolean;
+  deleteMetrics: boolean;
+  deleteStorage: boolean;
+}
 
 /** The executions a bulk action goes to: listed ids (`…/by-ids`), or every execution a search
  * matches, over all its pages (`…/by-query`, `filters` as for `searchExecutions`). */
@@ -270,7 +279,6 @@ export const api = {
   /** Act on many executions at once; the answer says on how many. */
   bulk: async (verb: BulkVerb, target: BulkTarget) => {
     if ("ids" in target) {
-      if (verb === "delete") return request<BulkCount>("DELETE", "/executions/by-ids", { json: target.ids });
       try {
         return await request<BulkCount>("POST", `/executions/${verb}/by-ids`, { json: target.ids });
       } catch (error) {
@@ -281,10 +289,13 @@ export const api = {
         throw error;
       }
     }
-    const query = queryOf(target);
-    if (verb === "delete") return request<BulkCount>("DELETE", "/executions/by-query", { query });
-    return request<BulkCount>("POST", `/executions/${verb}/by-query`, { query });
+    return request<BulkCount>("POST", `/executions/${verb}/by-query`, { query: queryOf(target) });
   },
+  /** Delete many executions, with what `options` says goes with them. */
+  bulkDelete: (target: BulkTarget, options: DeleteOptions) =>
+    "ids" in target
+      ? request<BulkCount>("DELETE", "/executions/by-ids", { json: target.ids, query: { ...options } })
+      : request<BulkCount>("DELETE", "/executions/by-query", { query: { ...queryOf(target), ...options } }),
   /** Give many ended executions a terminal state (SUCCESS, FAILED...). */
   bulkChangeStatus: (target: BulkTarget, newStatus: string) =>
     "ids" in target

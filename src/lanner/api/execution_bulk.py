@@ -3,16 +3,17 @@ labels, status and delete.
 
 Each takes a JSON list of execution ids (`…/<verb>/by-ids`) or the filters of a search
 (`…/<verb>/by-query`, every page of it), as Kestra does. Every execution is checked first:
-when one cannot be acted on (unknown, still running for a delete, already ended for a kill,
-not RUNNING for a pause...), the answer is a 400 `invalid bulk <verb>` whose `invalids` say
-which and why, and nothing is done. Otherwise each is acted on and the answer is `{"count": n}`.
+when one cannot be acted on (unknown, still running for a delete without
+`includeNonTerminated`, already ended for a kill, not RUNNING for a pause...), the answer is a
+400 `invalid bulk <verb>` whose `invalids` say which and why, and nothing is done. Otherwise
+each is acted on and the answer is `{"count": n}`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
@@ -47,6 +48,20 @@ Problem = Callable[[Execution], Awaitable[str | None]]
 Action = Callable[[str], Awaitable[object]]
 
 
+class _DeleteOne(Protocol):
+    """`execution_ops.delete` or `execution_ops.delete_once_ended`."""
+
+    def __call__(
+        self,
+        services: Services,
+        execution_id: str,
+        *,
+        delete_logs: bool,
+        delete_metrics: bool,
+        delete_storage: bool,
+    ) -> Awaitable[None]: ...
+
+
 class BulkResponseModel(BaseModel):
     """How many executions a bulk operation acted on."""
 
@@ -66,8 +81,14 @@ class LabelsByIdsRequest(BaseModel):
 
 
 class DeleteOptions(BaseModel):
-    """What goes with the executions a bulk delete deletes (all of it by default)."""
+    """Which executions a bulk delete may delete, and what goes with them (all of it by
+    default)."""
 
+    includeNonTerminated: bool = Field(
+        False,
+        description="Also delete executions that have not ended: each is killed first, then"
+        " deleted once it has ended",
+    )
     deleteLogs: bool = Field(True, description="Also delete the executions' log lines")
     deleteMetrics: bool = Field(True, description="Also delete the executions' metrics")
     deleteStorage: bool = Field(
@@ -263,8 +284,7 @@ async def change_status_by_query(
 async def delete_by_ids(
     request: Request, services: ServicesDep, ids: ExecutionIds, options: DeleteQuery
 ) -> JSONResponse:
-    deleting = _deleting(services, options)
-    return await _bulk(request, services, ids, "delete", _delete_problem, deleting)
+    return await _bulk_delete(request, services, ids, options)
 
 
 @router.delete(
@@ -277,8 +297,20 @@ async def delete_by_query(
     request: Request, services: ServicesDep, query: SearchQuery, options: DeleteQuery
 ) -> JSONResponse:
     ids = await matching_ids(services.store, query)
-    deleting = _deleting(services, options)
-    return await _bulk(request, services, ids, "delete", _delete_problem, deleting)
+    return await _bulk_delete(request, services, ids, options)
+
+
+async def _bulk_delete(
+    request: Request, services: Services, ids: Sequence[str], options: DeleteOptions
+) -> JSONResponse:
+    if not options.includeNonTerminated:
+        deleting = _deleting(services, options, execution_ops.delete)
+        return await _bulk(request, services, ids, "delete", _delete_problem, deleting)
+    # Every kill is asked for before the first delete waits, so they end together.
+    deleting = _deleting(services, options, execution_ops.delete_once_ended)
+    return await _bulk(
+        request, services, ids, "delete", _always_fine, deleting, first=_killing_unended(services)
+    )
 
 
 # -- what each verb checks and does -------------------------------------------------------------
@@ -381,9 +413,18 @@ def _changing(services: Services, state: State) -> Action:
     return change
 
 
-def _deleting(services: Services, options: DeleteOptions) -> Action:
+def _killing_unended(services: Services) -> Callable[[Sequence[Execution]], Awaitable[None]]:
+    async def kill(executions: Sequence[Execution]) -> None:
+        for execution in executions:
+            if not execution.current.is_terminated():
+                await services.runner.kill(execution.id)
+
+    return kill
+
+
+def _deleting(services: Services, options: DeleteOptions, delete_one: _DeleteOne) -> Action:
     async def delete(execution_id: str) -> None:
-        await execution_ops.delete(
+        await delete_one(
             services,
             execution_id,
             delete_logs=options.deleteLogs,
@@ -401,20 +442,30 @@ async def _bulk(
     verb: str,
     problem: Problem,
     act: Action,
+    *,
+    first: Callable[[Sequence[Execution]], Awaitable[None]] | None = None,
 ) -> JSONResponse:
-    """Check every id, then act on them all, or on none when one is invalid (Kestra's rule)."""
+    """Check every id, then act on them all, or on none when one is invalid (Kestra's rule).
+
+    `first`, when given, is done once for all of them, between the check and the actions.
+    """
     wanted = list(dict.fromkeys(ids))  # an id listed twice is acted on once
     invalids = []
+    found: list[Execution] = []
     for execution_id in wanted:
         execution = await services.store.get_execution(execution_id)
         reason = "execution not found" if execution is None else await problem(execution)
         if reason is not None:
             invalids.append({"message": reason, "invalidValue": execution_id})
+        elif execution is not None:
+            found.append(execution)
     if invalids:
         errors = [{"message": item["message"], "path": item["invalidValue"]} for item in invalids]
         body = error_body(request, f"invalid bulk {verb}", errors)
         body["invalids"] = invalids
         return JSONResponse(body, status_code=400)
+    if first is not None:
+        await first(found)
     for execution_id in wanted:
         await act(execution_id)
     return JSONResponse({"count": len(wanted)})

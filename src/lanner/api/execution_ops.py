@@ -20,6 +20,8 @@ from lanner.storage import SCHEME, execution_prefix
 
 KILL_ANSWER_SECONDS = 2.0
 """How long a kill or a pause waits for the engine before answering with the execution."""
+KILLED_BEFORE_DELETE_SECONDS = 30.0
+"""How long a delete that killed an execution waits for it to end before giving up."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,38 @@ async def delete(
     if delete_storage:
         folder = execution_prefix(execution.namespace, execution.flow_id, execution.id)
         await asyncio.to_thread(services.storage.delete, f"{SCHEME}{folder}")
+
+
+async def delete_once_ended(
+    services: Services,
+    execution_id: str,
+    *,
+    delete_logs: bool = True,
+    delete_metrics: bool = True,
+    delete_storage: bool = True,
+) -> None:
+    """Delete an execution that was asked to die, once it has ended (KILLED, or ended meanwhile).
+
+    Deleting a running execution outright would leave its task runs working for nothing and
+    its late results arriving for an execution that is gone: it is killed first, then deleted.
+    """
+    execution = await wait_until(services, execution_id, _ended, KILLED_BEFORE_DELETE_SECONDS)
+    if not execution.current.is_terminated():
+        raise IllegalStateError(
+            f"Execution '{execution_id}' is still {execution.current.value}"
+            f" {KILLED_BEFORE_DELETE_SECONDS:g} s after it was killed: it was not deleted"
+        )
+    await delete(
+        services,
+        execution_id,
+        delete_logs=delete_logs,
+        delete_metrics=delete_metrics,
+        delete_storage=delete_storage,
+    )
+
+
+def _ended(execution: Execution) -> bool:
+    return execution.current.is_terminated()
 
 
 async def set_labels(services: Services, execution_id: str, labels: Sequence[Label]) -> Execution:

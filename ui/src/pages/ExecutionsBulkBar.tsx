@@ -5,6 +5,7 @@ import { ConfirmModal } from "../components/Modal";
 import { notify, notifyError } from "../components/notify";
 import { EXECUTION_STATES, StatusModal } from "../execution/StatusModal";
 import { AddLabelsModal } from "./AddLabelsModal";
+import { DeleteExecutionsModal } from "./DeleteExecutionsModal";
 
 const VERBS: Record<BulkVerb, string> = {
   restart: "Restart",
@@ -13,11 +14,10 @@ const VERBS: Record<BulkVerb, string> = {
   resume: "Resume",
   "force-run": "Force run",
   kill: "Kill",
-  delete: "Delete",
 };
 
-/** Asked for even on a few selected rows: they cannot be undone. */
-const DESTRUCTIVE = new Set<BulkVerb>(["kill", "delete"]);
+/** Asked for even on a few selected rows: it cannot be undone. */
+const DESTRUCTIVE = new Set<BulkVerb>(["kill"]);
 
 function plural(n: number): string {
   return `${n} execution${n === 1 ? "" : "s"}`;
@@ -36,7 +36,7 @@ export function ExecutionsBulkBar({ selected, wholeQuery, total, filters, canSel
   onDone: () => void;
 }) {
   const [confirm, setConfirm] = useState<BulkVerb | null>(null);
-  const [dialog, setDialog] = useState<"status" | "labels" | null>(null);
+  const [dialog, setDialog] = useState<"status" | "labels" | "delete" | null>(null);
   const target: BulkTarget = wholeQuery ? { filters } : { ids: selected };
   const count = wholeQuery ? total : selected.length;
   const which = wholeQuery ? `all ${plural(count)} matching the filters` : plural(count);
@@ -74,7 +74,7 @@ export function ExecutionsBulkBar({ selected, wholeQuery, total, filters, canSel
       <button type="button" class="button small" onClick={() => setDialog("labels")}>
         Set labels
       </button>
-      <button type="button" class="button small danger" onClick={() => ask("delete")}>
+      <button type="button" class="button small danger" onClick={() => setDialog("delete")}>
         Delete
       </button>
       <button type="button" class="button small" onClick={onClear}>
@@ -100,6 +100,13 @@ export function ExecutionsBulkBar({ selected, wholeQuery, total, filters, canSel
           onSubmit={async (status) => {
             await act(`Status changed to ${status}`, (to) => api.bulkChangeStatus(to, status));
           }}
+        />
+      )}
+      {dialog === "delete" && (
+        <DeleteExecutionsModal
+          which={which}
+          onClose={() => setDialog(null)}
+          onSubmit={(options) => act("Deleted", (to) => api.bulkDelete(to, options))}
         />
       )}
       {dialog === "labels" && (
