@@ -18,8 +18,9 @@ from lanner.clock import utcnow
 from lanner.engine import Engine
 from lanner.exceptions import ExpressionError, InputError
 from lanner.executions import Execution
+from lanner.flow_context import trigger_context, trigger_functions
 from lanner.flowrepo import FlowRepository, StoredFlow
-from lanner.scheduler import start_execution, trigger_context, trigger_functions
+from lanner.scheduler import start_execution
 from lanner.settings import Settings
 from lanner.states import State
 from lanner.store import Store

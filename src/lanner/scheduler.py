@@ -35,11 +35,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from lanner.clock import utcnow
-from lanner.context import env_variables, kv_function, read_secret
 from lanner.engine import Engine
 from lanner.exceptions import ExpressionError, FlowError, InputError, NotFoundError
 from lanner.executions import Execution, Label
-from lanner.expressions import CallContext, Function, render, render_value
+from lanner.expressions import Function, render, render_value
+from lanner.flow_context import trigger_context, trigger_functions
 from lanner.flowrepo import FlowRepository, StoredFlow
 from lanner.flows import Flow
 from lanner.polling import Poller
@@ -49,7 +49,7 @@ from lanner.store.triggers import Backfill, PendingDate, TriggerKey, TriggerStat
 from lanner.triggers import RecoverMissedSchedules, Schedule, Trigger
 from lanner.triggers.http import HttpTrigger
 
-__all__ = ["Clock", "Scheduler", "TriggerRow", "start_execution", "trigger_context"]
+__all__ = ["Clock", "Scheduler", "TriggerRow", "start_execution"]
 
 log = logging.getLogger("lanner.scheduler")
 
@@ -65,32 +65,6 @@ _RECENT = 50
 
 
 # -- starting an execution for a trigger ----------------------------------------------------------
-
-
-def trigger_context(flow: Flow, revision: int, settings: Settings) -> dict[str, Any]:
-    """Return the variables a trigger's properties render with (no execution exists yet)."""
-    return {
-        "flow": {
-            "id": flow.id,
-            "namespace": flow.namespace,
-            "revision": revision,
-            "tenantId": "main",
-        },
-        "vars": dict(flow.variables or {}),
-        "labels": {label.key: label.value for label in flow.labels},
-        "envs": env_variables(settings.env_prefix),
-        "globals": dict(settings.globals),
-        "kestra": {"environment": {"name": settings.environment_name}, "url": settings.url},
-    }
-
-
-def trigger_functions(store: Store) -> dict[str, Function]:
-    """Return the functions a trigger's properties may call: `secret()` and `kv()`."""
-
-    def secret(call: CallContext, key: Any, *_: Any) -> str:
-        return read_secret(str(key))
-
-    return {"secret": secret, "kv": kv_function(store.kv)}
 
 
 async def start_execution(

@@ -20,8 +20,9 @@ from lanner.api.models import ErrorModel, ExecutionModel
 from lanner.exceptions import ExpressionError, FlowError, IllegalStateError, NotFoundError
 from lanner.executions import Execution
 from lanner.expressions import to_json
+from lanner.flow_context import trigger_context
 from lanner.flowrepo import StoredFlow
-from lanner.scheduler import start_execution, trigger_context
+from lanner.scheduler import start_execution
 from lanner.services import Services
 from lanner.states import State
 from lanner.triggers import Webhook
