@@ -51,6 +51,7 @@ class Engine(Protocol):
         validate_inputs: bool = True,
         schedule_date: datetime | None = None,
         trigger: Mapping[str, Any] | None = None,
+        checked: bool = False,
     ) -> Execution: ...
 
     async def wait(self, execution_id: str, timeout: float | None = None) -> Execution: ...

@@ -7,9 +7,19 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from lanner.clock import utcnow
 from lanner.exceptions import IllegalStateError, LannerError, NotFoundError
-from lanner.executions import Attempt, Execution, Label, TaskRun
+from lanner.executions import Attempt, Execution, Label, Level, LogEntry, TaskRun
 from lanner.expressions import render_typed
+from lanner.flow_checks import (
+    FAILED_BY_CHECKS,
+    CheckBehavior,
+    ChecksBlockedError,
+    Judge,
+    failed_checks,
+    outcome,
+)
+from lanner.flow_context import trigger_context, trigger_functions
 from lanner.flow_parser import parse_flow
 from lanner.flows import Flow
 from lanner.inputs import (
@@ -22,6 +32,7 @@ from lanner.inputs import (
 )
 from lanner.jsonvalues import jsonable
 from lanner.limits import check_submission
+from lanner.settings import Settings
 from lanner.states import State
 from lanner.storage import Storage, execution_prefix, file_uri, run_storage
 from lanner.store import Store
@@ -31,7 +42,9 @@ __all__ = [
     "UNQUEUE_STATES",
     "check_force_run",
     "check_unqueue",
+    "checks_judge",
     "existing",
+    "failed_by_checks",
     "flow_of",
     "new_execution",
     "new_execution_checks",
@@ -55,12 +68,15 @@ async def new_execution(
     trigger: Mapping[str, Any] | None,
     max_bytes: int,
     execution_id: str | None = None,
+    judge: Judge | None = None,
 ) -> Execution:
     """Create an execution with its inputs resolved (InputError before anything runs).
 
     MessageTooBigError when the execution is over `max_bytes` before it starts. The execution
     gets `execution_id` when given (a child's, derived from what asked for it), else a new id.
     Resolving inputs stores FILE inputs: on a remote storage that is done in a thread.
+    With a `judge`, the flow's checks are judged on the typed inputs: ChecksBlockedError when
+    they block it, and an execution already FAILED (see `failed_by_checks`) when they fail it.
     """
     execution = Execution.create(
         flow.namespace,
@@ -80,9 +96,44 @@ async def new_execution(
             render_typed=lambda template, variables: render_typed(template, variables),
             store_file=_input_file_store(storage, execution),
         )
+    behavior = CheckBehavior.CREATE_EXECUTION
+    if judge is not None:
+        failed = judge(resolved)
+        behavior = outcome(failed)
+        if behavior is CheckBehavior.BLOCK_EXECUTION:
+            raise ChecksBlockedError(failed)
     execution = replace(execution, inputs=jsonable(resolved), schedule_date=schedule_date)
+    if behavior is CheckBehavior.FAIL_EXECUTION:
+        execution = execution.with_state(State.FAILED)
     check_submission(execution, max_bytes)
     return execution
+
+
+def checks_judge(flow: Flow, revision: int, settings: Settings, store: Store) -> Judge | None:
+    """Return what judges the flow's checks on a new execution's inputs (None: it has none)."""
+    checks = flow.checks
+    if not checks:
+        return None
+    variables = trigger_context(flow, revision, settings)
+    functions = trigger_functions(store)
+    return lambda inputs: failed_checks(checks, {**variables, "inputs": inputs}, functions)
+
+
+def failed_by_checks(execution: Execution) -> LogEntry | None:
+    """Return the log line of a new execution its checks created FAILED, or None if they did not.
+
+    Such an execution is stored as it is and never started: no task of it runs.
+    """
+    if execution.current is not State.FAILED:
+        return None
+    return LogEntry(
+        namespace=execution.namespace,
+        flow_id=execution.flow_id,
+        execution_id=execution.id,
+        timestamp=utcnow(),
+        level=Level.WARN,
+        message=FAILED_BY_CHECKS,
+    )
 
 
 def new_execution_checks(

@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from lanner.executions import Label
+from lanner.flow_checks import FlowCheck
 from lanner.inputs import InputDeclaration, check_declarations, parse_input
 from lanner.properties import YamlRecord
 from lanner.retry import RetryPolicy
@@ -112,6 +113,7 @@ class Flow(YamlRecord):
     triggers: list[TriggerRef] | None = None
     plugin_defaults: list[PluginDefault] | None = None
     task_defaults: list[PluginDefault] | None = None
+    checks: list[FlowCheck] | None = None
     concurrency: Concurrency | None = None
     retry: RetryPolicy | None = None
     sla: list[Sla] | None = None

@@ -17,7 +17,9 @@ from lanner.engine import Engine, ExecutionListener, LogListener
 from lanner.engine_support import (
     check_force_run,
     check_unqueue,
+    checks_judge,
     existing,
+    failed_by_checks,
     flow_of,
     new_execution,
     not_running,
@@ -98,6 +100,7 @@ class QueueEngine(Engine):
         validate_inputs: bool = True,
         schedule_date: datetime | None = None,
         trigger: Mapping[str, Any] | None = None,
+        checked: bool = False,
     ) -> Execution:
         execution = await new_execution(
             flow,
@@ -109,7 +112,14 @@ class QueueEngine(Engine):
             schedule_date=schedule_date,
             trigger=trigger,
             max_bytes=self.settings.max_message_bytes,
+            judge=checks_judge(flow, revision, self.settings, self.store) if checked else None,
         )
+        if (failed := failed_by_checks(execution)) is not None:
+            # Failed by its checks: stored as it is, for no executor to start.
+            await self.store.save_execution(execution)
+            await self.store.append_logs([failed])
+            await self.queue.changed([(execution.id, execution.current)])
+            return execution
         await self._drive(execution)
         return execution
 

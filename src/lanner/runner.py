@@ -23,6 +23,8 @@ from lanner.context import error_logs_function
 from lanner.engine_support import (
     check_force_run,
     check_unqueue,
+    checks_judge,
+    failed_by_checks,
     new_execution,
     not_running,
     paused_resume_values,
@@ -176,6 +178,7 @@ class Runner:
         schedule_date: datetime | None = None,
         trigger: Mapping[str, Any] | None = None,
         execution_id: str | None = None,
+        checked: bool = False,
     ) -> Execution:
         """Resolve inputs (raising InputError before anything runs), then start an execution.
 
@@ -185,6 +188,9 @@ class Runner:
         replay a recorded execution). `trigger` is `{id, type, variables}` of the trigger that
         started it; its variables are the flow's `trigger.*`. `execution_id` names the new
         execution (a child's id is derived from what asked for it); by default it gets a new id.
+        `checked` judges the flow's `checks` first (executions a person asks for):
+        ChecksBlockedError when they block it; when they fail it, it is stored FAILED and never
+        started.
         """
         execution = await new_execution(
             flow,
@@ -197,8 +203,14 @@ class Runner:
             trigger=trigger,
             max_bytes=self.settings.max_message_bytes,
             execution_id=execution_id,
+            judge=checks_judge(flow, revision, self.settings, self.store) if checked else None,
         )
         await self.store.save_execution(execution)
+        if (failed := failed_by_checks(execution)) is not None:
+            self._on_log(failed)
+            await self._flush_logs()  # it is stored at once, as the execution's end is
+            self._notify_execution(execution)
+            return execution
         self._live[execution.id] = _Live(flow, execution)
         self._notify_execution(execution)
         await self._events.put(_Event("advance", execution.id))

@@ -107,6 +107,52 @@ def test_input_errors_show_next_to_their_field(ui: UI, lanner: LannerServer) -> 
     expect(page.get_by_role("table", name="Inputs")).to_contain_text("red")
 
 
+GUARDED_FLOW = """id: guarded
+namespace: e2e
+inputs:
+  - id: amount
+    type: INT
+    defaults: 1
+checks:
+  - condition: "{{ inputs.amount > 0 }}"
+    message: The amount must be positive
+    style: ERROR
+  - condition: "{{ inputs.amount < 1000 }}"
+    message: Large amounts are recorded as failed
+    style: WARNING
+    behavior: FAIL_EXECUTION
+tasks:
+  - id: pay
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ inputs.amount }}"
+"""
+
+
+def test_the_execute_form_shows_the_checks_its_inputs_fail(ui: UI, lanner: LannerServer) -> None:
+    save_flow(lanner, GUARDED_FLOW)
+    ui.open("/flows/edit/e2e/guarded/overview?execute=1")
+    page = ui.page
+    dialog = page.get_by_role("dialog")
+    checks = dialog.get_by_role("list", name="Flow checks")
+    submit = dialog.locator("[data-action=execute-submit]")
+    expect(submit).to_be_enabled()
+    dialog.locator("#input-amount").fill("-3")
+    expect(checks.locator(".flow-check.error")).to_have_text(
+        "The amount must be positive The execution cannot start."
+    )
+    expect(submit).to_be_disabled()
+    ui.shot("blocked")
+    dialog.locator("#input-amount").fill("5000")
+    expect(checks.locator(".flow-check.warning")).to_contain_text(
+        "Large amounts are recorded as failed"
+    )
+    expect(checks.locator(".flow-check")).to_have_count(1)
+    expect(submit).to_be_enabled()
+    submit.click()
+    expect(page).to_have_url(re.compile(r"/ui/executions/e2e/guarded/\w+/overview$"))
+    expect(page.locator(".execution-title .badge")).to_have_text("FAILED")
+
+
 def test_a_hundred_thousand_log_lines_stay_virtualised(
     ui: UI, lanner: LannerServer, request: pytest.FixtureRequest
 ) -> None:

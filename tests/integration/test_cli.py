@@ -85,6 +85,22 @@ def test_a_bad_input_fails_before_anything_runs(tmp_path: Path) -> None:
     assert json.loads(listing.stdout)["total"] == 0
 
 
+def test_a_flow_check_blocks_the_run_and_says_which(tmp_path: Path) -> None:
+    flow = write(
+        tmp_path,
+        "id: f\nnamespace: t\ninputs:\n  - id: count\n    type: INT\n"
+        "checks:\n  - condition: '{{ inputs.count > 0 }}'\n    message: count must be positive\n"
+        "tasks:\n  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n",
+    )
+    result = lanner(tmp_path, "run", str(flow), "-i", "count=0")
+    assert result.returncode == 1
+    assert "Flow execution blocked: one or more condition checks evaluated to false." in (
+        result.stderr
+    )
+    assert "Failed checks: count must be positive" in result.stderr
+    assert lanner(tmp_path, "run", str(flow), "-i", "count=2").returncode == 0
+
+
 def test_an_invalid_flow_is_reported_with_its_position(tmp_path: Path) -> None:
     flow = write(
         tmp_path,

@@ -62,6 +62,24 @@ tasks:
 """
 
 
+GUARDED = """id: guarded
+namespace: dist
+inputs:
+  - id: amount
+    type: INT
+checks:
+  - condition: "{{ inputs.amount > 0 }}"
+    message: The amount must be positive
+  - condition: "{{ inputs.amount < 1000 }}"
+    message: Large amounts fail
+    behavior: FAIL_EXECUTION
+tasks:
+  - id: pay
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ inputs.amount }}"
+"""
+
+
 def _until(c: Cluster, execution_id: str, state: str, timeout: float = 30) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
@@ -175,10 +193,25 @@ def _delete_a_running_one(c: Cluster) -> None:
     assert gone.status_code == 404, gone.text
 
 
+def _checks(c: Cluster) -> None:
+    url = f"{c.api}/executions/dist/guarded?wait=true"
+    blocked = httpx.post(url, files={"amount": (None, "-1")}, timeout=30)
+    assert blocked.status_code == 422, blocked.text
+    assert blocked.json()["message"].endswith("Failed checks: The amount must be positive")
+    failed = httpx.post(url, files={"amount": (None, "5000")}, timeout=30)
+    assert failed.status_code == 200, failed.text
+    assert failed.json()["state"]["current"] == "FAILED"
+    logs = httpx.get(f"{c.api}/logs/{failed.json()['id']}", timeout=10).json()
+    assert [line["level"] for line in logs] == ["WARN"]
+    passed = httpx.post(url, files={"amount": (None, "5")}, timeout=30)
+    assert passed.json()["state"]["current"] == "SUCCESS"
+
+
 def test_webserver_creates_kills_pauses_and_resumes_through_the_queue(tmp_path: Path) -> None:
     with cluster(tmp_path) as c:
-        c.start_small(GREET, NAP, ASK, STEPS, QUEUEING, concurrency=4)
+        c.start_small(GREET, NAP, ASK, STEPS, QUEUEING, GUARDED, concurrency=4)
         _create_and_wait(c)
+        _checks(c)
         _kill(c)
         _resume(c)
         _pause(c)

@@ -708,3 +708,45 @@ def test_a_template_task_is_refused_with_the_reason(type_name: str) -> None:
         f"5:11: shared.type: Invalid type: {type_name} (templates are deprecated and disabled,"
         " as in Kestra by default: use a Subflow task)"
     )
+
+
+CHECKED = """id: c
+namespace: t
+checks:
+%s
+tasks:
+  - id: a
+    type: io.kestra.plugin.core.log.Log
+    message: hi
+"""
+
+
+def test_checks_take_condition_or_when_with_their_defaults() -> None:
+    flow = parse_flow(
+        CHECKED % "  - condition: '{{ true }}'\n    message: a\n  - when: x\n    message: b"
+    )
+    assert flow.checks is not None
+    first, second = flow.checks
+    assert (first.condition, first.style, first.behavior) == (
+        "{{ true }}",
+        "INFO",
+        "BLOCK_EXECUTION",
+    )
+    assert second.condition == "x"
+
+
+def test_bad_checks_are_located() -> None:
+    report = validate_flow(
+        CHECKED % "  - condition: a\n    when: b\n    message: m\n  - message: ''\n    style: LOUD"
+    )
+    assert [(p.line, p.column, p.path, p.message) for p in report.problems] == [
+        (4, 5, "checks[0]", "give `condition` or `when`, not both"),
+        (7, 5, "checks[1].condition", "must not be null"),
+        (7, 14, "checks[1].message", "must not be empty"),
+        (
+            8,
+            12,
+            "checks[1].style",
+            "expected one of 'ERROR', 'SUCCESS', 'WARNING' or 'INFO', got 'LOUD'",
+        ),
+    ]

@@ -201,3 +201,30 @@ def test_the_schema_refuses_what_the_parser_refuses(
     source = f"id: f\nnamespace: n\ntasks: {tasks}\n"
     assert validate_flow(source).model is None
     assert not validator.is_valid(load_yaml(source).value)
+
+
+CHECKS_FLOW = """id: c
+namespace: t
+checks:
+  - %s: "{{ inputs.n > 0 }}"
+    message: n must be positive
+tasks:
+  - id: a
+    type: io.kestra.plugin.core.log.Log
+    message: hi
+"""
+
+
+@pytest.mark.parametrize("name", ["condition", "when"])
+def test_a_check_is_valid_with_condition_or_when(
+    validator: jsonschema_rs.Draft7Validator, name: str
+) -> None:
+    assert validator.is_valid(load_yaml(CHECKS_FLOW % name).value)
+    assert validate_flow(CHECKS_FLOW % name).model is not None
+
+
+def test_a_check_without_condition_is_invalid_for_the_schema(
+    validator: jsonschema_rs.Draft7Validator,
+) -> None:
+    without_condition = CHECKS_FLOW.replace('  - %s: "{{ inputs.n > 0 }}"\n    message', "  - message")
+    assert not validator.is_valid(load_yaml(without_condition).value)

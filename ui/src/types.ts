@@ -99,6 +99,24 @@ export interface Trigger {
   [key: string]: unknown;
 }
 
+/** A flow check: a condition on a new execution's inputs, and what happens when it is false. */
+export interface FlowCheck {
+  condition: string;
+  message: string;
+  style?: CheckStyle;
+  behavior?: CheckBehavior;
+}
+
+export type CheckStyle = "ERROR" | "SUCCESS" | "WARNING" | "INFO";
+export type CheckBehavior = "BLOCK_EXECUTION" | "FAIL_EXECUTION" | "CREATE_EXECUTION";
+
+/** A check the inputs of the Execute form would fail, as `…/validate` reports it. */
+export interface FailedCheck {
+  message: string;
+  style: CheckStyle;
+  behavior: CheckBehavior;
+}
+
 export interface Flow {
   id: string;
   namespace: string;
@@ -106,6 +124,7 @@ export interface Flow {
   description?: string;
   labels?: Label[] | Record<string, string>;
   inputs?: FlowInput[];
+  checks?: FlowCheck[];
   tasks?: Record<string, unknown>[];
   triggers?: Trigger[];
   disabled?: boolean;

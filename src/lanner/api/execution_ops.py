@@ -52,6 +52,7 @@ async def create(services: Services, stored: StoredFlow, request: CreateRequest)
         request.inputs,
         request.labels,
         schedule_date=request.schedule_date,
+        checked=True,
     )
     if not request.wait:
         return execution

@@ -2,9 +2,11 @@
 
 Both routes answer 200 with one item per declared input, in declaration order, whether the
 values are valid or not: `{id, namespace, inputs: [{input, value, enabled, errors}]}`, where
-`id` and `namespace` are the flow's. A form is fixed by reading the `errors` of each input; the
-request itself fails only when there is nothing to check against (unknown flow or execution:
-404; disabled flow, or an execution that is not PAUSED: 409; a bad label or revision: 422).
+`id` and `namespace` are the flow's. For a new execution, `checks` lists the flow's checks it
+would fail (`{message, style, behavior}`), once every input is accepted. A form is fixed by
+reading the `errors` of each input; the request itself fails only when there is nothing to
+check against (unknown flow or execution: 404; disabled flow, or an execution that is not
+PAUSED: 409; a bad label or revision: 422).
 """
 
 from __future__ import annotations
@@ -23,11 +25,14 @@ from lanner.api.execution_forms import INPUTS_BODY, parse_labels, read_inputs
 from lanner.api.execution_paths import EXECUTION, ExecutionId, FlowId, Namespace
 from lanner.api.execution_watch import load
 from lanner.api.models import ErrorModel
-from lanner.engine_support import new_execution_checks, paused_resume_checks
+from lanner.engine_support import checks_judge, new_execution_checks, paused_resume_checks
+from lanner.flow_checks import FlowCheck
 from lanner.flowjson import plain
+from lanner.flowrepo import StoredFlow
 from lanner.ids import new_id
-from lanner.inputs import InputCheck, Upload
+from lanner.inputs import InputCheck, Upload, accepted_values
 from lanner.jsonvalues import jsonable
+from lanner.services import Services
 
 router = APIRouter(tags=["Executions"])
 
@@ -64,12 +69,24 @@ class InputAndValueModel(BaseModel):
     errors: list[InputErrorModel] = Field(description="Empty when the value is accepted")
 
 
+class FailedCheckModel(BaseModel):
+    """One of the flow's `checks` that the execution would fail."""
+
+    message: str
+    style: str = Field(description="ERROR, SUCCESS, WARNING or INFO")
+    behavior: str = Field(description="BLOCK_EXECUTION, FAIL_EXECUTION or CREATE_EXECUTION")
+
+
 class ValidateInputsModel(BaseModel):
     """The inputs of a flow (or of a paused task's onResume), each checked."""
 
     id: str = Field(description="The flow id")
     namespace: str
     inputs: list[InputAndValueModel]
+    checks: list[FailedCheckModel] | None = Field(
+        default=None,
+        description="The flow's checks the new execution would fail (new executions only)",
+    )
 
 
 @router.post(
@@ -91,7 +108,23 @@ async def validate_new_execution_inputs(
     parse_labels(labels or ())  # refused as on create, though nothing keeps them
     submitted = await read_inputs(request, stored.flow, services.settings.max_request_bytes)
     checks = new_execution_checks(stored.flow, new_id(), submitted)
-    return JSONResponse(_answer(stored.flow.id, stored.flow.namespace, checks))
+    answer = _answer(stored.flow.id, stored.flow.namespace, checks)
+    answer["checks"] = [
+        failed.to_json() for failed in _failed_flow_checks(services, stored, checks)
+    ]
+    return JSONResponse(answer)
+
+
+def _failed_flow_checks(
+    services: Services, stored: StoredFlow, checks: Sequence[InputCheck]
+) -> list[FlowCheck]:
+    """The flow's `checks` a new execution with these inputs fails; none while an input is
+    refused (its own error says what to fix first)."""
+    judge = checks_judge(stored.flow, stored.revision, services.settings, services.store)
+    values = accepted_values(checks)
+    if judge is None or values is None:
+        return []
+    return judge(values)
 
 
 @router.post(

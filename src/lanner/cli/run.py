@@ -106,7 +106,7 @@ async def _run(
         record = await store.save_flow(flow.namespace, flow.id, source)
         async with Runner(settings, store) as runner:
             runner.add_log_listener(lambda entry: _print_log(entry, log_stream))
-            execution = await runner.submit(flow, record.revision, inputs)
+            execution = await runner.submit(flow, record.revision, inputs, checked=True)
             return await _wait_or_kill(runner, execution.id)
     finally:
         await store.close()

@@ -92,6 +92,14 @@ def check_inputs(
     return resolver.checks()
 
 
+def accepted_values(checks: Sequence[InputCheck]) -> dict[str, Any] | None:
+    """Return the typed values of checked inputs, nested as `resolve_inputs` nests them, or
+    None when one of them was refused."""
+    if any(check.problems for check in checks):
+        return None
+    return _nest((check.declaration.id, check.value) for check in checks if check.enabled)
+
+
 def undeclared_inputs(decls: Sequence[InputDeclaration], submitted: Mapping[str, Any]) -> list[str]:
     """Return the submitted ids that no declaration has, which resolution ignores."""
     declared = {decl.id for decl in decls}

@@ -6,7 +6,14 @@ import { buildForm, errorsByInput, FormError, initialValue, InputFields, inputId
 import { filledLabels, LabelsEditor } from "../components/LabelsEditor";
 import { Modal } from "../components/Modal";
 import { href, navigate } from "../router";
-import type { Flow, FlowInput, Label } from "../types";
+import type { FailedCheck, Flow, FlowInput, Label } from "../types";
+
+/** What the execution does when the check fails, said to the person about to start it. */
+const CHECK_OUTCOME: Record<FailedCheck["behavior"], string> = {
+  BLOCK_EXECUTION: "The execution cannot start.",
+  FAIL_EXECUTION: "The execution will be created FAILED, without running.",
+  CREATE_EXECUTION: "",
+};
 
 export function ExecuteModal({ flow, onClose }: { flow: Flow; onClose: () => void }) {
   const inputs = flow.inputs ?? [];
@@ -19,9 +26,12 @@ export function ExecuteModal({ flow, onClose }: { flow: Flow; onClose: () => voi
   const [error, setError] = useState<unknown>(null);
   const [submitting, setSubmitting] = useState(false);
   const [disabledByServer, setDisabledByServer] = useState<Set<string>>(new Set());
+  const [failedChecks, setFailedChecks] = useState<FailedCheck[]>([]);
   const validation = useRef<AbortController | null>(null);
 
-  const hasConditions = inputs.some((input) => input.dependsOn?.condition);
+  // Conditions and checks are Pebble expressions: the server judges them as the user types.
+  const hasConditions = inputs.some((input) => input.dependsOn?.condition) || Boolean(flow.checks?.length);
+  const blocked = failedChecks.some((check) => check.behavior === "BLOCK_EXECUTION");
   const visible = (input: FlowInput): boolean => {
     if (disabledByServer.has(inputIdOf(input))) return false;
     const deps = input.dependsOn?.inputs ?? [];
@@ -31,7 +41,6 @@ export function ExecuteModal({ flow, onClose }: { flow: Flow; onClose: () => voi
     });
   };
 
-  // Conditions are Pebble expressions: ask the server which inputs they enable.
   useEffect(() => {
     if (!hasConditions) return;
     const timer = setTimeout(async () => {
@@ -41,7 +50,9 @@ export function ExecuteModal({ flow, onClose }: { flow: Flow; onClose: () => voi
       try {
         const result = (await api.validateInputs(flow.namespace, flow.id, buildForm(inputs, values, () => true), controller.signal)) as {
           inputs?: { input?: { id?: string }; id?: string; enabled?: boolean }[];
+          checks?: FailedCheck[];
         };
+        setFailedChecks(result?.checks ?? []);
         const off = new Set<string>();
         for (const item of result?.inputs ?? []) {
           const id = item.input?.id ?? item.id;
@@ -97,12 +108,22 @@ export function ExecuteModal({ flow, onClose }: { flow: Flow; onClose: () => voi
             <input id="schedule-date" type="datetime-local" step={1} value={scheduleDate} onInput={(event) => setScheduleDate((event.target as HTMLInputElement).value)} />
           </Field>
         </details>
+        {failedChecks.length > 0 && (
+          <ul class="flow-checks" aria-label="Flow checks">
+            {failedChecks.map((check) => (
+              <li class={`flow-check ${check.style.toLowerCase()}`}>
+                {check.message}
+                {CHECK_OUTCOME[check.behavior] && <span class="flow-check-outcome"> {CHECK_OUTCOME[check.behavior]}</span>}
+              </li>
+            ))}
+          </ul>
+        )}
         <FormError error={error} errors={fieldErrors} title="Not executed" />
         <div class="modal-actions">
           <button type="button" class="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" class="button primary" disabled={submitting} data-action="execute-submit">
+          <button type="submit" class="button primary" disabled={submitting || blocked} data-action="execute-submit">
             {submitting ? "Starting…" : "▶ Execute"}
           </button>
         </div>
