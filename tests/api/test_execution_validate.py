@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 
 from lanner.services import Services
 from lanner.states import State
@@ -161,12 +162,13 @@ async def _paused(client: httpx.AsyncClient, services: Services) -> str:
     raise AssertionError("the execution never paused")
 
 
+@pytest.mark.parametrize("action", ["resume/validate", "actions/resume/validate"])
 async def test_resume_inputs_are_checked_and_the_execution_stays_paused(
-    client: httpx.AsyncClient, services: Services
+    client: httpx.AsyncClient, services: Services, action: str
 ) -> None:
     execution_id = await _paused(client, services)
     answer = await client.post(
-        f"{API}/executions/{execution_id}/resume/validate",
+        f"{API}/executions/{execution_id}/{action}",
         files={"approved": (None, "true"), "copies": (None, "abc")},
     )
     assert answer.status_code == 200

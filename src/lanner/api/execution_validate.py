@@ -22,7 +22,7 @@ from lanner.api import execution_ops as ops
 from lanner.api.deps import ServicesDep
 from lanner.api.execution_filters import INT_MAX, LABELS
 from lanner.api.execution_forms import INPUTS_BODY, parse_labels, read_inputs
-from lanner.api.execution_paths import EXECUTION, ExecutionId, FlowId, Namespace
+from lanner.api.execution_paths import ExecutionId, FlowId, Namespace, action_route
 from lanner.api.execution_watch import load
 from lanner.api.models import ErrorModel
 from lanner.engine_support import checks_judge, new_execution_checks, paused_resume_checks
@@ -127,8 +127,9 @@ def _failed_flow_checks(
     return judge(values)
 
 
-@router.post(
-    f"{EXECUTION}/resume/validate",
+@action_route(
+    router,
+    "resume/validate",
     summary="Validate the onResume inputs of a paused execution, without resuming it",
     response_model=ValidateInputsModel,
     responses=_RESUME_ERRORS,
