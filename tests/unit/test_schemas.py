@@ -226,5 +226,7 @@ def test_a_check_is_valid_with_condition_or_when(
 def test_a_check_without_condition_is_invalid_for_the_schema(
     validator: jsonschema_rs.Draft7Validator,
 ) -> None:
-    without_condition = CHECKS_FLOW.replace('  - %s: "{{ inputs.n > 0 }}"\n    message', "  - message")
+    without_condition = CHECKS_FLOW.replace(
+        '  - %s: "{{ inputs.n > 0 }}"\n    message', "  - message"
+    )
     assert not validator.is_valid(load_yaml(without_condition).value)
