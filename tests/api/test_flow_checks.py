@@ -8,6 +8,7 @@ import httpx
 
 from lanner.services import Services
 from tests.api.conftest import API
+from tests.api.test_flow_triggers import downstream
 
 GUARDED = """id: guarded
 namespace: company.team
@@ -175,3 +176,32 @@ async def test_the_flow_json_shows_its_checks(client: httpx.AsyncClient) -> None
         "behavior": "BLOCK_EXECUTION",
     }
     assert flow["checks"][2]["condition"] == "{{ inputs.region == 'eu' }}"
+
+
+ALERT = """id: alert
+namespace: company.team
+tasks:
+  - id: say
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ trigger.executionId }} {{ trigger.state }}"
+triggers:
+  - id: on_failure
+    type: io.kestra.plugin.core.trigger.Flow
+    preconditions:
+      id: failed_payments
+      flows:
+        - namespace: company.team
+          flowId: guarded
+          states: [FAILED]
+"""
+
+
+async def test_an_execution_failed_by_its_checks_starts_the_flows_that_wait_for_it(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    await _save(client, ALERT)
+    await _save(client, GUARDED)
+    failed = (await _create(client, "guarded", amount="5000")).json()
+
+    [alert] = await downstream(services, "alert")
+    assert alert.task_runs[0].outputs == {"value": f"{failed['id']} FAILED"}
