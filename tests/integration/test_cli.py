@@ -101,6 +101,21 @@ def test_a_flow_check_blocks_the_run_and_says_which(tmp_path: Path) -> None:
     assert lanner(tmp_path, "run", str(flow), "-i", "count=2").returncode == 0
 
 
+def test_a_run_failed_by_a_flow_check_says_so_and_that_no_task_ran(tmp_path: Path) -> None:
+    flow = write(
+        tmp_path,
+        "id: f\nnamespace: t\ninputs:\n  - id: count\n    type: INT\n"
+        "checks:\n  - condition: '{{ inputs.count < 10 }}'\n    message: too many\n"
+        "    behavior: FAIL_EXECUTION\n"
+        "tasks:\n  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n",
+    )
+    result = lanner(tmp_path, "run", str(flow), "-i", "count=12")
+    assert result.returncode == 1
+    assert "WARN  - Flow execution failed because one or more condition checks" in result.stdout
+    assert "(t.f) FAILED in" in result.stdout
+    assert result.stdout.rstrip().endswith("No task ran.")
+
+
 def test_an_invalid_flow_is_reported_with_its_position(tmp_path: Path) -> None:
     flow = write(
         tmp_path,

@@ -8,12 +8,13 @@ import contextlib
 import json
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from lanner.cli.common import add_home_argument, connect, format_log, load_settings, print_json
 from lanner.exceptions import FlowError, InputError, LannerError
-from lanner.executions import Execution, LogEntry
+from lanner.executions import Execution, LogEntry, TaskRun
 from lanner.flow_parser import parse_flow
 from lanner.inputs import Upload
 from lanner.runner import Runner
@@ -138,16 +139,9 @@ def _print_log(entry: LogEntry, stream: TextIO) -> None:
     print(format_log(entry), file=stream, flush=True)
 
 
-def print_summary(execution: Execution, stream: TextIO) -> None:
-    """Print the execution's state, a table of its task runs, and their outputs."""
-    duration = execution.state.duration.total_seconds()
-    print(
-        f"\nExecution {execution.id} ({execution.namespace}.{execution.flow_id}) "
-        f"{execution.current.value} in {duration:.3f}s",
-        file=stream,
-    )
+def _print_task_runs(task_runs: Sequence[TaskRun], stream: TextIO) -> None:
     rows = [("TASK", "VALUE", "STATE", "DURATION", "ATTEMPTS")]
-    for run in execution.task_runs:
+    for run in task_runs:
         rows.append(
             (
                 run.task_id,
@@ -161,6 +155,20 @@ def print_summary(execution: Execution, stream: TextIO) -> None:
     for row in rows:
         cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
         print(("  " + "  ".join(cells)).rstrip(), file=stream)
+
+
+def print_summary(execution: Execution, stream: TextIO) -> None:
+    """Print the execution's state, a table of its task runs, and their outputs."""
+    duration = execution.state.duration.total_seconds()
+    print(
+        f"\nExecution {execution.id} ({execution.namespace}.{execution.flow_id}) "
+        f"{execution.current.value} in {duration:.3f}s",
+        file=stream,
+    )
+    if execution.task_runs:
+        _print_task_runs(execution.task_runs, stream)
+    else:
+        print("  No task ran.", file=stream)
     outputs = [(run, run.outputs) for run in execution.task_runs if run.outputs]
     if outputs:
         print("Outputs:", file=stream)
