@@ -13,29 +13,51 @@ configuration is left out.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
 from lanner.executions import Execution, TaskRun
 from lanner.flowjson import plain
 from lanner.flows import Flow
-from lanner.graph import flow_graph
+from lanner.graph import Drawing, draw
 from lanner.tasks.base import FlowableTask, Task
 from lanner.tasks.subflow import Subflow
 
-__all__ = ["ExecutionTaskRuns", "execution_graph", "task_for_execution"]
+__all__ = ["ExecutionTaskRuns", "draw_execution", "execution_graph", "task_for_execution"]
 
 
 def execution_graph(flow: Flow, execution: Execution) -> dict[str, Any]:
     """Return the topology of `flow` drawn with the task runs of `execution`."""
-    graph = flow_graph(flow, ExecutionTaskRuns(execution.task_runs))
-    tasks = {task.id: task for task in flow.walk()}
-    for node in graph["nodes"]:
+    return draw_execution(flow, execution).graph
+
+
+def draw_execution(
+    flow: Flow,
+    execution: Execution,
+    *,
+    wanted: Set[str] = frozenset(),
+    expanded: Mapping[str, Flow] | None = None,
+) -> Drawing:
+    """Draw `flow` with the runs of `execution`, its `wanted` Subflow nodes expanded (see
+    `lanner.graph.draw`), each task cut down to what the execution view shows."""
+    opened = expanded or {}
+    drawing = draw(flow, ExecutionTaskRuns(execution.task_runs), wanted=wanted, expanded=opened)
+    tasks = {"": {task.id: task for task in flow.walk()}}
+    for uid, subflow in opened.items():
+        tasks[uid] = {task.id: task for task in subflow.walk()}
+    for node in drawing.graph["nodes"]:
         declared = node.get("task")
-        if declared is not None and declared.get("id") in tasks:
+        owner = tasks[_owner(node["uid"], opened)]
+        if declared is not None and declared.get("id") in owner:
             # Clusters hold the same dict as their `taskNode`: they are cut down too.
-            node["task"] = task_for_execution(tasks[declared["id"]])
-    return graph
+            node["task"] = task_for_execution(owner[declared["id"]])
+    return drawing
+
+
+def _owner(uid: str, expanded: Mapping[str, Flow]) -> str:
+    """The uid of the expanded Subflow node whose flow a node belongs to ("": the flow's own)."""
+    holders = [opened for opened in expanded if uid.startswith(opened + ".")]
+    return max(holders, key=len, default="")
 
 
 def task_for_execution(task: Task) -> dict[str, Any]:

@@ -15,6 +15,11 @@ or once without a run if it has none; a drawn run adds `taskRun` and `values` (t
 of the run and its parents) to its node, suffixes its uid with those values (`root.each.t_a`),
 and puts its own value on the edge into it.
 
+A Subflow task is a `SubflowGraphTask` node. Asked for by its uid, it is drawn open instead:
+a `SubflowGraphCluster` whose task node is the Subflow's and whose members are the tasks of
+the flow it starts, under its uid (`root.call.<task>`); finding that flow is the caller's job
+(`lanner.subflow_graph`).
+
 Edges carry a relation: `relationType` (SEQUENTIAL, PARALLEL, CHOICE, DYNAMIC, ERROR, FINALLY,
 AFTER_EXECUTION) and, on the branches of a choice, the branch `value` (`then`, `else`, a
 Switch case). The rules follow Kestra's: the first edge into a list of tasks has the relation
@@ -25,7 +30,7 @@ cluster's start marker; each list ends on the `finally` marker, else the end mar
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -45,12 +50,24 @@ from lanner.tasks.flow import (
     Sequential,
     Switch,
 )
+from lanner.tasks.subflow import Subflow
 from lanner.triggers import Trigger
 
-__all__ = ["RelationType", "TaskRunLookup", "flow_graph"]
+__all__ = [
+    "SUBFLOW_CLUSTER",
+    "SUBFLOW_TASK",
+    "Drawing",
+    "RelationType",
+    "SubflowNode",
+    "TaskRunLookup",
+    "draw",
+    "flow_graph",
+]
 
 _KIND = "io.kestra.core.models.hierarchies."
 GRAPH_TASK = _KIND + "GraphTask"
+SUBFLOW_TASK = _KIND + "SubflowGraphTask"
+SUBFLOW_CLUSTER = _KIND + "SubflowGraphCluster"
 GRAPH_TRIGGER = _KIND + "GraphTrigger"
 GRAPH_CLUSTER = _KIND + "GraphCluster"
 CLUSTER_ROOT = _KIND + "GraphClusterRoot"
@@ -95,9 +112,41 @@ class _NoRuns:
         return []
 
 
+@dataclass(frozen=True)
+class SubflowNode:
+    """A Subflow node asked to be expanded, whose flow is not known yet."""
+
+    task: Subflow
+    run: TaskRun | None
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """A drawn graph, and the Subflow nodes it could not expand without their flows."""
+
+    graph: dict[str, Any]
+    unexpanded: dict[str, SubflowNode]
+
+
 def flow_graph(flow: Flow, runs: TaskRunLookup | None = None) -> dict[str, Any]:
     """Return the topology of a flow: `{nodes, edges, clusters}`, with `runs` drawn if given."""
-    builder = _Builder(runs or _NoRuns())
+    return draw(flow, runs).graph
+
+
+def draw(
+    flow: Flow,
+    runs: TaskRunLookup | None = None,
+    *,
+    wanted: Set[str] = frozenset(),
+    expanded: Mapping[str, Flow] | None = None,
+) -> Drawing:
+    """Draw a flow, expanding the Subflow nodes whose uid is `wanted`.
+
+    `expanded` maps the uids of Subflow nodes to the flow each starts: such a node becomes a
+    cluster holding that flow's tasks (drawn without runs: they run in another execution). A
+    wanted node whose flow is not in `expanded` is drawn as a node, and listed as unexpanded.
+    """
+    builder = _Builder(runs or _NoRuns(), wanted, expanded or {})
     top = builder.open_cluster(
         "root",
         None,
@@ -109,7 +158,7 @@ def flow_graph(flow: Flow, runs: TaskRunLookup | None = None) -> dict[str, Any]:
         builder.triggers(top, flow.triggers)
     builder.fill(top, flow.tasks, RelationType.SEQUENTIAL)
     builder.alternatives(top, flow.errors, flow.finally_, flow.after_execution)
-    return builder.result()
+    return Drawing(builder.result(), builder.unexpanded)
 
 
 @dataclass
@@ -130,6 +179,7 @@ class _Cluster:
     after: str | None = None
     run: TaskRun | None = None
     """The task run of the flowable, whose children runs are drawn inside."""
+    kind: str = GRAPH_CLUSTER
     members: list[str] = field(default_factory=list)
 
     @property
@@ -160,8 +210,11 @@ class _Placed:
 class _Builder:
     """Accumulates the nodes, edges and clusters of one graph."""
 
-    def __init__(self, runs: TaskRunLookup) -> None:
+    def __init__(self, runs: TaskRunLookup, wanted: Set[str], expanded: Mapping[str, Flow]) -> None:
         self.runs = runs
+        self.wanted = wanted
+        self.expanded = expanded
+        self.unexpanded: dict[str, SubflowNode] = {}
         self.nodes: list[dict[str, Any]] = []
         self.edges: list[dict[str, Any]] = []
         self.clusters: list[dict[str, Any]] = []
@@ -214,7 +267,7 @@ class _Builder:
         return cluster
 
     def close_cluster(self, cluster: _Cluster, parent: _Cluster) -> None:
-        body: dict[str, Any] = {"uid": cluster.uid, "type": GRAPH_CLUSTER}
+        body: dict[str, Any] = {"uid": cluster.uid, "type": cluster.kind}
         if cluster.relation is not None:
             body["relationType"] = cluster.relation.value
         if cluster.task_node is not None:
@@ -331,8 +384,42 @@ class _Builder:
         if isinstance(task, FlowableTask):
             return self.flowable(cluster, task, branch, run)
         body = self._task_node(f"{cluster.prefix}.{task.id}", task, relation, branch, run)
+        if isinstance(task, Subflow) and body["uid"] in self.wanted:
+            subflow = self.expanded.get(body["uid"])
+            if subflow is not None:
+                return self.subflow(cluster, body, subflow, branch)
+            self.unexpanded[body["uid"]] = SubflowNode(task, run)
         self.node(cluster, body)
         return _Placed(body["uid"], body["uid"])
+
+    def subflow(
+        self,
+        parent: _Cluster,
+        body: dict[str, Any],
+        subflow: Flow,
+        branch: RelationType | None,
+    ) -> _Placed:
+        """Draw a Subflow node as a cluster that holds the tasks of the flow it starts."""
+        cluster = self.open_cluster(
+            body["uid"],
+            RelationType.SEQUENTIAL,
+            parent,
+            has_finally=bool(subflow.finally_),
+            has_after=bool(subflow.after_execution),
+            branch=branch,
+        )
+        cluster.kind = SUBFLOW_CLUSTER
+        cluster.task_node = self.node(cluster, body)
+        self.edge(cluster.root, body["uid"])
+        # The subflow's tasks run in a child execution: none of this execution's runs is theirs.
+        runs, self.runs = self.runs, _NoRuns()
+        try:
+            self.fill(cluster, subflow.tasks, RelationType.SEQUENTIAL)
+            self.alternatives(cluster, subflow.errors, subflow.finally_, subflow.after_execution)
+        finally:
+            self.runs = runs
+        self.close_cluster(cluster, parent)
+        return _Placed(cluster.root, cluster.end)
 
     def flowable(
         self,
@@ -404,7 +491,8 @@ class _Builder:
 def _task_node(
     uid: str, task: Task, relation: RelationType | None, branch: RelationType | None
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {"uid": uid, "type": GRAPH_TASK, "task": plain(task)}
+    kind = SUBFLOW_TASK if isinstance(task, Subflow) else GRAPH_TASK
+    body: dict[str, Any] = {"uid": uid, "type": kind, "task": plain(task)}
     if relation is not None:
         body["relationType"] = relation.value
     if branch is not None:

@@ -7,16 +7,20 @@ the execution ran (even a revision since replaced or deleted), each task drawn o
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Mapping
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from lanner.api.deps import ServicesDep
 from lanner.api.execution_paths import EXECUTION, ExecutionId
 from lanner.api.execution_watch import load
-from lanner.api.flow_models import FlowGraphModel
+from lanner.api.flow_models import FlowGraphModel, Subflows
 from lanner.api.models import ErrorModel
-from lanner.execution_graph import execution_graph
+from lanner.execution_graph import draw_execution
+from lanner.flows import Flow
+from lanner.graph import Drawing
+from lanner.subflow_graph import expand_subflows, subflow_finder
 
 # Included in the executions router, which gives the tag.
 router = APIRouter()
@@ -25,13 +29,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorModel, "description": "Unknown execution, or its flow revision is gone"},
     422: {"model": ErrorModel, "description": "Invalid request"},
 }
-
-Subflows = Annotated[
-    list[str] | None,
-    Query(
-        description="Uids of Subflow task nodes to expand; accepted, not expanded by lanner",
-    ),
-]
 
 
 @router.get(
@@ -48,4 +45,10 @@ async def graph_of_execution(
     stored = await services.flows.get(
         execution.namespace, execution.flow_id, execution.flow_revision, allow_deleted=True
     )
-    return execution_graph(stored.flow, execution)
+    wanted = frozenset(subflows or ())
+
+    def drawn(expanded: Mapping[str, Flow]) -> Drawing:
+        return draw_execution(stored.flow, execution, wanted=wanted, expanded=expanded)
+
+    graph, _ = await expand_subflows(drawn, subflow_finder(services.flows))
+    return graph

@@ -6,8 +6,9 @@ models describe it. Unknown fields are allowed, as Kestra adds fields between ve
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from lanner.api.models import LabelModel
@@ -95,6 +96,15 @@ class FlowGraphModel(_Open):
     nodes: list[GraphNodeModel]
     edges: list[GraphEdgeModel]
     clusters: list[GraphClusterModel]
+
+
+Subflows = Annotated[
+    list[str] | None,
+    Query(
+        description="Uids of Subflow nodes to draw open, with the tasks of the flow each starts"
+        " (`root.call`; `root.call.inner` for a Subflow of that flow)",
+    ),
+]
 
 
 class FlowNodeModel(BaseModel):

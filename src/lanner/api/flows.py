@@ -7,6 +7,7 @@ declared before `/flows/{namespace}` and `/flows/{namespace}/{id}`, which would 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
@@ -21,6 +22,7 @@ from lanner.api.flow_models import (
     FlowGraphModel,
     FlowIdModel,
     FlowModel,
+    Subflows,
     ValidateItemModel,
 )
 from lanner.api.flow_search import flow_query
@@ -31,8 +33,11 @@ from lanner.flow_parser import parse_flow
 from lanner.flowcheck import Section, validate_fragment, validate_text
 from lanner.flowjson import flow_json, plain
 from lanner.flowrepo import SORT_FIELDS, FlowQuery, FlowRepository, StoredFlow
-from lanner.graph import flow_graph
+from lanner.flows import Flow
+from lanner.graph import Drawing, draw
+from lanner.services import Services
 from lanner.store import FlowRecord
+from lanner.subflow_graph import expand_subflows, subflow_finder
 
 router = APIRouter(tags=["Flows"])
 
@@ -221,8 +226,10 @@ async def validate_trigger(source: Source) -> dict[str, Any]:
     responses=ERRORS,
     openapi_extra=_FLOW_BODY,
 )
-async def graph_of_source(source: Source) -> dict[str, Any]:
-    return flow_graph(parse_flow(source))
+async def graph_of_source(
+    services: ServicesDep, source: Source, subflows: Subflows = None
+) -> dict[str, Any]:
+    return await _graph(services, parse_flow(source), subflows)
 
 
 @router.post(
@@ -462,8 +469,21 @@ async def flow_graph_of(
     namespace: Namespace,
     flow_id: FlowId,
     revision: Annotated[int | None, Query(description="A revision; the last by default")] = None,
+    subflows: Subflows = None,
 ) -> dict[str, Any]:
-    return flow_graph((await services.flows.get(namespace, flow_id, revision)).flow)
+    flow = (await services.flows.get(namespace, flow_id, revision)).flow
+    return await _graph(services, flow, subflows)
+
+
+async def _graph(services: Services, flow: Flow, subflows: Sequence[str] | None) -> dict[str, Any]:
+    """Draw a flow with the Subflow nodes whose uids are listed drawn open."""
+    wanted = frozenset(subflows or ())
+
+    def drawn(expanded: Mapping[str, Flow]) -> Drawing:
+        return draw(flow, wanted=wanted, expanded=expanded)
+
+    graph, _ = await expand_subflows(drawn, subflow_finder(services.flows))
+    return graph
 
 
 @router.get(
