@@ -146,6 +146,50 @@ def test_the_topology_is_the_api_graph_coloured_by_state(ui: UI, lanner: LannerS
     ui.shot("execution-topology")
 
 
+CALLED = f"""id: called
+namespace: e2e.graph
+tasks:
+  - id: inside_child
+    type: {LOG}
+    message: in the child
+"""
+
+CALLER = """id: caller
+namespace: e2e.graph
+tasks:
+  - id: call
+    type: io.kestra.plugin.core.flow.Subflow
+    namespace: e2e.graph
+    flowId: called
+  - id: afterwards
+    type: io.kestra.plugin.core.debug.Return
+    format: done
+"""
+
+
+def test_a_subflow_node_opens_on_the_tasks_of_its_flow(ui: UI, lanner: LannerServer) -> None:
+    save_flow(lanner, CALLED)
+    save_flow(lanner, CALLER)
+    ui.open("/flows/edit/e2e.graph/caller/overview")
+    page = ui.page
+    topology = page.locator(".topology")
+    expect(topology.locator("[data-task=call]")).to_be_visible()
+    expect(topology.locator("[data-task=inside_child]")).to_have_count(0)
+    topology.get_by_role("button", name="Expand subflow call").click()
+    child = topology.locator("[data-task=inside_child]")
+    expect(child).to_be_visible()
+    assert inside(child, topology.locator("[data-cluster=call]"))
+    assert not inside(
+        topology.locator("[data-task=afterwards]"), topology.locator("[data-cluster=call]")
+    )
+    ui.shot("subflow-open")
+    collapse = topology.get_by_role("button", name="Collapse subflow call")
+    collapse.focus()
+    page.keyboard.press("Enter")
+    expect(child).to_have_count(0)
+    expect(topology.get_by_role("button", name="Expand subflow call")).to_be_visible()
+
+
 def test_the_editor_topology_is_redrawn_by_the_server(ui: UI, lanner: LannerServer) -> None:
     save_flow(lanner, BRANCHES)
     ui.open("/flows/edit/e2e.graph/branches/edit")

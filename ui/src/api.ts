@@ -236,8 +236,9 @@ export const api = {
     request<ValidateItem[]>("POST", "/flows/validate", { body: yaml, contentType: "application/x-yaml", signal }),
   pluginDoc: (type: string) => request<{ markdown?: string; schema?: unknown }>("GET", `/plugins/${enc(type)}`),
   flowSchema: () => request<Record<string, unknown>>("GET", "/plugins/schemas/flow"),
-  flowGraph: (ns: string, id: string, revision?: number) =>
-    request<FlowGraph>("GET", `/flows/${enc(ns)}/${enc(id)}/graph`, { query: { revision } }),
+  /** `subflows`: the uids of the Subflow nodes to draw open, with the tasks of their flows. */
+  flowGraph: (ns: string, id: string, revision?: number, subflows: string[] = []) =>
+    request<FlowGraph>("GET", `/flows/${enc(ns)}/${enc(id)}/graph`, { query: { revision, subflows } }),
   graphOfSource: (yaml: string, signal?: AbortSignal) =>
     request<FlowGraph>("POST", "/flows/graph", { body: yaml, contentType: "application/x-yaml", signal }),
   dependencies: (ns: string, id: string) => request<FlowDependencies>("GET", `/flows/${enc(ns)}/${enc(id)}/dependencies`),

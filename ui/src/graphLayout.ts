@@ -6,7 +6,7 @@
  * its box, and no general compound-graph layout is needed. Edges that cross cluster borders
  * count in the innermost cluster holding both ends, between the members that contain them.
  */
-import type { FlowGraph, GraphNode } from "./types";
+import type { FlowGraph, GraphCluster, GraphNode } from "./types";
 
 export interface Box {
   x: number;
@@ -47,6 +47,15 @@ const MARGIN = 16;
 const ROOT = "";
 
 const KIND = "io.kestra.core.models.hierarchies.";
+
+/** An open Subflow's box says which flow it holds: `call → company.team.child`. */
+function subflowLabel(cluster: GraphCluster["cluster"]): string | null {
+  const task = cluster.taskNode?.task;
+  if (!cluster.type.endsWith("SubflowGraphCluster") || !task) return null;
+  // A flow's graph has the task's own properties; an execution's, its `subflowId`.
+  const target = (task.subflowId ?? task) as { namespace?: unknown; flowId?: unknown };
+  return `${task.id} → ${String(target.namespace)}.${String(target.flowId)}`;
+}
 
 export function kindOf(node: GraphNode, topLevel: boolean): NodeKind {
   if (node.type === `${KIND}GraphTrigger`) return "trigger";
@@ -224,7 +233,7 @@ export function layoutGraph(graph: FlowGraph): Layout {
       const cluster = clusterInfo.get(uid);
       if (cluster) {
         const taskId = (cluster.taskNode?.task?.id as string | undefined) ?? null;
-        const label = taskId ?? (uid.endsWith(".Triggers") ? "Triggers" : uid.replace(/^cluster_root\.?/, ""));
+        const label = subflowLabel(cluster) ?? taskId ?? (uid.endsWith(".Triggers") ? "Triggers" : uid.replace(/^cluster_root\.?/, ""));
         layout.clusters.push({ ...box, uid, label, taskId });
         place(uid, item.inner, box.x + PAD, box.y + HEADER);
       } else {

@@ -6,10 +6,50 @@ import { layoutGraph, type PlacedCluster, type PlacedNode } from "../graphLayout
 import { stateTone } from "../states";
 import type { FlowGraph, GraphEdge } from "../types";
 
+/** Subflow nodes that can be drawn open: the uids open now, and how to open or close one. */
+export interface SubflowToggle {
+  open: string[];
+  onToggle: (uid: string) => void;
+}
+
 interface Options {
   states: Record<string, string>;
   onSelect?: (taskId: string) => void;
   selected?: string | null;
+  subflows?: SubflowToggle;
+}
+
+const SUBFLOW_TASK = "io.kestra.core.models.hierarchies.SubflowGraphTask";
+
+/** The +/− button of a Subflow node, which draws the tasks of its flow inside it or hides them. */
+function SubflowButton({ uid, taskId, x, toggle }: { uid: string; taskId: string; x: number; toggle: SubflowToggle }) {
+  const open = toggle.open.includes(uid);
+  const press = (event: Event) => {
+    event.stopPropagation();
+    toggle.onToggle(uid);
+  };
+  return (
+    <g
+      class="subflow-toggle"
+      transform={`translate(${x},6)`}
+      tabindex={0}
+      role="button"
+      aria-label={`${open ? "Collapse" : "Expand"} subflow ${taskId}`}
+      aria-expanded={open}
+      onClick={press}
+      onKeyDown={(event: KeyboardEvent) => {
+        if (event.key === "Enter" || event.key === " ") {
+          event.preventDefault();
+          press(event);
+        }
+      }}
+    >
+      <rect width={18} height={18} rx={4} />
+      <text x={9} y={13} text-anchor="middle">
+        {open ? "−" : "+"}
+      </text>
+    </g>
+  );
 }
 
 function clip(text: string, max: number): string {
@@ -44,7 +84,8 @@ function TaskNode({ placed, options }: { placed: PlacedNode; options: Options })
   const isTrigger = placed.kind === "trigger";
   const state = isTrigger ? undefined : options.states[id];
   const branch = placed.node.branchType ? ` branch-${placed.node.branchType.toLowerCase()}` : "";
-  const shownId = clip(id, 24);
+  const toggle = placed.node.type === SUBFLOW_TASK ? options.subflows : undefined;
+  const shownId = clip(id, toggle ? 19 : 24); // room for the subflow button
   const shownType = `${clip(shortType(type), state ? 14 : 26)}${state ? ` · ${state}` : ""}`;
   return (
     <g
@@ -63,6 +104,7 @@ function TaskNode({ placed, options }: { placed: PlacedNode; options: Options })
       <text x={10} y={40} class="node-type">
         {shownType}
       </text>
+      {toggle && <SubflowButton uid={placed.node.uid} taskId={id} x={placed.w - 24} toggle={toggle} />}
     </g>
   );
 }
@@ -110,15 +152,17 @@ function Edge({ edge, from, to }: { edge: GraphEdge; from: PlacedNode; to: Place
   );
 }
 
-export function Topology({ graph, states = {}, onSelect, selected, label = "Flow topology" }: {
+export function Topology({ graph, states = {}, onSelect, selected, subflows, label = "Flow topology" }: {
   graph: FlowGraph;
   states?: Record<string, string>;
   onSelect?: (taskId: string) => void;
   selected?: string | null;
+  /** When given, Subflow nodes have a button that draws their flow's tasks inside them. */
+  subflows?: SubflowToggle;
   label?: string;
 }) {
   const layout = useMemo(() => layoutGraph(graph), [graph]);
-  const options: Options = { states, onSelect, selected };
+  const options: Options = { states, onSelect, selected, subflows };
   if (!graph.nodes.some((node) => node.task)) return <div class="empty">No tasks to draw yet.</div>;
   const nodes = [...layout.nodes.values()];
   const edges: JSX.Element[] = [];

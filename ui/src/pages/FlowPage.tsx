@@ -4,7 +4,7 @@ import { api } from "../api";
 import { Empty, ErrorBox, Labels, Spinner, TabBar } from "../components/common";
 import { ConfirmModal } from "../components/Modal";
 import { notify, notifyError } from "../components/notify";
-import { Topology } from "../components/Topology";
+import { type SubflowToggle, Topology } from "../components/Topology";
 import { diffLines } from "../diff";
 import { labelsOf } from "../format";
 import { useLoad } from "../hooks";
@@ -95,7 +95,19 @@ export function FlowPage({ namespace, id, tab, query }: {
 }
 
 function FlowOverview({ flow }: { flow: Flow }) {
-  const graph = useLoad(() => api.flowGraph(flow.namespace, flow.id), [flow.namespace, flow.id, flow.revision]);
+  const [openSubflows, setOpenSubflows] = useState<string[]>([]);
+  const graph = useLoad(
+    () => api.flowGraph(flow.namespace, flow.id, undefined, openSubflows),
+    [flow.namespace, flow.id, flow.revision, openSubflows.join(" ")],
+  );
+  const subflows: SubflowToggle = {
+    open: openSubflows,
+    // Closing a subflow closes the subflows opened inside it too.
+    onToggle: (uid) =>
+      setOpenSubflows((open) =>
+        open.includes(uid) ? open.filter((item) => item !== uid && !item.startsWith(`${uid}.`)) : [...open, uid],
+      ),
+  };
   return (
     <div class="overview">
       <dl class="facts">
@@ -149,7 +161,7 @@ function FlowOverview({ flow }: { flow: Flow }) {
       )}
       <h2 class="section-title">Topology</h2>
       <ErrorBox error={graph.error} />
-      {graph.data ? <Topology graph={graph.data} /> : !graph.error && <Spinner />}
+      {graph.data ? <Topology graph={graph.data} subflows={subflows} /> : !graph.error && <Spinner />}
     </div>
   );
 }
