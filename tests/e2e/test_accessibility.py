@@ -29,6 +29,12 @@ def audit(ui: UI, path: str, ready: str) -> None:
     ready_element: Locator = page.locator(ready).first
     expect(ready_element).to_be_visible()
     page.add_script_tag(path=str(AXE))
+    check(ui, path)
+
+
+def check(ui: UI, path: str) -> None:
+    """Run axe-core on the page as it is now (loaded by `audit` for `path`)."""
+    page = ui.page
     result: dict[str, Any] = page.evaluate(
         "() => axe.run(document, { resultTypes: ['violations'] })"
     )
@@ -125,3 +131,10 @@ def test_run_details(ui: UI, details: dict[str, str], theme: str) -> None:
     )
     audit(ui, path, "[data-timing=wait]")
     audit(ui, f"/executions/details.family/parent/{parent}/overview", "[data-child]")
+    # Subflow nodes: their +/− buttons sit over the selectable nodes, not inside them.
+    topology = f"/executions/details.family/parent/{parent}/topology"
+    audit(ui, topology, ".subflow-toggle")
+    ui.page.get_by_role("button", name="Expand subflow first").click()
+    opened = ui.page.locator(".topology [data-cluster=first]")
+    expect(opened).to_contain_text("first → details.family.child")
+    check(ui, f"{topology}-open")

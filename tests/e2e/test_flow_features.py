@@ -189,6 +189,16 @@ def test_a_subflow_node_opens_on_the_tasks_of_its_flow(ui: UI, lanner: LannerSer
     expect(child).to_have_count(0)
     expect(topology.get_by_role("button", name="Expand subflow call")).to_be_visible()
 
+    # On an execution, the opened flow's tasks are drawn without this execution's states.
+    execution_id = execute(lanner, "e2e.graph", "caller")
+    wait_state(lanner, execution_id, "SUCCESS")
+    ui.open(f"/executions/e2e.graph/caller/{execution_id}/topology")
+    topology = page.locator(".topology")
+    expect(topology.locator("[data-task=afterwards]")).to_have_class("node state-success")
+    topology.get_by_role("button", name="Expand subflow call").click()
+    expect(topology.locator("[data-task=inside_child]")).to_have_class("node")
+    expect(topology.locator("[data-task=call]")).to_have_class("node state-success")
+
 
 def test_the_editor_topology_is_redrawn_by_the_server(ui: UI, lanner: LannerServer) -> None:
     save_flow(lanner, BRANCHES)

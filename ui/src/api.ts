@@ -239,8 +239,8 @@ export const api = {
   /** `subflows`: the uids of the Subflow nodes to draw open, with the tasks of their flows. */
   flowGraph: (ns: string, id: string, revision?: number, subflows: string[] = []) =>
     request<FlowGraph>("GET", `/flows/${enc(ns)}/${enc(id)}/graph`, { query: { revision, subflows } }),
-  graphOfSource: (yaml: string, signal?: AbortSignal) =>
-    request<FlowGraph>("POST", "/flows/graph", { body: yaml, contentType: "application/x-yaml", signal }),
+  graphOfSource: (yaml: string, signal?: AbortSignal, subflows: string[] = []) =>
+    request<FlowGraph>("POST", "/flows/graph", { body: yaml, contentType: "application/x-yaml", signal, query: { subflows } }),
   dependencies: (ns: string, id: string) => request<FlowDependencies>("GET", `/flows/${enc(ns)}/${enc(id)}/dependencies`),
   flowTriggers: (ns: string, id: string) =>
     request<Paged<TriggerState>>("GET", "/triggers/search", { query: { namespace: ns, flowId: id, size: 100 } }),

@@ -1,6 +1,6 @@
 /** The flow graph the API draws, as SVG: tasks left to right, flowable tasks as boxes. */
 import type { JSX } from "preact";
-import { useMemo } from "preact/hooks";
+import { useMemo, useState } from "preact/hooks";
 import { shortType } from "../format";
 import { layoutGraph, type PlacedCluster, type PlacedNode } from "../graphLayout";
 import { stateTone } from "../states";
@@ -21,8 +21,28 @@ interface Options {
 
 const SUBFLOW_TASK = "io.kestra.core.models.hierarchies.SubflowGraphTask";
 
+/** The open Subflow nodes of a topology, and the toggle its + and − buttons call. */
+export function useSubflowToggle(): SubflowToggle {
+  const [open, setOpen] = useState<string[]>([]);
+  return {
+    open,
+    // Closing a subflow closes the subflows opened inside it too.
+    onToggle: (uid) =>
+      setOpen((current) =>
+        current.includes(uid) ? current.filter((item) => item !== uid && !item.startsWith(`${uid}.`)) : [...current, uid],
+      ),
+  };
+}
+
+/** Whether a node or cluster uid is drawn inside an open Subflow: it belongs to another flow,
+ * so the states and task runs of this execution are not its own. */
+function inOpenSubflow(uid: string, options: Options): boolean {
+  const bare = uid.replace(/^cluster_/, "");
+  return options.subflows?.open.some((open) => bare.startsWith(`${open}.`)) ?? false;
+}
+
 /** The +/− button of a Subflow node, which draws the tasks of its flow inside it or hides them. */
-function SubflowButton({ uid, taskId, x, toggle }: { uid: string; taskId: string; x: number; toggle: SubflowToggle }) {
+function SubflowButton({ uid, taskId, x, y, toggle }: { uid: string; taskId: string; x: number; y: number; toggle: SubflowToggle }) {
   const open = toggle.open.includes(uid);
   const press = (event: Event) => {
     event.stopPropagation();
@@ -31,7 +51,7 @@ function SubflowButton({ uid, taskId, x, toggle }: { uid: string; taskId: string
   return (
     <g
       class="subflow-toggle"
-      transform={`translate(${x},6)`}
+      transform={`translate(${x},${y})`}
       tabindex={0}
       role="button"
       aria-label={`${open ? "Collapse" : "Expand"} subflow ${taskId}`}
@@ -82,18 +102,21 @@ function TaskNode({ placed, options }: { placed: PlacedNode; options: Options })
   const id = declared?.id ?? placed.node.uid;
   const type = declared?.type ?? placed.node.type;
   const isTrigger = placed.kind === "trigger";
-  const state = isTrigger ? undefined : options.states[id];
+  const foreign = inOpenSubflow(placed.node.uid, options);
+  const state = isTrigger || foreign ? undefined : options.states[id];
   const branch = placed.node.branchType ? ` branch-${placed.node.branchType.toLowerCase()}` : "";
   const toggle = placed.node.type === SUBFLOW_TASK ? options.subflows : undefined;
   const shownId = clip(id, toggle ? 19 : 24); // room for the subflow button
   const shownType = `${clip(shortType(type), state ? 14 : 26)}${state ? ` · ${state}` : ""}`;
+  // The button is drawn over the node, not in it: a control inside a control is not reachable.
   return (
+    <>
     <g
       class={`node${isTrigger ? " trigger" : ""}${branch}${stateClass(state)}${options.selected === id ? " selected" : ""}`}
       transform={`translate(${placed.x},${placed.y})`}
       data-task={isTrigger ? undefined : id}
       data-trigger={isTrigger ? id : undefined}
-      {...(isTrigger ? { role: "img" as const } : activation(id, options))}
+      {...(isTrigger || foreign ? { role: "img" as const } : activation(id, options))}
     >
       {/* The accessible name, and the tooltip with the full type. */}
       <title>{`${isTrigger ? "Trigger " : ""}${id}, ${type}${state ? `, ${state}` : ""}`}</title>
@@ -104,8 +127,9 @@ function TaskNode({ placed, options }: { placed: PlacedNode; options: Options })
       <text x={10} y={40} class="node-type">
         {shownType}
       </text>
-      {toggle && <SubflowButton uid={placed.node.uid} taskId={id} x={placed.w - 24} toggle={toggle} />}
     </g>
+    {toggle && <SubflowButton uid={placed.node.uid} taskId={id} x={placed.x + placed.w - 24} y={placed.y + 6} toggle={toggle} />}
+    </>
   );
 }
 
@@ -120,7 +144,7 @@ function Marker({ placed }: { placed: PlacedNode }) {
 }
 
 function Cluster({ placed, options }: { placed: PlacedCluster; options: Options }) {
-  const state = placed.taskId ? options.states[placed.taskId] : undefined;
+  const state = placed.taskId && !inOpenSubflow(placed.uid, options) ? options.states[placed.taskId] : undefined;
   return (
     <g class={`cluster${stateClass(state)}`} transform={`translate(${placed.x},${placed.y})`} data-cluster={placed.taskId ?? placed.label}>
       <rect width={placed.w} height={placed.h} rx={8} />

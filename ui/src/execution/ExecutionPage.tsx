@@ -1,10 +1,10 @@
 /** U10–U15: an execution's page, live until it ends, with its tabs. */
 import { useEffect, useState } from "preact/hooks";
-import { api } from "../api";
+import { api, ApiError } from "../api";
 import { ErrorBox, Spinner, StateBadge, TabBar } from "../components/common";
 import { ConfirmModal } from "../components/Modal";
 import { notify, notifyError } from "../components/notify";
-import { Topology } from "../components/Topology";
+import { Topology, useSubflowToggle } from "../components/Topology";
 import { durationOf, humanDuration } from "../format";
 import { useInterval, useLoad } from "../hooks";
 import { executionHref } from "../pages/ExecutionsList";
@@ -170,12 +170,18 @@ function ExecutionActions({ execution, onDone }: { execution: Execution; onDone:
 
 function ExecutionTopology({ execution, base }: { execution: Execution; base: string }) {
   // The graph of the revision that ran; from its source when that revision is gone.
+  const subflows = useSubflowToggle();
   const graph = useLoad(
     () =>
       api
-        .flowGraph(execution.namespace, execution.flowId, execution.flowRevision)
-        .catch(async () => api.graphOfSource((await api.executionFlow(execution.id)).source ?? "")),
-    [execution.id, execution.flowRevision],
+        .flowGraph(execution.namespace, execution.flowId, execution.flowRevision, subflows.open)
+        .catch(async (failure) => {
+          // A subflow that cannot be opened is a 422: say so. Otherwise the revision is gone.
+          if (failure instanceof ApiError && failure.status === 422) throw failure;
+          const source = (await api.executionFlow(execution.id)).source ?? "";
+          return api.graphOfSource(source, undefined, subflows.open);
+        }),
+    [execution.id, execution.flowRevision, subflows.open.join(" ")],
   );
   const states = statesByTask(execution);
   const [selected, setSelected] = useState<string | null>(null);
@@ -184,7 +190,9 @@ function ExecutionTopology({ execution, base }: { execution: Execution; base: st
     <div class="execution-topology">
       <ErrorBox error={graph.error} />
       {graph.loading && !graph.data && <Spinner />}
-      {graph.data && <Topology graph={graph.data} states={states} onSelect={setSelected} selected={selected} label="Execution topology" />}
+      {graph.data && (
+        <Topology graph={graph.data} states={states} onSelect={setSelected} selected={selected} subflows={subflows} label="Execution topology" />
+      )}
       {selected && (
         <TaskRunPanel execution={execution} taskId={selected} runs={runs} base={base} onClose={() => setSelected(null)} />
       )}

@@ -4,7 +4,7 @@ import { api } from "../api";
 import { Empty, ErrorBox, Labels, Spinner, TabBar } from "../components/common";
 import { ConfirmModal } from "../components/Modal";
 import { notify, notifyError } from "../components/notify";
-import { type SubflowToggle, Topology } from "../components/Topology";
+import { Topology, useSubflowToggle } from "../components/Topology";
 import { diffLines } from "../diff";
 import { labelsOf } from "../format";
 import { useLoad } from "../hooks";
@@ -95,19 +95,11 @@ export function FlowPage({ namespace, id, tab, query }: {
 }
 
 function FlowOverview({ flow }: { flow: Flow }) {
-  const [openSubflows, setOpenSubflows] = useState<string[]>([]);
+  const subflows = useSubflowToggle();
   const graph = useLoad(
-    () => api.flowGraph(flow.namespace, flow.id, undefined, openSubflows),
-    [flow.namespace, flow.id, flow.revision, openSubflows.join(" ")],
+    () => api.flowGraph(flow.namespace, flow.id, undefined, subflows.open),
+    [flow.namespace, flow.id, flow.revision, subflows.open.join(" ")],
   );
-  const subflows: SubflowToggle = {
-    open: openSubflows,
-    // Closing a subflow closes the subflows opened inside it too.
-    onToggle: (uid) =>
-      setOpenSubflows((open) =>
-        open.includes(uid) ? open.filter((item) => item !== uid && !item.startsWith(`${uid}.`)) : [...open, uid],
-      ),
-  };
   return (
     <div class="overview">
       <dl class="facts">
