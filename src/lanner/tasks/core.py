@@ -1,4 +1,4 @@
-"""Runnable core tasks: Log, Return, Echo, OutputValues, Fail, Sleep."""
+"""Runnable core tasks: Log, Return, Echo, OutputValues, Fail, Assert, Sleep."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from lanner.exceptions import TaskError
+from lanner.exceptions import ExpressionError, TaskError
 from lanner.executions import Level
 from lanner.expressions import is_truthy_text
 from lanner.properties import DynamicDuration
@@ -88,6 +88,41 @@ class Fail(RunnableTask):
         if is_truthy_text(rendered):
             ctx.logger.error(ctx.render(self.error_message))
             raise TaskError("Fail on a condition")
+        return None
+
+
+@register
+class Assert(RunnableTask):
+    """Check `conditions`, each a template that must render truthy; fail naming how many did not.
+
+    Every condition is checked, each failed one logged at ERROR; the counters `success` and
+    `failed` say how many of each there were.
+    """
+
+    TYPE = "io.kestra.plugin.core.execution.Assert"
+
+    conditions: list[str]
+    error_message: str | None = None
+
+    async def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
+        failed = 0
+        for condition in self.conditions:
+            try:
+                holds = is_truthy_text(ctx.render(condition))
+            except ExpressionError as exc:
+                ctx.logger.error(f"Assertion `{condition}` failed, failed to render `{exc}`")
+                failed += 1
+                continue
+            if not holds:
+                ctx.logger.error(f"Assertion `{condition}` failed!")
+                failed += 1
+        ctx.metric("success", len(self.conditions) - failed)
+        ctx.metric("failed", failed)
+        if failed:
+            message = f"{failed} assertion{'s' if failed > 1 else ''} failed!"
+            if self.error_message is not None:
+                message += "\n" + ctx.render(self.error_message)
+            raise TaskError(message)
         return None
 
 

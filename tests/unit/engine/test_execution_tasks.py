@@ -239,3 +239,47 @@ afterExecution:
         "notify",
     ]
     assert result.messages("notify") == ["FAILED"]
+
+
+ASSERTING = """
+  - id: check
+    type: io.kestra.plugin.core.execution.Assert
+    conditions:
+      - "{{ inputs.status == 200 }}"
+      - "{{ 1 + 1 == 3 }}"
+      - "{{ inputs.body | length > 0 }}"
+      - "{{ inputs.missing.deeper }}"
+    errorMessage: "The API answered {{ inputs.status }}"
+  - id: after
+    type: io.kestra.plugin.core.log.Log
+    message: never
+"""
+
+
+async def test_assert_checks_every_condition_then_fails_saying_how_many_did_not_hold(
+    tmp_path: Path,
+) -> None:
+    result = await drive(flow(ASSERTING), tmp_path, {"status": 200, "body": "ok"})
+    assert result.execution.current is State.FAILED
+    assert result.states() == {"check": "FAILED"}
+    messages = result.messages("check")
+    assert messages[0] == "Assertion `{{ 1 + 1 == 3 }}` failed!"
+    assert messages[1].startswith(
+        "Assertion `{{ inputs.missing.deeper }}` failed, failed to render"
+    )
+    assert messages[-1] == "2 assertions failed!\nThe API answered 200"
+    counters = {metric.name: metric.value for metric in result.metrics}
+    assert counters == {"success": 2.0, "failed": 2.0}
+
+
+async def test_assert_passes_when_every_condition_holds(tmp_path: Path) -> None:
+    source = """
+  - id: check
+    type: io.kestra.plugin.core.execution.Assert
+    conditions:
+      - "{{ inputs.status == 200 }}"
+      - "yes"
+"""
+    result = await drive(flow(source), tmp_path, {"status": 200})
+    assert result.execution.current is State.SUCCESS
+    assert result.messages("check") == []
