@@ -28,7 +28,7 @@ from lanner.namespace_files import NamespaceFiles, normalize
 from lanner.properties import Expr, coerce_duration
 from lanner.settings import Settings
 from lanner.states import State
-from lanner.storage import SCHEME, Storage, execution_prefix
+from lanner.storage import SCHEME, Storage, execution_prefix, task_prefix
 
 if TYPE_CHECKING:
     from lanner.flows import Flow
@@ -197,6 +197,13 @@ class RunContext:
         self.final_state: State | None = None
         self.metrics: list[MetricEntry] = []
         self._metric_base: MetricEntry | None = None
+
+    def folder(self) -> str:
+        """Return the storage folder of this task run, where the files it makes are stored."""
+        execution, run = self.execution, self.task_run
+        return task_prefix(
+            execution.namespace, execution.flow_id, execution.id, run.task_id, run.id
+        )
 
     def with_variables(self, extra: Mapping[str, Any]) -> RunContext:
         """Return a context that renders with `extra` variables over this one's.

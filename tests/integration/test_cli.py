@@ -183,3 +183,32 @@ def test_the_summary_table_has_no_trailing_spaces(tmp_path: Path) -> None:
     table = [line for line in result.stdout.splitlines() if line.startswith("  ")]
     assert table
     assert all(line == line.rstrip() for line in table)
+
+
+def test_a_reader_that_goes_away_does_not_stop_the_run(tmp_path: Path) -> None:
+    lines = "".join(
+        f"  - id: log{i}\n    type: io.kestra.plugin.core.log.Log\n    message: line {i}\n"
+        for i in range(50)
+    )
+    flow = write(tmp_path, f"id: f\nnamespace: t\ntasks:\n{lines}")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lanner", "run", str(flow)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env_for(tmp_path),
+    )
+    try:
+        assert process.stdout is not None
+        assert "line 0" in process.stdout.readline()
+        process.stdout.close()  # as `| head -1` does
+        _, errors = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:  # a run that hangs must not outlive the test
+            process.kill()
+            process.wait()
+    assert "Traceback" not in errors
+    assert process.returncode == 0
+    listing = lanner(tmp_path, "executions", "list", "--output", "json")
+    [execution] = json.loads(listing.stdout)["results"]
+    assert execution["state"]["current"] == "SUCCESS"

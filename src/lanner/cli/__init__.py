@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from lanner import __version__
 from lanner.cli import curl, executions, run, server, validate
+from lanner.cli.common import discard_output
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,4 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command is None:
         parser.print_help(sys.stderr)
         return 2
-    return command(args)
+    try:
+        return command(args)
+    except BrokenPipeError:
+        # The reader went away (`lanner executions list | head`): stop quietly.
+        discard_output(sys.stdout)
+        return 141  # 128 + SIGPIPE, the shell's status for a command killed by it

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any, TextIO
 
@@ -43,3 +44,16 @@ def print_json(data: Any, stream: TextIO | None = None) -> None:
 
 def seconds(execution: Execution) -> float:
     return execution.state.duration.total_seconds()
+
+
+def discard_output(stream: TextIO) -> None:
+    """Send what is still written to `stream` nowhere: its reader has gone away.
+
+    `lanner run f.yml | head` closes the pipe after a few lines; the execution still runs to
+    its end, and closing the stream at exit must not fail again.
+    """
+    with_null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(with_null, stream.fileno())
+    finally:
+        os.close(with_null)

@@ -12,7 +12,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from lanner.cli.common import add_home_argument, connect, format_log, load_settings, print_json
+from lanner.cli.common import (
+    add_home_argument,
+    connect,
+    discard_output,
+    format_log,
+    load_settings,
+    print_json,
+)
 from lanner.exceptions import FlowError, InputError, LannerError
 from lanner.executions import Execution, LogEntry, TaskRun
 from lanner.flow_parser import parse_flow
@@ -136,7 +143,10 @@ async def _wait_or_kill(runner: Runner, execution_id: str) -> Execution:
 
 
 def _print_log(entry: LogEntry, stream: TextIO) -> None:
-    print(format_log(entry), file=stream, flush=True)
+    try:
+        print(format_log(entry), file=stream, flush=True)
+    except BrokenPipeError:
+        discard_output(stream)  # the execution goes on: only its printing stops
 
 
 def _print_task_runs(task_runs: Sequence[TaskRun], stream: TextIO) -> None:

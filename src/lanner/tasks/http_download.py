@@ -17,7 +17,7 @@ from pydantic import TypeAdapter
 
 from lanner.exceptions import TaskError
 from lanner.properties import Dynamic
-from lanner.storage import Storage, file_uri, run_storage, task_prefix
+from lanner.storage import Storage, file_uri, run_storage
 from lanner.tasks.http import HttpTask, check_status, has_no_body, header_map, log_response
 from lanner.tasks.http_options import Text, resolve
 from lanner.tasks.registry import register
@@ -52,7 +52,7 @@ class Download(HttpTask):
                 or disposition_name(response.headers.get("content-disposition"))
                 or _temporary_name(exchange.uri)
             )
-            uri = file_uri(_task_run_folder(ctx), name)
+            uri = file_uri(ctx.folder(), name)
             storage = ctx.storage
             try:
                 length = await _store(storage, uri, response)
@@ -112,11 +112,6 @@ async def _write(storage: Storage, handle: BinaryIO, batch: list[bytes]) -> int:
     if data:
         await run_storage(storage, handle.write, data)
     return len(data)
-
-
-def _task_run_folder(ctx: RunContext) -> str:
-    execution, run = ctx.execution, ctx.task_run
-    return task_prefix(execution.namespace, execution.flow_id, execution.id, run.task_id, run.id)
 
 
 def _check_length(response: httpx.Response, written: int) -> None:

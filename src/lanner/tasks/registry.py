@@ -73,6 +73,7 @@ TASKS: TypeRegistry[type[Task]] = TypeRegistry(
         "lanner.tasks.pause",
         "lanner.tasks.scripts.python",
         "lanner.tasks.scripts.shell",
+        "lanner.tasks.storage",
         "lanner.tasks.subflow",
         "lanner.tasks.waitfor",
     ),

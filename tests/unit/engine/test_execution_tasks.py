@@ -283,3 +283,28 @@ async def test_assert_passes_when_every_condition_holds(tmp_path: Path) -> None:
     result = await drive(flow(source), tmp_path, {"status": 200})
     assert result.execution.current is State.SUCCESS
     assert result.messages("check") == []
+
+
+WRITING = """
+  - id: write
+    type: io.kestra.plugin.core.storage.Write
+    content: "{{ inputs.greeting }}, wörld"
+    extension: txt
+  - id: plain
+    type: io.kestra.plugin.core.storage.Write
+    content: no extension
+  - id: back
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ read(outputs.write.uri) }} / {{ fileSize(outputs.plain.uri) }}"
+"""
+
+
+async def test_write_stores_the_content_as_a_file_of_the_task_run(tmp_path: Path) -> None:
+    result = await drive(flow(WRITING), tmp_path, {"greeting": "hello"})
+    assert result.execution.current is State.SUCCESS
+    written = result.run("write").outputs["uri"]
+    folder = f"kestra:///company/team/f/executions/{result.execution.id}/tasks/write/"
+    assert written.startswith(folder + result.run("write").id + "/")
+    assert written.endswith(".txt")
+    assert result.run("plain").outputs["uri"].endswith(".tmp")
+    assert result.run("back").outputs == {"value": "hello, wörld / 12"}

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from lanner.exceptions import NotFoundError, TaskError
 from lanner.namespace_files import NamespaceFiles
-from lanner.storage import SCHEME, task_prefix
+from lanner.storage import SCHEME
 
 if TYPE_CHECKING:
     from lanner.context import RunContext
@@ -143,8 +143,7 @@ def upload_output_dir(ctx: RunContext, output_dir: Path) -> dict[str, str]:
 
 
 def _store(ctx: RunContext, local: Path, relative: str) -> str:
-    execution, run = ctx.execution, ctx.task_run
-    folder = task_prefix(execution.namespace, execution.flow_id, execution.id, run.task_id, run.id)
+    folder = ctx.folder()
     # Two outputs may share a file name in different folders: the prefix keeps them apart.
     digest = hashlib.sha1(relative.encode()).hexdigest()[:12]
     return ctx.storage.upload(local, folder, f"{digest}-{local.name}")
