@@ -17,18 +17,18 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from lanner.clock import utcnow
 from lanner.durations import format_duration
 from lanner.encryption import decrypt_outputs, seal, unseal
-from lanner.exceptions import ExpressionError, LannerError, NotFoundError
+from lanner.exceptions import ExpressionError, LannerError
+from lanner.execution_files import ExecutionFiles, FileAccessError
 from lanner.executions import Execution, Level, LogEntry, TaskRun
 from lanner.expressions import CallContext, Function, render, render_typed, render_value
 from lanner.flowable import ExecutionIndex, loop_outputs
 from lanner.httpclient import ClientPool
 from lanner.inputs import secret_input_ids
 from lanner.metrics import MetricEntry, MetricType, metric_entry
-from lanner.namespace_files import NamespaceFiles, normalize
 from lanner.properties import Expr, coerce_duration
 from lanner.settings import Settings
 from lanner.states import State
-from lanner.storage import SCHEME, Storage, execution_prefix, task_prefix
+from lanner.storage import Storage, task_prefix
 
 if TYPE_CHECKING:
     from lanner.flows import Flow
@@ -537,81 +537,36 @@ def kv_function(store: KVStore) -> Function:
 def file_functions(storage: Storage, execution: Execution) -> dict[str, Function]:
     """Return `read`, `fileURI`, `fileSize` and `fileExists` for one execution.
 
-    A `kestra://` URI must name a file of this execution, of the execution that started it
-    (a Subflow's or ForEachItem's parent, as Kestra allows), or a namespace file of the flow's
-    namespace; any other argument is the path of a namespace file of the flow's namespace.
+    Which files they reach, and how a path names one, is `ExecutionFiles`'s rule.
     """
-    namespace = execution.namespace
-    own: tuple[str, ...] = (
-        SCHEME + execution_prefix(namespace, execution.flow_id, execution.id) + "/",
-    )
-    parent = (execution.trigger or {}).get("variables") or {}
-    if {"namespace", "flowId", "executionId"} <= parent.keys():
-        folder = execution_prefix(parent["namespace"], parent["flowId"], parent["executionId"])
-        own = (*own, SCHEME + folder + "/")
-    files_root = f"{SCHEME}/namespaces/{namespace}/_files/"
-
-    def uri_of(name: str, path: Any) -> str:
-        if not isinstance(path, str) or not path:
-            raise ExpressionError(f"The '{name}' function expects a file path or URI.")
-        if path.startswith(SCHEME):
-            if not path.startswith((*own, files_root)):
-                raise ExpressionError(
-                    f"Unable to read the file '{path}': it does not belong to this execution"
-                )
-            return path
-        try:
-            normalized = normalize(path)
-        except LannerError as exc:
-            raise ExpressionError(f"Invalid namespace file path '{path}': {exc}") from exc
-        return files_root + normalized.lstrip("/")
-
-    def existing(name: str, path: Any) -> tuple[str, bool]:
-        """Return the URI a path names and whether a file is there."""
-        uri = uri_of(name, path)
-        # A namespace file is also checked by NamespaceFiles (reserved folders, symbolic links).
-        if uri.startswith(files_root):
-            try:
-                NamespaceFiles(storage).stats(namespace, uri[len(files_root) - 1 :])
-            except NotFoundError:
-                return uri, False
-            except LannerError as exc:
-                raise ExpressionError(str(exc)) from exc
-        try:
-            return uri, storage.exists(uri)
-        except ValueError as exc:
-            raise ExpressionError(str(exc)) from exc
-
-    def missing(uri: str) -> ExpressionError:
-        return ExpressionError(f"Unable to find the file '{uri}'")
+    files = ExecutionFiles(storage, execution)
 
     def read(call: CallContext, path: Any = None, *_: Any) -> str:
-        uri, found = existing("read", path)
-        if not found:
-            raise missing(uri)
+        data = _in_expression(files.read, "read", path)
         try:
-            return storage.read(uri).decode("utf-8")
-        except NotFoundError:
-            raise missing(uri) from None
+            return data.decode("utf-8")
         except UnicodeDecodeError as exc:
+            uri = files.uri("", path)
             raise ExpressionError(f"Unable to read the file '{uri}': it is not UTF-8 text") from exc
 
     def file_uri(call: CallContext, path: Any = None, *_: Any) -> str:
-        return uri_of("fileURI", path)
+        return _in_expression(files.uri, "fileURI", path)
 
     def file_size(call: CallContext, path: Any = None, *_: Any) -> int:
-        uri, found = existing("fileSize", path)
-        if not found:
-            raise missing(uri)
-        try:
-            return storage.size(uri)
-        except NotFoundError:
-            raise missing(uri) from None
+        return _in_expression(files.size, "fileSize", path)
 
     def file_exists(call: CallContext, path: Any = None, *_: Any) -> bool:
-        return existing("fileExists", path)[1]
+        return _in_expression(files.existing, "fileExists", path)[1]
 
     return {"read": read, "fileURI": file_uri, "fileSize": file_size, "fileExists": file_exists}
+
+
+def _in_expression(call: Callable[[str, object], T], name: str, path: Any) -> T:
+    """Make a file call for the function `name`, its failure an expression error."""
+    try:
+        return call(f"The '{name}' function", path)
+    except FileAccessError as exc:
+        raise ExpressionError(str(exc)) from exc
 
 
 # -- encrypt / decrypt: AES-256-GCM, base64 key, base64 of nonce + ciphertext ------------------

@@ -18,8 +18,9 @@ from pydantic import (
     WrapValidator,
 )
 
+from lanner.exceptions import TaskError
 from lanner.executions import Label, Level
-from lanner.properties import DynamicDuration, YamlRecord
+from lanner.properties import DynamicDuration, Expr, YamlRecord
 from lanner.retry import RetryPolicy
 from lanner.states import State
 from lanner.tasks import registry
@@ -63,6 +64,17 @@ class RunnableTask(Task):
     async def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
         """Do the task's work; raise a TaskError (or any exception) to fail the attempt."""
         raise NotImplementedError
+
+
+def flag(ctx: RunContext, value: bool | Expr, name: str) -> bool:
+    """Return a boolean property, rendered when it is a template; TaskError if not a boolean."""
+    rendered = ctx.render_typed(value) if isinstance(value, Expr) else value
+    if isinstance(rendered, bool):
+        return rendered
+    text = str(rendered).strip().lower()
+    if text not in ("true", "false"):
+        raise TaskError(f"'{name}' must be true or false, got '{rendered}'")
+    return text == "true"
 
 
 @dataclass(frozen=True, slots=True)

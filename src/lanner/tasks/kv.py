@@ -17,7 +17,7 @@ from lanner.durations import parse_duration
 from lanner.exceptions import TaskError
 from lanner.properties import Dynamic, DynamicDuration, Expr
 from lanner.store.kv import KVStore, KVType, json_value
-from lanner.tasks.base import RunnableTask
+from lanner.tasks.base import RunnableTask, flag
 from lanner.tasks.registry import register
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ class Set(RunnableTask):
         value = _render(ctx, self.value)
         if self.kv_type is not None:
             value = coerce_to(_kv_type(ctx, self.kv_type), value)
-        overwrite = _flag(ctx, self.overwrite, "overwrite")
+        overwrite = flag(ctx, self.overwrite, "overwrite")
         store.put(namespace, key, value, ttl=ctx.duration(self.ttl), overwrite=overwrite)
         return None
 
@@ -63,7 +63,7 @@ class Get(RunnableTask):
     async def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
         namespace, key = ctx.render(self.namespace), ctx.render(self.key)
         entry = _kv(ctx).get(namespace, key)
-        if entry is None and _flag(ctx, self.error_on_missing, "errorOnMissing"):
+        if entry is None and flag(ctx, self.error_on_missing, "errorOnMissing"):
             raise _missing(namespace, key)
         return {"value": json_value(entry.value) if entry is not None else None}
 
@@ -81,7 +81,7 @@ class Delete(RunnableTask):
     async def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
         namespace, key = ctx.render(self.namespace), ctx.render(self.key)
         deleted = _kv(ctx).delete(namespace, key)
-        if not deleted and _flag(ctx, self.error_on_missing, "errorOnMissing"):
+        if not deleted and flag(ctx, self.error_on_missing, "errorOnMissing"):
             raise _missing(namespace, key)
         return {"deleted": deleted}
 
@@ -166,16 +166,6 @@ def _kv_type(ctx: RunContext, value: KVType | Expr) -> KVType:
     except ValueError as exc:
         allowed = ", ".join(kind.value for kind in KVType)
         raise TaskError(f"Invalid kvType '{rendered}': expected one of {allowed}") from exc
-
-
-def _flag(ctx: RunContext, value: bool | Expr, name: str) -> bool:
-    rendered = ctx.render_typed(value) if isinstance(value, Expr) else value
-    if isinstance(rendered, bool):
-        return rendered
-    text = str(rendered).strip().lower()
-    if text not in ("true", "false"):
-        raise TaskError(f"'{name}' must be true or false, got '{rendered}'")
-    return text == "true"
 
 
 def _missing(namespace: str, key: str) -> TaskError:

@@ -1,4 +1,9 @@
-"""Tasks on internal storage: Write stores text as a file of the task run."""
+"""Tasks on internal storage: Write stores text as a file of the task run, Size measures a
+file, Delete removes one.
+
+Size reads any file the execution may use (see `lanner.execution_files`); Delete removes only
+the execution's own files, never a namespace file nor a parent execution's.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,11 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from lanner.exceptions import TaskError
+from lanner.execution_files import ExecutionFiles
+from lanner.properties import Dynamic
 from lanner.storage import run_storage
-from lanner.tasks.base import RunnableTask
+from lanner.tasks.base import RunnableTask, flag
 from lanner.tasks.registry import register
 
 if TYPE_CHECKING:
@@ -36,3 +44,44 @@ class Write(RunnableTask):
         name = uuid.uuid4().hex + extension
         uri = await run_storage(ctx.storage, ctx.storage.put, ctx.folder(), name, data)
         return {"uri": uri}
+
+
+@register
+class Size(RunnableTask):
+    """Output the `size` in bytes of the file `uri` names."""
+
+    TYPE = "io.kestra.plugin.core.storage.Size"
+
+    uri: str
+
+    async def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
+        files = ExecutionFiles(ctx.storage, ctx.execution)
+        uri = ctx.render(self.uri)
+        return {"size": await run_storage(ctx.storage, files.size, "The task's 'uri'", uri)}
+
+
+@register
+class Delete(RunnableTask):
+    """Delete the file `uri` names, a file of this execution; output it and whether it was there.
+
+    A missing file fails the task only with `errorOnMissing`.
+    """
+
+    TYPE = "io.kestra.plugin.core.storage.Delete"
+
+    uri: str
+    error_on_missing: Dynamic[bool] = False
+
+    async def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
+        files = ExecutionFiles(ctx.storage, ctx.execution)
+        uri = ctx.render(self.uri)
+        if not uri.startswith(files.own + "/"):
+            raise TaskError(
+                f"Unable to delete the file '{uri}': it does not belong to this execution"
+            )
+        found = await run_storage(ctx.storage, ctx.storage.exists, uri)
+        if not found and flag(ctx, self.error_on_missing, "errorOnMissing"):
+            raise TaskError(f"Unable to find the file '{uri}'")
+        if found:
+            await run_storage(ctx.storage, ctx.storage.delete, uri)
+        return {"uri": uri, "deleted": found}

@@ -308,3 +308,72 @@ async def test_write_stores_the_content_as_a_file_of_the_task_run(tmp_path: Path
     assert written.endswith(".txt")
     assert result.run("plain").outputs["uri"].endswith(".tmp")
     assert result.run("back").outputs == {"value": "hello, wörld / 12"}
+
+
+SIZING = """
+  - id: write
+    type: io.kestra.plugin.core.storage.Write
+    content: "12345"
+  - id: size
+    type: io.kestra.plugin.core.storage.Size
+    uri: "{{ outputs.write.uri }}"
+  - id: delete
+    type: io.kestra.plugin.core.storage.Delete
+    uri: "{{ outputs.write.uri }}"
+  - id: again
+    type: io.kestra.plugin.core.storage.Delete
+    uri: "{{ outputs.write.uri }}"
+  - id: gone
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ fileExists(outputs.write.uri) }}"
+  - id: strict
+    type: io.kestra.plugin.core.storage.Delete
+    uri: "{{ outputs.write.uri }}"
+    errorOnMissing: true
+"""
+
+
+async def test_size_measures_and_delete_removes_a_file_of_the_execution(tmp_path: Path) -> None:
+    result = await drive(flow(SIZING), tmp_path)
+    uri = result.run("write").outputs["uri"]
+    assert result.run("size").outputs == {"size": 5}
+    assert result.run("delete").outputs == {"uri": uri, "deleted": True}
+    assert result.run("again").outputs == {"uri": uri, "deleted": False}
+    assert result.run("gone").outputs == {"value": "false"}
+    assert result.states()["strict"] == "FAILED"
+    assert result.messages("strict")[-1] == f"Unable to find the file '{uri}'"
+
+
+@pytest.mark.parametrize(
+    ("task", "uri", "message"),
+    [
+        (
+            "Size",
+            "kestra:///other/flow/executions/x/file.txt",
+            "Unable to read the file 'kestra:///other/flow/executions/x/file.txt': it does not"
+            " belong to this execution",
+        ),
+        (
+            "Size",
+            "missing.txt",
+            "Unable to find the file 'kestra:///namespaces/company.team/_files/missing.txt'",
+        ),
+        (
+            "Delete",
+            "kestra:///namespaces/company.team/_files/shared.txt",
+            "Unable to delete the file 'kestra:///namespaces/company.team/_files/shared.txt': it"
+            " does not belong to this execution",
+        ),
+    ],
+)
+async def test_storage_tasks_keep_to_the_files_of_the_execution(
+    tmp_path: Path, task: str, uri: str, message: str
+) -> None:
+    source = f"""
+  - id: touch
+    type: io.kestra.plugin.core.storage.{task}
+    uri: "{uri}"
+"""
+    result = await drive(flow(source), tmp_path)
+    assert result.states() == {"touch": "FAILED"}
+    assert result.messages("touch")[-1] == message
