@@ -31,7 +31,13 @@ _RENAMED: dict[str, str] = {
     "io.kestra.plugin.core.condition.VariableCondition": (
         "io.kestra.plugin.core.condition.Expression"
     ),
+    "io.kestra.plugin.core.storage.PurgeExecution": (
+        "io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles"
+    ),
 }
+
+# Classes renamed in their current package, whose old names Kestra still accepts.
+_RENAMED_IN_PLACE = frozenset({"io.kestra.plugin.core.storage.PurgeExecution"})
 
 
 def canonical_type(name: str) -> str:
@@ -43,6 +49,8 @@ def canonical_type(name: str) -> str:
             if moved.startswith("io.kestra.plugin.core.condition.") and moved.endswith("Condition"):
                 moved = moved.removesuffix("Condition")
             return moved
+    if name in _RENAMED_IN_PLACE:
+        return _RENAMED[name]
     return name
 
 
@@ -55,6 +63,7 @@ def aliases(name: str) -> list[str]:
             if current.startswith(new):
                 legacy = old + current[len(new) :]
                 found.update((legacy, legacy + "Condition"))
+    found.update(old for old in _RENAMED_IN_PLACE if _RENAMED[old] == name)
     return sorted(alias for alias in found if alias != name and canonical_type(alias) == name)
 
 

@@ -1,5 +1,5 @@
 """Tasks on internal storage: Write stores text as a file of the task run, Size measures a
-file, Delete removes one.
+file, Delete removes one, PurgeCurrentExecutionFiles removes every file of the execution.
 
 Size reads any file the execution may use (see `lanner.execution_files`); Delete removes only
 the execution's own files, never a namespace file nor a parent execution's.
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from lanner.exceptions import TaskError
 from lanner.execution_files import ExecutionFiles
 from lanner.properties import Dynamic
-from lanner.storage import run_storage
+from lanner.storage import SCHEME, Storage, key_of, run_storage
 from lanner.tasks.base import RunnableTask, flag
 from lanner.tasks.registry import register
 
@@ -85,3 +85,27 @@ class Delete(RunnableTask):
         if found:
             await run_storage(ctx.storage, ctx.storage.delete, uri)
         return {"uri": uri, "deleted": found}
+
+
+@register
+class PurgeCurrentExecutionFiles(RunnableTask):
+    """Delete every file of this execution (inputs, task outputs, HAR records); output their
+    `uris`. An execution without files is not an error."""
+
+    TYPE = "io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles"
+
+    # Accepted as Kestra accepts them; this execution's own files are all lanner keeps.
+    include_child_executions: Dynamic[bool] = False
+    include_states: Dynamic[bool] = False
+
+    async def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
+        folder = ExecutionFiles(ctx.storage, ctx.execution).own
+        uris = await run_storage(ctx.storage, _purge, ctx.storage, folder)
+        return {"uris": uris}
+
+
+def _purge(storage: Storage, folder: str) -> list[str]:
+    """Delete the folder `folder` (a `kestra://` URI) with its files; return their URIs."""
+    uris = [SCHEME + "/" + key for key in storage.files_under(key_of(folder))]
+    storage.delete(folder)
+    return sorted(uris)

@@ -377,3 +377,26 @@ async def test_storage_tasks_keep_to_the_files_of_the_execution(
     result = await drive(flow(source), tmp_path)
     assert result.states() == {"touch": "FAILED"}
     assert result.messages("touch")[-1] == message
+
+
+PURGING = """
+  - id: write
+    type: io.kestra.plugin.core.storage.Write
+    content: data
+  - id: purge
+    type: io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles
+  - id: again
+    type: io.kestra.core.tasks.storages.PurgeExecution
+  - id: gone
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ fileExists(outputs.write.uri) }}"
+"""
+
+
+async def test_purge_deletes_every_file_of_the_execution(tmp_path: Path) -> None:
+    result = await drive(flow(PURGING), tmp_path)
+    assert result.execution.current is State.SUCCESS
+    uri = result.run("write").outputs["uri"]
+    assert result.run("purge").outputs == {"uris": [uri]}
+    assert result.run("again").outputs == {"uris": []}
+    assert result.run("gone").outputs == {"value": "false"}
