@@ -34,7 +34,7 @@ from lanner.jsonvalues import jsonable
 from lanner.limits import check_submission
 from lanner.settings import Settings
 from lanner.states import State
-from lanner.storage import Storage, execution_prefix, file_uri, run_storage
+from lanner.storage import SCHEME, Storage, execution_prefix, file_uri, run_storage
 from lanner.store import Store
 from lanner.tasks.pause import Pause
 
@@ -101,6 +101,9 @@ async def new_execution(
         failed = judge(resolved)
         behavior = outcome(failed)
         if behavior is CheckBehavior.BLOCK_EXECUTION:
+            # Nothing is created: the files of its FILE inputs, stored already, go too.
+            folder = execution_prefix(flow.namespace, flow.id, execution.id)
+            await run_storage(storage, storage.delete, SCHEME + folder)
             raise ChecksBlockedError(failed)
     execution = replace(execution, inputs=jsonable(resolved), schedule_date=schedule_date)
     if behavior is CheckBehavior.FAIL_EXECUTION:

@@ -205,3 +205,36 @@ async def test_an_execution_failed_by_its_checks_starts_the_flows_that_wait_for_
 
     [alert] = await downstream(services, "alert")
     assert alert.task_runs[0].outputs == {"value": f"{failed['id']} FAILED"}
+
+
+WITH_FILE = """id: upload
+namespace: company.team
+inputs:
+  - id: doc
+    type: FILE
+  - id: accepted
+    type: BOOLEAN
+checks:
+  - condition: "{{ inputs.accepted }}"
+    message: The terms must be accepted
+tasks:
+  - id: size
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ fileSize(inputs.doc) }}"
+"""
+
+
+async def test_a_blocked_execution_leaves_no_uploaded_file_behind(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    await _save(client, WITH_FILE)
+    url = f"{API}/executions/company.team/upload"
+    files = {"doc": ("notes.txt", b"hello"), "accepted": (None, "false")}
+    blocked = await client.post(url, files=files)
+    assert blocked.status_code == 422, blocked.text
+    assert blocked.json()["message"].endswith("Failed checks: The terms must be accepted")
+    stored = services.storage.files_under("company/team/upload")
+    assert stored == []
+    files["accepted"] = (None, "true")
+    passed = await client.post(url, params={"wait": True}, files=files)
+    assert passed.json()["taskRunList"][0]["outputs"] == {"value": "5"}
