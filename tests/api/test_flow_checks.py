@@ -229,7 +229,10 @@ async def test_a_blocked_execution_leaves_no_uploaded_file_behind(
 ) -> None:
     await _save(client, WITH_FILE)
     url = f"{API}/executions/company.team/upload"
-    files = {"doc": ("notes.txt", b"hello"), "accepted": (None, "false")}
+    files: dict[str, tuple[str | None, bytes | str]] = {
+        "doc": ("notes.txt", b"hello"),
+        "accepted": (None, "false"),
+    }
     blocked = await client.post(url, files=files)
     assert blocked.status_code == 422, blocked.text
     assert blocked.json()["message"].endswith("Failed checks: The terms must be accepted")
