@@ -51,6 +51,10 @@ def draw_execution(
         if declared is not None and declared.get("id") in owner:
             # Clusters hold the same dict as their `taskNode`: they are cut down too.
             node["task"] = task_for_execution(owner[declared["id"]])
+        started = opened.get(node["uid"])
+        if started is not None and "task" in node:
+            # The flow it is drawn open with is the one it started: its id, rendered.
+            node["task"]["subflowId"] = {"namespace": started.namespace, "flowId": started.id}
     return drawing
 
 

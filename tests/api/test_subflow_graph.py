@@ -179,5 +179,9 @@ async def test_an_execution_opens_the_flow_its_child_ran(
         "type": SUBFLOW,
         "subflowId": {"namespace": "company.team", "flowId": "grandchild"},
     }
-    # `flowId: {{ inputs.which }}` started the grandchild: its flow is the one drawn.
+    # `flowId: {{ inputs.which }}` started the grandchild: its flow is the one drawn, and named.
+    assert nodes["root.dynamic"]["task"]["subflowId"] == {
+        "namespace": "company.team",
+        "flowId": "grandchild",
+    }
     assert "root.dynamic.deepest" in nodes

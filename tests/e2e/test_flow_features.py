@@ -200,6 +200,51 @@ def test_a_subflow_node_opens_on_the_tasks_of_its_flow(ui: UI, lanner: LannerSer
     expect(topology.locator("[data-task=call]")).to_have_class("node state-success")
 
 
+LOOPING = f"""id: looping
+namespace: e2e.graph
+inputs:
+  - id: child
+    type: STRING
+    defaults: called
+tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: ["a", "b", "c"]
+    tasks:
+      - id: step
+        type: {LOG}
+        message: "{{{{ taskrun.value }}}}"
+  - id: dynamic
+    type: io.kestra.plugin.core.flow.Subflow
+    namespace: e2e.graph
+    flowId: "{{{{ inputs.child }}}}"
+"""
+
+
+def test_an_execution_topology_draws_each_iteration_and_its_child_flow(
+    ui: UI, lanner: LannerServer
+) -> None:
+    save_flow(lanner, CALLED)
+    save_flow(lanner, LOOPING)
+    execution_id = execute(lanner, "e2e.graph", "looping")
+    wait_state(lanner, execution_id, "SUCCESS")
+    ui.open(f"/executions/e2e.graph/looping/{execution_id}/topology")
+    page = ui.page
+    topology = page.locator(".topology")
+    steps = topology.locator("[data-task=step]")
+    expect(steps).to_have_count(3)
+    for index in range(3):
+        expect(steps.nth(index)).to_have_class("node state-success")
+    expect(topology.locator(".edge-label")).to_have_text(["a", "b", "c"])
+    # `flowId` is a template: the child execution says which flow it ran.
+    topology.get_by_role("button", name="Expand subflow dynamic").click()
+    expect(page.locator(".topology [data-cluster=dynamic]")).to_contain_text(
+        "dynamic → e2e.graph.called"
+    )
+    expect(topology.locator("[data-task=inside_child]")).to_have_class("node")
+    ui.shot("execution-iterations")
+
+
 def test_the_editor_topology_is_redrawn_by_the_server(ui: UI, lanner: LannerServer) -> None:
     save_flow(lanner, BRANCHES)
     ui.open("/flows/edit/e2e.graph/branches/edit")

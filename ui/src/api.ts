@@ -260,6 +260,9 @@ export const api = {
   validateInputs: (ns: string, id: string, form: FormData, signal?: AbortSignal) =>
     request<unknown>("POST", `/executions/${enc(ns)}/${enc(id)}/validate`, { body: form, signal }),
   execution: (id: string) => request<Execution>("GET", `/executions/${enc(id)}`),
+  /** The revision an execution ran, drawn with its task runs; `subflows` as for `flowGraph`. */
+  executionGraph: (id: string, subflows: string[] = []) =>
+    request<FlowGraph>("GET", `/executions/${enc(id)}/graph`, { query: { subflows } }),
   executionFlow: (id: string) => request<Flow>("GET", `/executions/${enc(id)}/flow`),
   searchExecutions: (query: ExecutionSearch) =>
     request<Paged<Execution>>("GET", "/executions/search", { query: { ...query } }),

@@ -176,6 +176,8 @@ export interface GraphNode {
   uid: string;
   type: string;
   task?: { id: string; type: string; [key: string]: unknown };
+  /** In an execution's graph: the task run the node draws (one node per loop iteration). */
+  taskRun?: { id: string; state?: { current?: string } };
   triggerDeclaration?: { id: string; type: string; [key: string]: unknown };
   relationType?: string;
   branchType?: string;

@@ -14,6 +14,8 @@ export interface SubflowToggle {
 
 interface Options {
   states: Record<string, string>;
+  /** The current state of each task run, for graphs whose nodes carry theirs. */
+  runStates?: Record<string, string>;
   onSelect?: (taskId: string) => void;
   selected?: string | null;
   subflows?: SubflowToggle;
@@ -103,7 +105,10 @@ function TaskNode({ placed, options }: { placed: PlacedNode; options: Options })
   const type = declared?.type ?? placed.node.type;
   const isTrigger = placed.kind === "trigger";
   const foreign = inOpenSubflow(placed.node.uid, options);
-  const state = isTrigger || foreign ? undefined : options.states[id];
+  const run = placed.node.taskRun;
+  // A node that draws one task run (a loop's iteration) has that run's state, as it is now.
+  const runState = run ? (options.runStates?.[run.id] ?? run.state?.current) : undefined;
+  const state = isTrigger || foreign ? undefined : (runState ?? options.states[id]);
   const branch = placed.node.branchType ? ` branch-${placed.node.branchType.toLowerCase()}` : "";
   const toggle = placed.node.type === SUBFLOW_TASK ? options.subflows : undefined;
   const shownId = clip(id, toggle ? 19 : 24); // room for the subflow button
@@ -176,9 +181,10 @@ function Edge({ edge, from, to }: { edge: GraphEdge; from: PlacedNode; to: Place
   );
 }
 
-export function Topology({ graph, states = {}, onSelect, selected, subflows, label = "Flow topology" }: {
+export function Topology({ graph, states = {}, runStates, onSelect, selected, subflows, label = "Flow topology" }: {
   graph: FlowGraph;
   states?: Record<string, string>;
+  runStates?: Record<string, string>;
   onSelect?: (taskId: string) => void;
   selected?: string | null;
   /** When given, Subflow nodes have a button that draws their flow's tasks inside them. */
@@ -186,7 +192,7 @@ export function Topology({ graph, states = {}, onSelect, selected, subflows, lab
   label?: string;
 }) {
   const layout = useMemo(() => layoutGraph(graph), [graph]);
-  const options: Options = { states, onSelect, selected, subflows };
+  const options: Options = { states, runStates, onSelect, selected, subflows };
   if (!graph.nodes.some((node) => node.task)) return <div class="empty">No tasks to draw yet.</div>;
   const nodes = [...layout.nodes.values()];
   const edges: JSX.Element[] = [];

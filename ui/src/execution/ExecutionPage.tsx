@@ -1,6 +1,6 @@
 /** U10–U15: an execution's page, live until it ends, with its tabs. */
 import { useEffect, useState } from "preact/hooks";
-import { api, ApiError } from "../api";
+import { api } from "../api";
 import { ErrorBox, Spinner, StateBadge, TabBar } from "../components/common";
 import { ConfirmModal } from "../components/Modal";
 import { notify, notifyError } from "../components/notify";
@@ -169,20 +169,12 @@ function ExecutionActions({ execution, onDone }: { execution: Execution; onDone:
 }
 
 function ExecutionTopology({ execution, base }: { execution: Execution; base: string }) {
-  // The graph of the revision that ran; from its source when that revision is gone.
   const subflows = useSubflowToggle();
-  const graph = useLoad(
-    () =>
-      api
-        .flowGraph(execution.namespace, execution.flowId, execution.flowRevision, subflows.open)
-        .catch(async (failure) => {
-          // A subflow that cannot be opened is a 422: say so. Otherwise the revision is gone.
-          if (failure instanceof ApiError && failure.status === 422) throw failure;
-          const source = (await api.executionFlow(execution.id)).source ?? "";
-          return api.graphOfSource(source, undefined, subflows.open);
-        }),
-    [execution.id, execution.flowRevision, subflows.open.join(" ")],
-  );
+  const taskRuns = execution.taskRunList ?? [];
+  // The revision that ran, one node per task run: drawn again when task runs are added (a
+  // loop's next iteration); their states follow the live execution in between.
+  const graph = useLoad(() => api.executionGraph(execution.id, subflows.open), [execution.id, taskRuns.length, subflows.open.join(" ")]);
+  const runStates = Object.fromEntries(taskRuns.map((taskRun) => [taskRun.id, taskRun.state.current]));
   const states = statesByTask(execution);
   const [selected, setSelected] = useState<string | null>(null);
   const runs = (execution.taskRunList ?? []).filter((taskRun) => taskRun.taskId === selected);
@@ -191,7 +183,7 @@ function ExecutionTopology({ execution, base }: { execution: Execution; base: st
       <ErrorBox error={graph.error} />
       {graph.loading && !graph.data && <Spinner />}
       {graph.data && (
-        <Topology graph={graph.data} states={states} onSelect={setSelected} selected={selected} subflows={subflows} label="Execution topology" />
+        <Topology graph={graph.data} states={states} runStates={runStates} onSelect={setSelected} selected={selected} subflows={subflows} label="Execution topology" />
       )}
       {selected && (
         <TaskRunPanel execution={execution} taskId={selected} runs={runs} base={base} onClose={() => setSelected(null)} />
