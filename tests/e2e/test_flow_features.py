@@ -4,11 +4,12 @@ resuming with onResume inputs, namespace files in the editor, and the bulk actio
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, Request, expect
 
 from lanner.store.sqlite import SqliteStore
 from tests.e2e.conftest import UI, LannerServer
@@ -243,6 +244,41 @@ def test_an_execution_topology_draws_each_iteration_and_its_child_flow(
     )
     expect(topology.locator("[data-task=inside_child]")).to_have_class("node")
     ui.shot("execution-iterations")
+
+
+SLOW_LOOP = """id: slow_loop
+namespace: e2e.graph
+tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]
+    tasks:
+      - id: nap
+        type: io.kestra.plugin.core.flow.Sleep
+        duration: PT0.15S
+"""
+
+
+def test_a_running_loop_redraws_the_topology_at_most_once_a_second(
+    ui: UI, lanner: LannerServer
+) -> None:
+    save_flow(lanner, SLOW_LOOP)
+    execution_id = execute(lanner, "e2e.graph", "slow_loop")
+    page = ui.page
+    drawn: list[float] = []
+
+    def count(request: Request) -> None:
+        if request.url.split("?")[0].endswith(f"/executions/{execution_id}/graph"):
+            drawn.append(time.monotonic())
+
+    page.on("request", count)
+    ui.open(f"/executions/e2e.graph/slow_loop/{execution_id}/topology")
+    # 20 iterations add a task run every 0.15 s: every one of them is drawn in the end.
+    expect(page.locator(".topology [data-task=nap]")).to_have_count(20, timeout=20_000)
+    wait_state(lanner, execution_id, "SUCCESS")
+    gaps = [later - earlier for earlier, later in itertools.pairwise(drawn)]
+    assert len(drawn) >= 2
+    assert min(gaps) > 0.8, gaps
 
 
 def test_the_editor_topology_is_redrawn_by_the_server(ui: UI, lanner: LannerServer) -> None:

@@ -57,3 +57,22 @@ export function useDebounced<T>(value: T, ms: number): T {
   }, [value, ms]);
   return debounced;
 }
+
+/** A value that follows `value` at most once every `ms`: the latest one, when each wait ends. */
+export function useThrottled<T>(value: T, ms: number): T {
+  const [shown, setShown] = useState(value);
+  const last = useRef(Date.now()); // the first value counts as shown now
+  useEffect(() => {
+    if (Object.is(value, shown)) return;
+    // Changes during a wait move nothing: the wait ends at the same time, with the newest value.
+    const timer = setTimeout(
+      () => {
+        last.current = Date.now();
+        setShown(value);
+      },
+      Math.max(0, last.current + ms - Date.now()),
+    );
+    return () => clearTimeout(timer);
+  }, [value, shown, ms]);
+  return shown;
+}

@@ -6,7 +6,7 @@ import { ConfirmModal } from "../components/Modal";
 import { notify, notifyError } from "../components/notify";
 import { Topology, useSubflowToggle } from "../components/Topology";
 import { durationOf, humanDuration } from "../format";
-import { useInterval, useLoad } from "../hooks";
+import { useInterval, useLoad, useThrottled } from "../hooks";
 import { executionHref } from "../pages/ExecutionsList";
 import { href, navigate } from "../router";
 import { isKillable, isRestartable, isTerminated } from "../states";
@@ -172,8 +172,9 @@ function ExecutionTopology({ execution, base }: { execution: Execution; base: st
   const subflows = useSubflowToggle();
   const taskRuns = execution.taskRunList ?? [];
   // The revision that ran, one node per task run: drawn again when task runs are added (a
-  // loop's next iteration); their states follow the live execution in between.
-  const graph = useLoad(() => api.executionGraph(execution.id, subflows.open), [execution.id, taskRuns.length, subflows.open.join(" ")]);
+  // loop's next iteration), at most once a second; their states follow the live execution.
+  const runCount = useThrottled(taskRuns.length, 1000);
+  const graph = useLoad(() => api.executionGraph(execution.id, subflows.open), [execution.id, runCount, subflows.open.join(" ")]);
   const runStates = Object.fromEntries(taskRuns.map((taskRun) => [taskRun.id, taskRun.state.current]));
   const states = statesByTask(execution);
   const [selected, setSelected] = useState<string | null>(null);
