@@ -9,6 +9,9 @@ tasks of the nodes are cut down to what the execution view needs: their id and t
 children of a flowable (cut down the same way), the `onResume` inputs of a Pause, the flow a
 Subflow starts and the type of a script's task runner. Everything else of the task's
 configuration is left out.
+
+A Subflow node drawn open holds the tasks of the flow its child ran, cut down the same way and
+drawn without runs; its `subflowId` names that flow, rendered.
 """
 
 from __future__ import annotations

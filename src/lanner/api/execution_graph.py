@@ -3,6 +3,8 @@
 `GET /executions/{executionId}/graph`, as Kestra serves it: the graph of the flow revision
 the execution ran (even a revision since replaced or deleted), each task drawn once per run
 (see `lanner.execution_graph`), and tasks cut down to what the execution view shows.
+`subflows` draws Subflow nodes open on the flow revision their child execution ran (see
+`lanner.subflow_graph`).
 """
 
 from __future__ import annotations
