@@ -30,17 +30,17 @@ FindSubflow = Callable[[Subflow, TaskRun | None], Awaitable[Flow]]
 
 async def expand_subflows(
     draw: Callable[[Mapping[str, Flow]], Drawing], find: FindSubflow
-) -> tuple[dict[str, Any], dict[str, Flow]]:
+) -> dict[str, Any]:
     """Draw, find the flows of the wanted Subflow nodes, and draw again until all are open.
 
-    Returns the graph and the flow of each expanded node. Each round opens at least one more
-    of the wanted uids, so there are at most as many rounds as wanted uids, plus one.
+    Each round opens at least one more of the wanted uids, so there are at most as many rounds
+    as wanted uids, plus one.
     """
     expanded: dict[str, Flow] = {}
     while True:
         drawing = draw(expanded)
         if not drawing.unexpanded:
-            return drawing.graph, expanded
+            return drawing.graph
         for uid, node in drawing.unexpanded.items():
             expanded[uid] = await find(node.task, node.run)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
@@ -46,20 +46,6 @@ ExecutionIds = Annotated[list[str], Body(description="The execution ids")]
 Problem = Callable[[Execution], Awaitable[str | None]]
 """Why an execution cannot be acted on, or None when it can."""
 Action = Callable[[str], Awaitable[object]]
-
-
-class _DeleteOne(Protocol):
-    """`execution_ops.delete` or `execution_ops.delete_once_ended`."""
-
-    def __call__(
-        self,
-        services: Services,
-        execution_id: str,
-        *,
-        delete_logs: bool,
-        delete_metrics: bool,
-        delete_storage: bool,
-    ) -> Awaitable[None]: ...
 
 
 class BulkResponseModel(BaseModel):
@@ -303,11 +289,10 @@ async def delete_by_query(
 async def _bulk_delete(
     request: Request, services: Services, ids: Sequence[str], options: DeleteOptions
 ) -> JSONResponse:
+    deleting = _deleting(services, options)
     if not options.includeNonTerminated:
-        deleting = _deleting(services, options, execution_ops.delete)
         return await _bulk(request, services, ids, "delete", _delete_problem, deleting)
     # Every kill is asked for before the first delete waits, so they end together.
-    deleting = _deleting(services, options, execution_ops.delete_once_ended)
     return await _bulk(
         request, services, ids, "delete", _always_fine, deleting, first=_killing_unended(services)
     )
@@ -422,9 +407,11 @@ def _killing_unended(services: Services) -> Callable[[Sequence[Execution]], Awai
     return kill
 
 
-def _deleting(services: Services, options: DeleteOptions, delete_one: _DeleteOne) -> Action:
+def _deleting(services: Services, options: DeleteOptions) -> Action:
     async def delete(execution_id: str) -> None:
-        await delete_one(
+        if options.includeNonTerminated:
+            await execution_ops.wait_killed(services, execution_id)
+        await execution_ops.delete(
             services,
             execution_id,
             delete_logs=options.deleteLogs,

@@ -52,5 +52,4 @@ async def graph_of_execution(
     def drawn(expanded: Mapping[str, Flow]) -> Drawing:
         return draw_execution(stored.flow, execution, wanted=wanted, expanded=expanded)
 
-    graph, _ = await expand_subflows(drawn, subflow_finder(services.flows))
-    return graph
+    return await expand_subflows(drawn, subflow_finder(services.flows))

@@ -118,35 +118,21 @@ async def delete(
         await asyncio.to_thread(services.storage.delete, f"{SCHEME}{folder}")
 
 
-async def delete_once_ended(
-    services: Services,
-    execution_id: str,
-    *,
-    delete_logs: bool = True,
-    delete_metrics: bool = True,
-    delete_storage: bool = True,
-) -> None:
-    """Delete an execution that was asked to die, once it has ended (KILLED, or ended meanwhile).
+async def wait_killed(services: Services, execution_id: str) -> None:
+    """Return once an execution asked to die has ended; IllegalStateError if it does not.
 
     Deleting a running execution outright would leave its task runs working for nothing and
-    its late results arriving for an execution that is gone: it is killed first, then deleted.
+    its late results arriving for an execution that is gone: it is killed, then deleted.
     """
-    execution = await wait_until(services, execution_id, _ended, KILLED_BEFORE_DELETE_SECONDS)
+    execution = await wait_until(services, execution_id, _terminated, KILLED_BEFORE_DELETE_SECONDS)
     if not execution.current.is_terminated():
         raise IllegalStateError(
             f"Execution '{execution_id}' is still {execution.current.value}"
             f" {KILLED_BEFORE_DELETE_SECONDS:g} s after it was killed: it was not deleted"
         )
-    await delete(
-        services,
-        execution_id,
-        delete_logs=delete_logs,
-        delete_metrics=delete_metrics,
-        delete_storage=delete_storage,
-    )
 
 
-def _ended(execution: Execution) -> bool:
+def _terminated(execution: Execution) -> bool:
     return execution.current.is_terminated()
 
 

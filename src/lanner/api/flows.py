@@ -482,8 +482,7 @@ async def _graph(services: Services, flow: Flow, subflows: Sequence[str] | None)
     def drawn(expanded: Mapping[str, Flow]) -> Drawing:
         return draw(flow, wanted=wanted, expanded=expanded)
 
-    graph, _ = await expand_subflows(drawn, subflow_finder(services.flows))
-    return graph
+    return await expand_subflows(drawn, subflow_finder(services.flows))
 
 
 @router.get(
