@@ -30,6 +30,17 @@ def lanner(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def start_run(tmp_path: Path, flow: Path) -> subprocess.Popen[str]:
+    """Start `lanner run <flow>` in the background, its output readable as text."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "lanner", "run", str(flow)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env_for(tmp_path),
+    )
+
+
 def write(tmp_path: Path, text: str, name: str = "flow.yml") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
@@ -151,13 +162,7 @@ def test_ctrl_c_kills_the_execution_and_stores_it_killed(tmp_path: Path) -> None
         "    duration: PT60S\n  - id: after\n    type: io.kestra.plugin.core.log.Log\n"
         "    message: never\n",
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lanner", "run", str(flow)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env_for(tmp_path),
-    )
+    process = start_run(tmp_path, flow)
     assert process.stdout is not None
     line = process.stdout.readline()
     assert "started" in line
@@ -191,13 +196,7 @@ def test_a_reader_that_goes_away_does_not_stop_the_run(tmp_path: Path) -> None:
         for i in range(50)
     )
     flow = write(tmp_path, f"id: f\nnamespace: t\ntasks:\n{lines}")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lanner", "run", str(flow)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env_for(tmp_path),
-    )
+    process = start_run(tmp_path, flow)
     try:
         assert process.stdout is not None
         assert "line 0" in process.stdout.readline()

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.test_cli import env_for, lanner, write
+from tests.integration.test_cli import lanner, start_run, write
 
 # `c` fails on its first attempt and succeeds once restarted.
 FLAKY = """
@@ -133,13 +131,7 @@ def test_replay_from_the_beginning_and_unknown_ids(tmp_path: Path) -> None:
 
 def test_kill_ends_an_execution_whose_process_is_gone(tmp_path: Path) -> None:
     flow = write(tmp_path, SLOW)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lanner", "run", str(flow)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env_for(tmp_path),
-    )
+    process = start_run(tmp_path, flow)
     try:
         assert process.stdout is not None
         assert "started" in process.stdout.readline()
@@ -199,13 +191,7 @@ tasks:
 
 def test_resume_answers_the_on_resume_inputs_and_goes_on(tmp_path: Path) -> None:
     flow = write(tmp_path, APPROVAL)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lanner", "run", str(flow)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env_for(tmp_path),
-    )
+    process = start_run(tmp_path, flow)
     try:
         assert process.stdout is not None
         assert "started" in process.stdout.readline()
