@@ -109,6 +109,21 @@ async def save_flows(services: Services, *sources: str) -> None:
         await services.flows.save(source)
 
 
+async def post_flows(client: httpx.AsyncClient, *sources: str) -> None:
+    """Save flows through `POST /flows`, as a client would."""
+    headers = {"Content-Type": "application/x-yaml"}
+    for source in sources:
+        response = await client.post("/api/v1/main/flows", content=source, headers=headers)
+        response.raise_for_status()
+
+
+async def execution_count(client: httpx.AsyncClient, flow_id: str) -> int:
+    """Return how many executions of `flow_id` `GET /executions/search` finds."""
+    found = await client.get("/api/v1/main/executions/search", params={"flowId": flow_id})
+    total: int = found.json()["total"]
+    return total
+
+
 async def create(
     client: httpx.AsyncClient,
     flow_id: str,

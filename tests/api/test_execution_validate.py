@@ -10,6 +10,7 @@ import pytest
 from lanner.services import Services
 from lanner.states import State
 from tests.api.conftest import API
+from tests.api.executions_support import execution_count, post_flows
 
 FLOW = """id: form
 namespace: company.team
@@ -52,21 +53,10 @@ tasks:
 """
 
 
-async def _save(client: httpx.AsyncClient, source: str) -> None:
-    headers = {"Content-Type": "application/x-yaml"}
-    (await client.post(f"{API}/flows", content=source, headers=headers)).raise_for_status()
-
-
-async def _executions(client: httpx.AsyncClient, flow_id: str) -> int:
-    found = await client.get(f"{API}/executions/search", params={"flowId": flow_id})
-    total: int = found.json()["total"]
-    return total
-
-
 async def test_valid_inputs_are_typed_and_no_execution_is_created(
     client: httpx.AsyncClient,
 ) -> None:
-    await _save(client, FLOW)
+    await post_flows(client, FLOW)
     answer = await client.post(
         f"{API}/executions/company.team/form/validate",
         files={"count": (None, "42"), "token": (None, "s3cr3t")},
@@ -86,13 +76,13 @@ async def test_valid_inputs_are_typed_and_no_execution_is_created(
     assert by_id["detail"]["enabled"] is False
     assert "value" not in by_id["data"]  # optional and not given: null is left out
     assert by_id["token"]["value"] == "********"
-    assert await _executions(client, "form") == 0
+    assert await execution_count(client, "form") == 0
 
 
 async def test_invalid_inputs_are_answered_with_200_and_an_error_per_input(
     client: httpx.AsyncClient,
 ) -> None:
-    await _save(client, FLOW)
+    await post_flows(client, FLOW)
     answer = await client.post(
         f"{API}/executions/company.team/form/validate", data={"mode": "slow", "detail": "x"}
     )
@@ -111,13 +101,13 @@ async def test_invalid_inputs_are_answered_with_200_and_an_error_per_input(
     assert by_id["count"]["value"] == "many"  # the submitted value, as it was refused
     assert by_id["count"]["errors"][0]["message"].startswith("count: Invalid input for `count`")
     assert by_id["mode"]["errors"][0]["message"].startswith("mode: Invalid input for `mode`")
-    assert await _executions(client, "form") == 0
+    assert await execution_count(client, "form") == 0
 
 
 async def test_a_file_stands_for_the_uri_it_would_get_and_is_not_stored(
     client: httpx.AsyncClient, services: Services
 ) -> None:
-    await _save(client, FLOW)
+    await post_flows(client, FLOW)
     answer = await client.post(
         f"{API}/executions/company.team/form/validate",
         data={"count": "1"},
@@ -133,14 +123,14 @@ async def test_a_file_stands_for_the_uri_it_would_get_and_is_not_stored(
 async def test_validating_needs_an_executable_flow(client: httpx.AsyncClient) -> None:
     unknown = await client.post(f"{API}/executions/company.team/nothing/validate")
     assert unknown.status_code == 404
-    await _save(client, FLOW.replace("tasks:", "disabled: true\ntasks:"))
+    await post_flows(client, FLOW.replace("tasks:", "disabled: true\ntasks:"))
     disabled = await client.post(f"{API}/executions/company.team/form/validate")
     assert disabled.status_code == 409
     assert disabled.json()["message"] == "Illegal state: Cannot execute a disabled flow"
 
 
 async def test_system_labels_are_refused_as_on_create(client: httpx.AsyncClient) -> None:
-    await _save(client, FLOW)
+    await post_flows(client, FLOW)
     answer = await client.post(
         f"{API}/executions/company.team/form/validate",
         params={"labels": "system.username:me"},
@@ -151,7 +141,7 @@ async def test_system_labels_are_refused_as_on_create(client: httpx.AsyncClient)
 
 
 async def _paused(client: httpx.AsyncClient, services: Services) -> str:
-    await _save(client, PAUSING)
+    await post_flows(client, PAUSING)
     created = (await client.post(f"{API}/executions/company.team/approval")).json()
     for _ in range(500):
         stored = await services.store.get_execution(created["id"])
@@ -196,7 +186,7 @@ async def test_resume_validation_needs_a_paused_execution(
     unknown = await client.post(f"{API}/executions/nothing/resume/validate")
     assert unknown.status_code == 404
     assert unknown.json()["message"] == "Not Found: Unable to find execution 'nothing'"
-    await _save(client, FLOW)
+    await post_flows(client, FLOW)
     done = (
         await client.post(f"{API}/executions/company.team/form?wait=true", data={"count": "1"})
     ).json()

@@ -8,6 +8,7 @@ import httpx
 
 from lanner.services import Services
 from tests.api.conftest import API
+from tests.api.executions_support import execution_count, post_flows
 from tests.api.test_flow_triggers import downstream
 
 GUARDED = """id: guarded
@@ -49,11 +50,6 @@ tasks:
 """
 
 
-async def _save(client: httpx.AsyncClient, source: str) -> None:
-    headers = {"Content-Type": "application/x-yaml"}
-    (await client.post(f"{API}/flows", content=source, headers=headers)).raise_for_status()
-
-
 async def _create(client: httpx.AsyncClient, flow_id: str, **inputs: str) -> httpx.Response:
     files = {key: (None, value) for key, value in inputs.items()}
     return await client.post(
@@ -61,14 +57,8 @@ async def _create(client: httpx.AsyncClient, flow_id: str, **inputs: str) -> htt
     )
 
 
-async def _count(client: httpx.AsyncClient, flow_id: str) -> int:
-    found = await client.get(f"{API}/executions/search", params={"flowId": flow_id})
-    total: int = found.json()["total"]
-    return total
-
-
 async def test_passing_checks_let_the_execution_run(client: httpx.AsyncClient) -> None:
-    await _save(client, GUARDED)
+    await post_flows(client, GUARDED)
     answer = await _create(client, "guarded", amount="10")
     assert answer.status_code == 200, answer.text
     body = answer.json()
@@ -77,20 +67,20 @@ async def test_passing_checks_let_the_execution_run(client: httpx.AsyncClient) -
 
 
 async def test_a_blocking_check_creates_nothing_and_says_why(client: httpx.AsyncClient) -> None:
-    await _save(client, GUARDED)
+    await post_flows(client, GUARDED)
     answer = await _create(client, "guarded", amount="-5", region="us")
     assert answer.status_code == 422, answer.text
     assert answer.json()["message"] == (
         "Illegal argument: Flow execution blocked: one or more condition checks evaluated to"
         " false.\nFailed checks: The amount must be positive, Only the EU region is served today"
     )
-    assert await _count(client, "guarded") == 0
+    assert await execution_count(client, "guarded") == 0
 
 
 async def test_a_failing_check_stores_the_execution_failed_without_running_it(
     client: httpx.AsyncClient, services: Services
 ) -> None:
-    await _save(client, GUARDED)
+    await post_flows(client, GUARDED)
     answer = await _create(client, "guarded", amount="5000")
     assert answer.status_code == 200, answer.text
     body = answer.json()
@@ -112,7 +102,7 @@ async def test_a_failing_check_stores_the_execution_failed_without_running_it(
 async def test_a_check_that_only_informs_does_not_stop_the_execution(
     client: httpx.AsyncClient,
 ) -> None:
-    await _save(client, GUARDED)
+    await post_flows(client, GUARDED)
     answer = await _create(client, "guarded", amount="3", region="us")
     assert answer.json()["state"]["current"] == "SUCCESS"
 
@@ -120,7 +110,7 @@ async def test_a_check_that_only_informs_does_not_stop_the_execution(
 async def test_a_condition_that_cannot_be_rendered_blocks_with_its_cause(
     client: httpx.AsyncClient,
 ) -> None:
-    await _save(client, BROKEN)
+    await post_flows(client, BROKEN)
     answer = await _create(client, "broken")
     assert answer.status_code == 422, answer.text
     message = answer.json()["message"]
@@ -129,7 +119,7 @@ async def test_a_condition_that_cannot_be_rendered_blocks_with_its_cause(
         " false.\nFailed checks: Failed to evaluate check condition. Cause: "
     )
     assert "missing" in message
-    assert await _count(client, "broken") == 0
+    assert await execution_count(client, "broken") == 0
 
 
 async def _validate(client: httpx.AsyncClient, **inputs: str) -> dict[str, Any]:
@@ -145,7 +135,7 @@ async def _validate(client: httpx.AsyncClient, **inputs: str) -> dict[str, Any]:
 async def test_validate_lists_the_checks_the_inputs_would_fail(
     client: httpx.AsyncClient,
 ) -> None:
-    await _save(client, GUARDED)
+    await post_flows(client, GUARDED)
     assert (await _validate(client, amount="10"))["checks"] == []
     assert (await _validate(client, amount="5000", region="us"))["checks"] == [
         {
@@ -163,11 +153,11 @@ async def test_validate_lists_the_checks_the_inputs_would_fail(
     refused = await _validate(client, amount="many")
     assert refused["checks"] == []
     assert refused["inputs"][0]["errors"]
-    assert await _count(client, "guarded") == 0
+    assert await execution_count(client, "guarded") == 0
 
 
 async def test_the_flow_json_shows_its_checks(client: httpx.AsyncClient) -> None:
-    await _save(client, GUARDED)
+    await post_flows(client, GUARDED)
     flow = (await client.get(f"{API}/flows/company.team/guarded")).json()
     assert flow["checks"][0] == {
         "condition": "{{ inputs.amount > 0 }}",
@@ -199,8 +189,8 @@ triggers:
 async def test_an_execution_failed_by_its_checks_starts_the_flows_that_wait_for_it(
     client: httpx.AsyncClient, services: Services
 ) -> None:
-    await _save(client, ALERT)
-    await _save(client, GUARDED)
+    await post_flows(client, ALERT)
+    await post_flows(client, GUARDED)
     failed = (await _create(client, "guarded", amount="5000")).json()
 
     [alert] = await downstream(services, "alert")
@@ -227,7 +217,7 @@ tasks:
 async def test_a_blocked_execution_leaves_no_uploaded_file_behind(
     client: httpx.AsyncClient, services: Services
 ) -> None:
-    await _save(client, WITH_FILE)
+    await post_flows(client, WITH_FILE)
     url = f"{API}/executions/company.team/upload"
     files: dict[str, tuple[str | None, bytes | str]] = {
         "doc": ("notes.txt", b"hello"),

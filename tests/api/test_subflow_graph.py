@@ -9,6 +9,7 @@ import httpx
 from lanner.api.flow_models import FlowGraphModel
 from lanner.services import Services
 from tests.api.conftest import API
+from tests.api.executions_support import post_flows
 
 SUBFLOW = "io.kestra.plugin.core.flow.Subflow"
 KIND = "io.kestra.core.models.hierarchies."
@@ -54,12 +55,6 @@ tasks:
 """
 
 
-async def _save(client: httpx.AsyncClient, *sources: str) -> None:
-    headers = {"Content-Type": "application/x-yaml"}
-    for source in sources:
-        (await client.post(f"{API}/flows", content=source, headers=headers)).raise_for_status()
-
-
 def _by_uid(graph: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {node["uid"]: node for node in graph["nodes"]}
 
@@ -74,7 +69,7 @@ async def _flow_graph(client: httpx.AsyncClient, *subflows: str) -> httpx.Respon
 
 
 async def test_a_subflow_node_is_drawn_closed_unless_asked(client: httpx.AsyncClient) -> None:
-    await _save(client, GRANDCHILD, CHILD, PARENT)
+    await post_flows(client, GRANDCHILD, CHILD, PARENT)
     graph = (await _flow_graph(client)).json()
     nodes = _by_uid(graph)
     assert nodes["root.call"]["type"] == KIND + "SubflowGraphTask"
@@ -83,7 +78,7 @@ async def test_a_subflow_node_is_drawn_closed_unless_asked(client: httpx.AsyncCl
 
 
 async def test_an_expanded_subflow_holds_the_tasks_of_its_flow(client: httpx.AsyncClient) -> None:
-    await _save(client, GRANDCHILD, CHILD, PARENT)
+    await post_flows(client, GRANDCHILD, CHILD, PARENT)
     response = await _flow_graph(client, "root.call")
     assert response.status_code == 200, response.text
     graph = response.json()
@@ -109,7 +104,7 @@ async def test_an_expanded_subflow_holds_the_tasks_of_its_flow(client: httpx.Asy
 async def test_a_subflow_of_an_expanded_subflow_opens_by_its_own_uid(
     client: httpx.AsyncClient,
 ) -> None:
-    await _save(client, GRANDCHILD, CHILD, PARENT)
+    await post_flows(client, GRANDCHILD, CHILD, PARENT)
     graph = (await _flow_graph(client, "root.call", "root.call.inner")).json()
     nodes = _by_uid(graph)
     assert nodes["root.call.inner.deepest"]["task"]["format"] == "deep"
@@ -123,7 +118,7 @@ async def test_a_subflow_of_an_expanded_subflow_opens_by_its_own_uid(
 async def test_a_subflow_that_cannot_be_found_or_named_is_refused(
     client: httpx.AsyncClient,
 ) -> None:
-    await _save(client, GRANDCHILD, PARENT)
+    await post_flows(client, GRANDCHILD, PARENT)
     missing = await _flow_graph(client, "root.call")
     assert missing.status_code == 404
     assert missing.json()["message"] == (
@@ -138,7 +133,7 @@ async def test_a_subflow_that_cannot_be_found_or_named_is_refused(
 
 
 async def test_the_graph_of_a_source_opens_subflows_too(client: httpx.AsyncClient) -> None:
-    await _save(client, GRANDCHILD, CHILD)
+    await post_flows(client, GRANDCHILD, CHILD)
     response = await client.post(
         f"{API}/flows/graph",
         params={"subflows": "root.call"},
@@ -152,7 +147,7 @@ async def test_the_graph_of_a_source_opens_subflows_too(client: httpx.AsyncClien
 async def test_an_execution_opens_the_flow_its_child_ran(
     client: httpx.AsyncClient, services: Services
 ) -> None:
-    await _save(client, GRANDCHILD, CHILD, PARENT)
+    await post_flows(client, GRANDCHILD, CHILD, PARENT)
     created = await client.post(
         f"{API}/executions/company.team/parent",
         params={"wait": True},
