@@ -74,14 +74,10 @@ def masked_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:{MASK}@{host}"))
 
 
-def har_folder(execution: Execution, run: TaskRun) -> str:
-    """Return the storage folder of a task run's HAR file."""
-    return task_prefix(execution.namespace, execution.flow_id, execution.id, run.task_id, run.id)
-
-
 def har_uri(execution: Execution, run: TaskRun) -> str:
-    """Return where the HAR file of a task run is kept."""
-    return f"kestra://{har_folder(execution, run)}/{HAR_NAME}"
+    """Return where the HAR file of a task run is kept: in its folder (`RunContext.folder`)."""
+    folder = task_prefix(execution.namespace, execution.flow_id, execution.id, run.task_id, run.id)
+    return f"kestra://{folder}/{HAR_NAME}"
 
 
 class ExchangeRecorder:
@@ -134,10 +130,9 @@ class ExchangeRecorder:
         document = self.document(error)
         mask_document(document, self._string_mask())
         data = _JSON.encode(document).encode("utf-8")
-        folder = har_folder(self._ctx.execution, self._ctx.task_run)
         storage = self._ctx.storage
         # Inline on a local storage; in a thread on a remote one, whose write is a round trip.
-        self.uri = await run_storage(storage, storage.put, folder, HAR_NAME, data)
+        self.uri = await run_storage(storage, storage.put, self._ctx.folder(), HAR_NAME, data)
 
     # -- the HAR document ----------------------------------------------------------------------
 
