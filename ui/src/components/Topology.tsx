@@ -46,25 +46,13 @@ function inOpenSubflow(uid: string, options: Options): boolean {
 /** The +/− button of a Subflow node, which draws the tasks of its flow inside it or hides them. */
 function SubflowButton({ uid, taskId, x, y, toggle }: { uid: string; taskId: string; x: number; y: number; toggle: SubflowToggle }) {
   const open = toggle.open.includes(uid);
-  const press = (event: Event) => {
-    event.stopPropagation();
-    toggle.onToggle(uid);
-  };
   return (
     <g
       class="subflow-toggle"
       transform={`translate(${x},${y})`}
-      tabindex={0}
-      role="button"
       aria-label={`${open ? "Collapse" : "Expand"} subflow ${taskId}`}
       aria-expanded={open}
-      onClick={press}
-      onKeyDown={(event: KeyboardEvent) => {
-        if (event.key === "Enter" || event.key === " ") {
-          event.preventDefault();
-          press(event);
-        }
-      }}
+      {...pressable(() => toggle.onToggle(uid))}
     >
       <rect width={18} height={18} rx={4} />
       <text x={9} y={13} text-anchor="middle">
@@ -78,21 +66,24 @@ function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-function activation(id: string, options: Options) {
-  if (!options.onSelect) return {};
-  const activate = () => options.onSelect?.(id);
+/** The attributes that make an SVG group a button: focusable, pressed by click, Enter or Space. */
+function pressable(press: () => void) {
   return {
     // Lower case: Preact sets SVG attributes as written, and SVG only knows `tabindex`.
     tabindex: 0,
     role: "button" as const,
-    onClick: activate,
+    onClick: press,
     onKeyDown: (event: KeyboardEvent) => {
       if (event.key === "Enter" || event.key === " ") {
         event.preventDefault();
-        activate();
+        press();
       }
     },
   };
+}
+
+function activation(id: string, options: Options) {
+  return options.onSelect ? pressable(() => options.onSelect?.(id)) : {};
 }
 
 function stateClass(state: string | undefined): string {

@@ -178,7 +178,7 @@ function ExecutionTopology({ execution, base }: { execution: Execution; base: st
   const runStates = Object.fromEntries(taskRuns.map((taskRun) => [taskRun.id, taskRun.state.current]));
   const states = statesByTask(execution);
   const [selected, setSelected] = useState<string | null>(null);
-  const runs = (execution.taskRunList ?? []).filter((taskRun) => taskRun.taskId === selected);
+  const runs = taskRuns.filter((taskRun) => taskRun.taskId === selected);
   return (
     <div class="execution-topology">
       <ErrorBox error={graph.error} />
